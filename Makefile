@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Everything else is set-up they do themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: run test install dev lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev
+
+## Start the server with an embedded PostgreSQL under ./.modelog/
+run: install
+	$(BIN)/modelog serve --host $(HOST) --port $(PORT) --data-dir ./.modelog
+
+## Install the dev dependencies and run the whole test suite (exit 5, "no tests", is a failure here)
+test: dev
+	$(BIN)/ruff check registry projections tests bench
+	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)"; exit 0; fi; exit $$rc
+
+lint: dev
+	$(BIN)/ruff check registry projections tests bench
+
+bench: dev
+	$(BIN)/python bench/append.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

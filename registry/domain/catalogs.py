@@ -1,0 +1,66 @@
+"""The catalog aggregate: the top level of the three-level namespace."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from .commands import CreateCatalog, DeleteCatalog, UpdateCatalog
+from .errors import AlreadyExists, FailedPrecondition, NotFound
+from .events import CatalogCreated, CatalogDeleted, CatalogUpdated, Event, Stamp
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    id: UUID
+    name: str
+    comment: str | None
+    owner: str
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+def stream_id(name: str) -> str:
+    return f"catalog:{name}"
+
+
+CatalogCommand = CreateCatalog | UpdateCatalog | DeleteCatalog
+
+
+def decide(cmd: CatalogCommand, state: Catalog | None, schema_count: int, actor: str) -> list[Event]:
+    match cmd:
+        case CreateCatalog():
+            if state is not None:
+                raise AlreadyExists(f"catalog {cmd.name!r} already exists", catalog=cmd.name)
+            return [
+                CatalogCreated(catalog_id=cmd.catalog_id, name=cmd.name, comment=cmd.comment,
+                               owner=actor)
+            ]
+        case _ if state is None:
+            raise NotFound(f"catalog {cmd.name!r} does not exist", catalog=cmd.name)
+        case UpdateCatalog():
+            return [] if cmd.comment == state.comment else [
+                CatalogUpdated(name=cmd.name, comment=cmd.comment)
+            ]
+        case DeleteCatalog():
+            if schema_count:
+                raise FailedPrecondition(
+                    f"catalog {cmd.name!r} is not empty: it has {schema_count} schema(s); "
+                    "delete them first", catalog=cmd.name,
+                )
+            return [CatalogDeleted(name=cmd.name)]
+    raise TypeError(f"not a catalog command: {cmd!r}")
+
+
+def evolve(state: Catalog | None, event: Event, stamp: Stamp) -> Catalog | None:
+    match event:
+        case CatalogCreated():
+            return Catalog(event.catalog_id, event.name, event.comment, event.owner,
+                           stamp.at, stamp.actor, stamp.at, stamp.actor)
+        case CatalogUpdated() if state is not None:
+            return replace(state, comment=event.comment, updated_at=stamp.at,
+                           updated_by=stamp.actor)
+        case CatalogDeleted():
+            return None
+    return state

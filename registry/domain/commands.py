@@ -1,0 +1,156 @@
+"""Commands: what a caller asks for. Validated on construction; decided against state later."""
+
+from typing import Annotated, Literal
+from uuid import UUID, uuid4
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from . import names
+
+
+def _tags(tags: dict[str, str]) -> dict[str, str]:
+    for key, value in tags.items():
+        names.tag_key(key)
+        names.tag_value(value)
+    return tags
+
+
+CatalogName = Annotated[str, AfterValidator(names.catalog_name)]
+SchemaName = Annotated[str, AfterValidator(names.schema_name)]
+ModelFullName = Annotated[str, AfterValidator(lambda v: str(names.FullName.parse(v)))]
+AliasName = Annotated[str, AfterValidator(names.alias_name)]
+TagKey = Annotated[str, AfterValidator(names.tag_key)]
+TagValue = Annotated[str, AfterValidator(names.tag_value)]
+Tags = Annotated[dict[str, str], AfterValidator(_tags)]
+Text = Annotated[str | None, AfterValidator(names.comment)]
+Version = Annotated[int, Field(ge=1)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelCommand(Command):
+    """A command on one registered model, addressed by its current full name."""
+
+    full_name: ModelFullName
+
+
+class VersionCommand(ModelCommand):
+    version: Version
+
+
+# --- catalogs and schemas -------------------------------------------------------------------
+
+
+class CreateCatalog(Command):
+    name: CatalogName
+    comment: Text = None
+    catalog_id: UUID = Field(default_factory=uuid4)
+
+
+class UpdateCatalog(Command):
+    name: str
+    comment: Text = None
+
+
+class DeleteCatalog(Command):
+    name: str
+    force: bool = False
+
+
+class CreateSchema(Command):
+    catalog_name: CatalogName
+    name: SchemaName
+    comment: Text = None
+    schema_id: UUID = Field(default_factory=uuid4)
+
+
+class UpdateSchema(Command):
+    catalog_name: str
+    name: str
+    comment: Text = None
+
+
+class DeleteSchema(Command):
+    catalog_name: str
+    name: str
+    force: bool = False
+
+
+# --- registered models ----------------------------------------------------------------------
+
+
+class CreateModel(ModelCommand):
+    description: Text = None
+    tags: Tags = {}
+    model_id: UUID = Field(default_factory=uuid4)
+
+
+class RenameModel(ModelCommand):
+    new_full_name: ModelFullName
+
+
+class UpdateModelDescription(ModelCommand):
+    description: Text = None
+
+
+class SetModelTag(ModelCommand):
+    key: TagKey
+    value: TagValue
+
+
+class DeleteModelTag(ModelCommand):
+    key: str
+
+
+class DeleteModel(ModelCommand):
+    force: bool = False
+
+
+# --- model versions -------------------------------------------------------------------------
+
+
+class RegisterVersion(ModelCommand):
+    source: str = Field(min_length=1, max_length=8192)
+    run_id: str | None = Field(default=None, max_length=256)
+    run_link: str | None = Field(default=None, max_length=8192)
+    logged_model_id: str | None = Field(default=None, max_length=256)
+    description: Text = None
+    tags: Tags = {}
+    # Where the version's files live; the shell chooses it (the domain does no I/O).
+    storage_location: str | None = Field(default=None, max_length=8192)
+
+
+class FinalizeVersion(VersionCommand):
+    status: Literal["READY", "FAILED_REGISTRATION"] = "READY"
+    status_message: str | None = Field(default=None, max_length=8192)
+
+
+class UpdateVersionDescription(VersionCommand):
+    description: Text = None
+
+
+class SetVersionTag(VersionCommand):
+    key: TagKey
+    value: TagValue
+
+
+class DeleteVersionTag(VersionCommand):
+    key: str
+
+
+class DeleteVersion(VersionCommand):
+    pass
+
+
+# --- aliases ---------------------------------------------------------------------------------
+
+
+class SetAlias(ModelCommand):
+    alias: AliasName
+    version: Version
+
+
+class DeleteAlias(ModelCommand):
+    alias: str

@@ -1,0 +1,54 @@
+"""`decide(command, state) -> (stream, events)`: the registry's one entry point for commands."""
+
+from . import catalogs, models, schemas
+from . import commands as c
+from .events import Event
+from .names import FullName
+from .state import RegistryState
+
+
+def stream_of(cmd: c.Command, state: RegistryState) -> str | None:
+    """The stream a command appends to, if it can be known before deciding (None: no such model)."""
+    match cmd:
+        case c.CreateCatalog() | c.UpdateCatalog() | c.DeleteCatalog():
+            return catalogs.stream_id(cmd.name)
+        case c.CreateSchema() | c.UpdateSchema() | c.DeleteSchema():
+            return schemas.stream_id(cmd.catalog_name, cmd.name)
+        case c.CreateModel():
+            return models.stream_id(cmd.model_id)
+        case c.ModelCommand():
+            return state.model_stream(cmd.full_name)
+    raise TypeError(f"unknown command {cmd!r}")
+
+
+def decide(cmd: c.Command, state: RegistryState, actor: str) -> tuple[str, list[Event]]:
+    stream = stream_of(cmd, state)
+    match cmd:
+        case c.CreateCatalog() | c.UpdateCatalog() | c.DeleteCatalog():
+            events = catalogs.decide(cmd, state.catalogs.get(cmd.name),
+                                     state.schema_counts[cmd.name], actor)
+        case c.CreateSchema() | c.UpdateSchema() | c.DeleteSchema():
+            events = schemas.decide(
+                cmd, state.schemas.get((cmd.catalog_name, cmd.name)),
+                state.catalogs.get(cmd.catalog_name),
+                state.model_counts[(cmd.catalog_name, cmd.name)], actor,
+            )
+        case c.CreateModel():
+            events = models.decide(cmd, None, actor, _placement(cmd.full_name, state))
+        case c.RenameModel():
+            events = models.decide(cmd, state.model_named(cmd.full_name), actor,
+                                   _placement(cmd.new_full_name, state))
+        case c.ModelCommand():
+            events = models.decide(cmd, state.model_named(cmd.full_name), actor)
+        case _:
+            raise TypeError(f"unknown command {cmd!r}")
+    assert stream is not None or not events
+    return stream or "", events
+
+
+def _placement(full_name: str, state: RegistryState) -> models.Placement:
+    name = FullName.parse(full_name)
+    return models.Placement(
+        schema_exists=(name.catalog, name.schema) in state.schemas,
+        name_taken=full_name in state.model_ids,
+    )

@@ -1,0 +1,231 @@
+"""The registry's events: explicit, versioned pydantic models. Once written, never changed.
+
+A payload's shape is identified by (type, schema_version). When a type's shape changes, bump
+`schema_version` and register an upcaster from the old version; `parse_event` applies the chain,
+so every reader (API, replay, projections) sees the current shape.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import InvalidArgument
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: ClassVar[int] = 1
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.__name__
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def event(cls: type[Event]) -> type[Event]:
+    EVENT_TYPES[cls.__name__] = cls
+    return cls
+
+
+def upcaster(type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    """Register a function turning a `from_version` payload into the `from_version + 1` shape."""
+
+    def register(fn: Upcaster) -> Upcaster:
+        UPCASTERS[(type_name, from_version)] = fn
+        return fn
+
+    return register
+
+
+def parse_event(type_name: str, schema_version: int, data: dict[str, Any]) -> Event:
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None:
+        raise InvalidArgument(f"unknown event type {type_name!r}")
+    while schema_version < cls.schema_version:
+        data = UPCASTERS[(type_name, schema_version)](data)
+        schema_version += 1
+    return cls.model_validate(data)
+
+
+# --- catalogs and schemas -------------------------------------------------------------------
+
+
+@event
+class CatalogCreated(Event):
+    catalog_id: UUID
+    name: str
+    comment: str | None = None
+    owner: str
+
+
+@event
+class CatalogUpdated(Event):
+    name: str
+    comment: str | None = None
+
+
+@event
+class CatalogDeleted(Event):
+    name: str
+
+
+@event
+class SchemaCreated(Event):
+    schema_id: UUID
+    catalog_name: str
+    name: str
+    comment: str | None = None
+    owner: str
+
+
+@event
+class SchemaUpdated(Event):
+    catalog_name: str
+    name: str
+    comment: str | None = None
+
+
+@event
+class SchemaDeleted(Event):
+    catalog_name: str
+    name: str
+
+
+# --- registered models ----------------------------------------------------------------------
+
+
+@event
+class ModelCreated(Event):
+    model_id: UUID
+    catalog_name: str
+    schema_name: str
+    name: str
+    description: str | None = None
+    owner: str
+    tags: dict[str, str] = {}
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog_name}.{self.schema_name}.{self.name}"
+
+
+@event
+class ModelRenamed(Event):
+    from_full_name: str
+    catalog_name: str
+    schema_name: str
+    name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog_name}.{self.schema_name}.{self.name}"
+
+
+@event
+class ModelDescriptionUpdated(Event):
+    description: str | None = None
+
+
+@event
+class ModelTagSet(Event):
+    key: str
+    value: str
+
+
+@event
+class ModelTagDeleted(Event):
+    key: str
+
+
+@event
+class ModelDeleted(Event):
+    full_name: str
+
+
+# --- model versions -------------------------------------------------------------------------
+
+
+@event
+class VersionRegistered(Event):
+    version: int
+    source: str
+    run_id: str | None = None
+    run_link: str | None = None
+    logged_model_id: str | None = None
+    description: str | None = None
+    storage_location: str | None = None
+    tags: dict[str, str] = {}
+
+
+@event
+class VersionReady(Event):
+    version: int
+
+
+@event
+class VersionFailed(Event):
+    version: int
+    status_message: str | None = None
+
+
+@event
+class VersionDescriptionUpdated(Event):
+    version: int
+    description: str | None = None
+
+
+@event
+class VersionTagSet(Event):
+    version: int
+    key: str
+    value: str
+
+
+@event
+class VersionTagDeleted(Event):
+    version: int
+    key: str
+
+
+@event
+class VersionDeleted(Event):
+    version: int
+
+
+# --- aliases ---------------------------------------------------------------------------------
+
+
+@event
+class AliasSet(Event):
+    alias: str
+    version: int
+    previous_version: int | None = None
+
+
+@event
+class AliasDeleted(Event):
+    alias: str
+    version: int
+
+
+# --- who and when -----------------------------------------------------------------------------
+
+
+class Stamp(BaseModel):
+    """Who recorded an event and when (the server's clock): what `evolve` needs beside the event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    actor: str

@@ -1,0 +1,296 @@
+"""The registered-model aggregate: a model with its versions, tags and aliases, one stream each.
+
+Cross-aggregate facts (does the target schema exist, is a name taken) are given to `decide` by the
+caller as plain values, so this module stays pure.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import TypeVar
+from uuid import UUID
+
+from . import commands as c
+from .errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from .events import (
+    AliasDeleted,
+    AliasSet,
+    Event,
+    ModelCreated,
+    ModelDeleted,
+    ModelDescriptionUpdated,
+    ModelRenamed,
+    ModelTagDeleted,
+    ModelTagSet,
+    Stamp,
+    VersionDeleted,
+    VersionDescriptionUpdated,
+    VersionFailed,
+    VersionReady,
+    VersionRegistered,
+    VersionTagDeleted,
+    VersionTagSet,
+)
+from .names import FullName
+
+PENDING = "PENDING_REGISTRATION"
+READY = "READY"
+FAILED = "FAILED_REGISTRATION"
+
+_EMPTY: Mapping = MappingProxyType({})
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    version: int
+    source: str
+    run_id: str | None
+    run_link: str | None
+    logged_model_id: str | None
+    description: str | None
+    storage_location: str | None
+    status: str
+    status_message: str | None
+    tags: Mapping[str, str]
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    id: UUID
+    catalog_name: str
+    schema_name: str
+    name: str
+    description: str | None
+    owner: str
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+    tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    versions: Mapping[int, ModelVersion] = field(default_factory=lambda: _EMPTY)  # live only
+    aliases: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    next_version: int = 1  # numbers are never reused, even after a delete
+    deleted: bool = False
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog_name}.{self.schema_name}.{self.name}"
+
+    def version(self, number: int) -> ModelVersion:
+        mv = self.versions.get(number)
+        if mv is None:
+            raise NotFound(f"model version {self.full_name} {number} does not exist",
+                           model=self.full_name, version=number)
+        return mv
+
+    def aliases_of(self, number: int) -> list[str]:
+        return sorted(a for a, v in self.aliases.items() if v == number)
+
+
+def stream_id(model_id: UUID) -> str:
+    return f"model:{model_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a create or rename would put the model: facts from outside this aggregate."""
+
+    schema_exists: bool
+    name_taken: bool
+
+
+def decide(
+    cmd: c.ModelCommand, state: Model | None, actor: str, placement: Placement | None = None
+) -> list[Event]:
+    if isinstance(cmd, c.CreateModel):
+        return _create(cmd, state, actor, placement)
+    if state is None or state.deleted:
+        raise NotFound(f"registered model {cmd.full_name!r} does not exist", model=cmd.full_name)
+    match cmd:
+        case c.RenameModel():
+            return _rename(cmd, state, placement)
+        case c.UpdateModelDescription():
+            if cmd.description == state.description:
+                return []
+            return [ModelDescriptionUpdated(description=cmd.description)]
+        case c.SetModelTag():
+            if state.tags.get(cmd.key) == cmd.value:
+                return []
+            return [ModelTagSet(key=cmd.key, value=cmd.value)]
+        case c.DeleteModelTag():
+            if cmd.key not in state.tags:
+                raise NotFound(f"registered model {state.full_name!r} has no tag {cmd.key!r}",
+                               model=state.full_name, key=cmd.key)
+            return [ModelTagDeleted(key=cmd.key)]
+        case c.DeleteModel():
+            if state.versions and not cmd.force:
+                raise FailedPrecondition(
+                    f"registered model {state.full_name!r} has {len(state.versions)} version(s); "
+                    "delete them first or pass force", model=state.full_name,
+                )
+            return [ModelDeleted(full_name=state.full_name)]
+        case c.RegisterVersion():
+            return [VersionRegistered(
+                version=state.next_version, source=cmd.source, run_id=cmd.run_id,
+                run_link=cmd.run_link, logged_model_id=cmd.logged_model_id,
+                description=cmd.description, storage_location=cmd.storage_location,
+                tags=cmd.tags,
+            )]
+        case c.VersionCommand():
+            return _decide_version(cmd, state, state.version(cmd.version))
+        case c.SetAlias():
+            state.version(cmd.version)
+            previous = state.aliases.get(cmd.alias)
+            if previous == cmd.version:
+                return []
+            return [AliasSet(alias=cmd.alias, version=cmd.version, previous_version=previous)]
+        case c.DeleteAlias():
+            if cmd.alias not in state.aliases:
+                raise NotFound(f"registered model {state.full_name!r} has no alias {cmd.alias!r}",
+                               model=state.full_name, alias=cmd.alias)
+            return [AliasDeleted(alias=cmd.alias, version=state.aliases[cmd.alias])]
+    raise TypeError(f"not a model command: {cmd!r}")
+
+
+def _create(
+    cmd: c.CreateModel, state: Model | None, actor: str, placement: Placement | None
+) -> list[Event]:
+    name = FullName.parse(cmd.full_name)
+    if placement is None or not placement.schema_exists:
+        raise NotFound(f"schema {name.schema_full_name!r} does not exist",
+                       schema=name.schema_full_name)
+    if placement.name_taken or (state is not None and not state.deleted):
+        raise AlreadyExists(f"registered model {cmd.full_name!r} already exists",
+                            model=cmd.full_name)
+    return [ModelCreated(
+        model_id=cmd.model_id, catalog_name=name.catalog, schema_name=name.schema,
+        name=name.name, description=cmd.description, owner=actor, tags=cmd.tags,
+    )]
+
+
+def _rename(cmd: c.RenameModel, state: Model, placement: Placement | None) -> list[Event]:
+    if cmd.new_full_name == state.full_name:
+        return []
+    new = FullName.parse(cmd.new_full_name)
+    if placement is None or not placement.schema_exists:
+        raise NotFound(f"schema {new.schema_full_name!r} does not exist",
+                       schema=new.schema_full_name)
+    if placement.name_taken:
+        raise AlreadyExists(f"registered model {cmd.new_full_name!r} already exists",
+                            model=cmd.new_full_name)
+    return [ModelRenamed(from_full_name=state.full_name, catalog_name=new.catalog,
+                         schema_name=new.schema, name=new.name)]
+
+
+def _decide_version(cmd: c.VersionCommand, state: Model, mv: ModelVersion) -> list[Event]:
+    match cmd:
+        case c.FinalizeVersion():
+            if mv.status != PENDING:
+                if mv.status == cmd.status:
+                    return []  # finalizing twice is harmless; clients retry
+                raise FailedPrecondition(
+                    f"model version {state.full_name} {mv.version} is already {mv.status}",
+                    model=state.full_name, version=mv.version, status=mv.status,
+                )
+            if cmd.status == READY:
+                return [VersionReady(version=mv.version)]
+            return [VersionFailed(version=mv.version, status_message=cmd.status_message)]
+        case c.UpdateVersionDescription():
+            if cmd.description == mv.description:
+                return []
+            return [VersionDescriptionUpdated(version=mv.version, description=cmd.description)]
+        case c.SetVersionTag():
+            if mv.tags.get(cmd.key) == cmd.value:
+                return []
+            return [VersionTagSet(version=mv.version, key=cmd.key, value=cmd.value)]
+        case c.DeleteVersionTag():
+            if cmd.key not in mv.tags:
+                raise NotFound(
+                    f"model version {state.full_name} {mv.version} has no tag {cmd.key!r}",
+                    model=state.full_name, version=mv.version, key=cmd.key,
+                )
+            return [VersionTagDeleted(version=mv.version, key=cmd.key)]
+        case c.DeleteVersion():
+            # An alias never points at a deleted version: drop the ones that do, as events.
+            dropped: list[Event] = [AliasDeleted(alias=a, version=mv.version)
+                                    for a in state.aliases_of(mv.version)]
+            return [*dropped, VersionDeleted(version=mv.version)]
+    raise InvalidArgument(f"unsupported version command {type(cmd).__name__}")
+
+
+def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
+    if isinstance(event, ModelCreated):
+        return Model(
+            id=event.model_id, catalog_name=event.catalog_name, schema_name=event.schema_name,
+            name=event.name, description=event.description, owner=event.owner,
+            created_at=stamp.at, created_by=stamp.actor, updated_at=stamp.at,
+            updated_by=stamp.actor, tags=MappingProxyType(dict(event.tags)),
+        )
+    if state is None:
+        return None
+    touched = {"updated_at": stamp.at, "updated_by": stamp.actor}
+    match event:
+        case ModelRenamed():
+            return replace(state, catalog_name=event.catalog_name, schema_name=event.schema_name,
+                           name=event.name, **touched)
+        case ModelDescriptionUpdated():
+            return replace(state, description=event.description, **touched)
+        case ModelTagSet():
+            return replace(state, tags=_with(state.tags, event.key, event.value), **touched)
+        case ModelTagDeleted():
+            return replace(state, tags=_without(state.tags, event.key), **touched)
+        case ModelDeleted():
+            return replace(state, deleted=True, **touched)
+        case VersionRegistered():
+            mv = ModelVersion(
+                version=event.version, source=event.source, run_id=event.run_id,
+                run_link=event.run_link, logged_model_id=event.logged_model_id,
+                description=event.description, storage_location=event.storage_location,
+                status=PENDING, status_message=None, tags=MappingProxyType(dict(event.tags)),
+                created_at=stamp.at, created_by=stamp.actor, updated_at=stamp.at,
+                updated_by=stamp.actor,
+            )
+            return replace(state, versions=_with(state.versions, event.version, mv),
+                           next_version=max(state.next_version, event.version + 1), **touched)
+        case VersionReady():
+            return _version(state, event.version, stamp, status=READY)
+        case VersionFailed():
+            return _version(state, event.version, stamp, status=FAILED,
+                            status_message=event.status_message)
+        case VersionDescriptionUpdated():
+            return _version(state, event.version, stamp, description=event.description)
+        case VersionTagSet():
+            tags = _with(state.versions[event.version].tags, event.key, event.value)
+            return _version(state, event.version, stamp, tags=tags)
+        case VersionTagDeleted():
+            tags = _without(state.versions[event.version].tags, event.key)
+            return _version(state, event.version, stamp, tags=tags)
+        case VersionDeleted():
+            return replace(state, versions=_without(state.versions, event.version), **touched)
+        case AliasSet():
+            return replace(state, aliases=_with(state.aliases, event.alias, event.version),
+                           **touched)
+        case AliasDeleted():
+            return replace(state, aliases=_without(state.aliases, event.alias), **touched)
+    return state
+
+
+def _version(state: Model, number: int, stamp: Stamp, **changes: object) -> Model:
+    mv = replace(state.versions[number], updated_at=stamp.at, updated_by=stamp.actor, **changes)
+    return replace(state, versions=_with(state.versions, number, mv), updated_at=stamp.at,
+                   updated_by=stamp.actor)
+
+
+def _with(mapping: Mapping[K, V], key: K, value: V) -> Mapping[K, V]:
+    return MappingProxyType({**mapping, key: value})
+
+
+def _without(mapping: Mapping[K, V], key: K) -> Mapping[K, V]:
+    return MappingProxyType({k: v for k, v in mapping.items() if k != key})

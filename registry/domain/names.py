@@ -1,0 +1,127 @@
+"""Names of securables (`catalog.schema.model`), aliases and tags, and the rules they follow."""
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidArgument
+
+MAX_NAME_LENGTH = 255
+MAX_TAG_KEY_LENGTH = 250
+MAX_TAG_VALUE_LENGTH = 5000
+MAX_COMMENT_LENGTH = 65536
+
+# Letters (any script), digits, underscore and hyphen; no dots (the separator), slashes, spaces or
+# control characters, which would make paths and three-level names ambiguous.
+_IDENTIFIER = re.compile(r"^\w[\w-]*\Z")
+_ALIAS = re.compile(r"^[\w-]+\Z")
+# MLflow resolves `models:/m/latest` and `models:/m/v3`-like references itself.
+_VERSION_LIKE_ALIAS = re.compile(r"^v\d+\Z", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+RESERVED_CATALOG_NAMES = frozenset({"system", "information_schema", "hive_metastore", "samples"})
+RESERVED_SCHEMA_NAMES = frozenset({"information_schema"})
+RESERVED_ALIASES = frozenset({"latest"})
+
+
+def identifier(kind: str, value: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidArgument(f"{kind} name must be a non-empty string", field=kind)
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidArgument(
+            f"{kind} name is {len(value)} characters long; the limit is {MAX_NAME_LENGTH}", field=kind
+        )
+    if not _IDENTIFIER.match(value):
+        raise InvalidArgument(
+            f"invalid {kind} name {value!r}: use letters, digits, '_' and '-' "
+            "(not starting with '-'); no dots, slashes, spaces or control characters",
+            field=kind,
+        )
+    return value
+
+
+def catalog_name(value: str) -> str:
+    identifier("catalog", value)
+    if value.lower() in RESERVED_CATALOG_NAMES:
+        raise InvalidArgument(f"catalog name {value!r} is reserved", field="catalog")
+    return value
+
+
+def schema_name(value: str) -> str:
+    identifier("schema", value)
+    if value.lower() in RESERVED_SCHEMA_NAMES:
+        raise InvalidArgument(f"schema name {value!r} is reserved", field="schema")
+    return value
+
+
+def model_name(value: str) -> str:
+    return identifier("model", value)
+
+
+@dataclass(frozen=True, slots=True)
+class FullName:
+    """A registered model's three-level name."""
+
+    catalog: str
+    schema: str
+    name: str
+
+    @classmethod
+    def parse(cls, value: str) -> "FullName":
+        if not isinstance(value, str):
+            raise InvalidArgument("model name must be a string", field="name")
+        parts = value.split(".")
+        if len(parts) != 3:
+            raise InvalidArgument(
+                f"invalid model name {value!r}: expected a three-level name catalog.schema.model",
+                field="name",
+            )
+        return cls(catalog_name(parts[0]), schema_name(parts[1]), model_name(parts[2]))
+
+    @property
+    def schema_full_name(self) -> str:
+        return f"{self.catalog}.{self.schema}"
+
+    def __str__(self) -> str:
+        return f"{self.catalog}.{self.schema}.{self.name}"
+
+
+def alias_name(value: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidArgument("alias must be a non-empty string", field="alias")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidArgument(f"alias is longer than {MAX_NAME_LENGTH} characters", field="alias")
+    if not _ALIAS.match(value):
+        raise InvalidArgument(
+            f"invalid alias {value!r}: use letters, digits, '_' and '-'", field="alias"
+        )
+    if value.lower() in RESERVED_ALIASES or _VERSION_LIKE_ALIAS.match(value):
+        raise InvalidArgument(
+            f"alias {value!r} is reserved: 'latest' and 'v<number>' name versions", field="alias"
+        )
+    return value
+
+
+def tag_key(value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument("tag key must be a non-empty string", field="key")
+    if len(value) > MAX_TAG_KEY_LENGTH:
+        raise InvalidArgument(f"tag key is longer than {MAX_TAG_KEY_LENGTH} characters", field="key")
+    if _CONTROL.search(value):
+        raise InvalidArgument("tag key contains control characters", field="key")
+    return value
+
+
+def tag_value(value: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument("tag value must be a string", field="value")
+    if len(value) > MAX_TAG_VALUE_LENGTH:
+        raise InvalidArgument(
+            f"tag value is longer than {MAX_TAG_VALUE_LENGTH} characters", field="value"
+        )
+    return value
+
+
+def comment(value: str | None) -> str | None:
+    if value is not None and len(value) > MAX_COMMENT_LENGTH:
+        raise InvalidArgument(f"text is longer than {MAX_COMMENT_LENGTH} characters", field="comment")
+    return value

@@ -1,0 +1,75 @@
+"""The schema aggregate: the middle level, `catalog.schema`, that holds registered models."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from .catalogs import Catalog
+from .commands import CreateSchema, DeleteSchema, UpdateSchema
+from .errors import AlreadyExists, FailedPrecondition, NotFound
+from .events import Event, SchemaCreated, SchemaDeleted, SchemaUpdated, Stamp
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    id: UUID
+    catalog_name: str
+    name: str
+    comment: str | None
+    owner: str
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog_name}.{self.name}"
+
+
+def stream_id(catalog_name: str, name: str) -> str:
+    return f"schema:{catalog_name}.{name}"
+
+
+SchemaCommand = CreateSchema | UpdateSchema | DeleteSchema
+
+
+def decide(
+    cmd: SchemaCommand, state: Schema | None, catalog: Catalog | None, model_count: int, actor: str
+) -> list[Event]:
+    full = f"{cmd.catalog_name}.{cmd.name}"
+    if catalog is None:
+        raise NotFound(f"catalog {cmd.catalog_name!r} does not exist", catalog=cmd.catalog_name)
+    match cmd:
+        case CreateSchema():
+            if state is not None:
+                raise AlreadyExists(f"schema {full!r} already exists", schema=full)
+            return [SchemaCreated(schema_id=cmd.schema_id, catalog_name=cmd.catalog_name,
+                                  name=cmd.name, comment=cmd.comment, owner=actor)]
+        case _ if state is None:
+            raise NotFound(f"schema {full!r} does not exist", schema=full)
+        case UpdateSchema():
+            return [] if cmd.comment == state.comment else [
+                SchemaUpdated(catalog_name=cmd.catalog_name, name=cmd.name, comment=cmd.comment)
+            ]
+        case DeleteSchema():
+            if model_count:
+                raise FailedPrecondition(
+                    f"schema {full!r} is not empty: it has {model_count} registered model(s); "
+                    "delete them first", schema=full,
+                )
+            return [SchemaDeleted(catalog_name=cmd.catalog_name, name=cmd.name)]
+    raise TypeError(f"not a schema command: {cmd!r}")
+
+
+def evolve(state: Schema | None, event: Event, stamp: Stamp) -> Schema | None:
+    match event:
+        case SchemaCreated():
+            return Schema(event.schema_id, event.catalog_name, event.name, event.comment,
+                          event.owner, stamp.at, stamp.actor, stamp.at, stamp.actor)
+        case SchemaUpdated() if state is not None:
+            return replace(state, comment=event.comment, updated_at=stamp.at,
+                           updated_by=stamp.actor)
+        case SchemaDeleted():
+            return None
+    return state

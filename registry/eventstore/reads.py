@@ -1,0 +1,55 @@
+"""Reads from the log: a stream, the whole log after a position, the head."""
+
+from datetime import datetime
+
+import asyncpg
+
+from .records import RecordedEvent
+
+_COLUMNS = ("position, stream_id, stream_version, type, schema_version, data, metadata, "
+            "recorded_at, prev_hash, hash")
+
+
+def from_row(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(*row)
+
+
+async def read_stream(
+    conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, *, after_version: int = 0,
+    until_position: int | None = None, limit: int | None = None,
+) -> list[RecordedEvent]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 "
+        "AND ($3::bigint IS NULL OR position <= $3) ORDER BY stream_version LIMIT $4",
+        stream_id, after_version, until_position, limit,
+    )
+    return [from_row(r) for r in rows]
+
+
+async def read_all(
+    conn: asyncpg.Connection | asyncpg.Pool, *, after_position: int = 0,
+    until_position: int | None = None, limit: int = 1000,
+) -> list[RecordedEvent]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM events WHERE position > $1 "
+        "AND ($2::bigint IS NULL OR position <= $2) ORDER BY position LIMIT $3",
+        after_position, until_position, limit,
+    )
+    return [from_row(r) for r in rows]
+
+
+async def stream_version(conn: asyncpg.Connection | asyncpg.Pool, stream_id: str) -> int:
+    return await conn.fetchval(
+        "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
+    )
+
+
+async def head_position(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+    return await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
+
+
+async def position_at(conn: asyncpg.Connection | asyncpg.Pool, at: datetime) -> int:
+    """The last position recorded at or before `at` (recorded_at never decreases along positions)."""
+    return await conn.fetchval(
+        "SELECT coalesce(max(position), 0) FROM events WHERE recorded_at <= $1", at
+    )

@@ -1,0 +1,260 @@
+"""The batching writer: every append of this process goes through one task.
+
+Concurrent jobs are gathered into one transaction that first takes the log's writer lock
+(`modelog_lock_head()`, shared by every process on the database). Under it the writer knows the
+head exactly, so it numbers positions itself (gap-free, visible in commit order), chains hashes,
+keeps `recorded_at` from going backwards, and decides each job against an in-memory write model
+that is exact because nobody else can append meanwhile. One commit then carries the whole batch
+and its inline projections: that is where the speed comes from.
+
+A job that raises a `DomainError` appends nothing and does not disturb the others. Any other
+failure (a projection error, a lost connection) aborts the batch; the writer then forgets its
+in-memory state and runs each job again on its own, so one bad job fails alone.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import asyncpg
+import structlog
+
+from ..domain.errors import Conflict, DomainError
+from .reads import read_all, read_stream, stream_version
+from .records import GENESIS_HASH, NewEvent, RecordedEvent, chain_hash
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+# Past this many streams the version cache is dropped and refilled on demand.
+_VERSION_CACHE_LIMIT = 200_000
+# Past this many events written by other processes, reloading beats replaying them one by one.
+_CATCH_UP_LIMIT = 10_000
+
+_INSERT = (
+    "INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, "
+    "metadata, recorded_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+)
+
+
+class Projector(Protocol):
+    """Inline projections: applied in the append's own transaction."""
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None: ...
+
+
+class WriteModel(Protocol):
+    """Application state the writer keeps in step with the log (e.g. the domain's fold)."""
+
+    async def load(self, conn: asyncpg.Connection) -> None:
+        """(Re)build from the database; called under the writer lock."""
+
+    def observe(self, events: Sequence[RecordedEvent]) -> None:
+        """Fold in events: a job's own (before commit) or other processes' (caught up)."""
+
+    def reset(self) -> None:
+        """Forget everything: a batch failed, so observed events may never have committed."""
+
+
+@dataclass
+class Tx:
+    """What a job sees: the open batch transaction, under the writer lock."""
+
+    conn: asyncpg.Connection
+    now: datetime  # the batch's recorded_at
+    head_position: int
+    head_hash: bytes
+    _versions: dict[str, int]  # the writer's cache of committed stream versions
+    pending: list[RecordedEvent] = field(default_factory=list)
+    _pending_versions: dict[str, int] = field(default_factory=dict)
+
+    async def version(self, stream_id: str) -> int:
+        if stream_id in self._pending_versions:
+            return self._pending_versions[stream_id]
+        if stream_id not in self._versions:
+            self._versions[stream_id] = await stream_version(self.conn, stream_id)
+        return self._versions[stream_id]
+
+    async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
+        """The stream's events, including those appended earlier in this batch."""
+        stored = await read_stream(self.conn, stream_id)
+        return stored + [e for e in self.pending if e.stream_id == stream_id]
+
+    async def append(
+        self, stream_id: str, expected_version: int | None, events: Sequence[NewEvent],
+        metadata: dict[str, Any],
+    ) -> list[RecordedEvent]:
+        current = await self.version(stream_id)
+        if expected_version is not None and expected_version != current:
+            raise Conflict(
+                f"stream {stream_id} is at version {current}, not {expected_version}",
+                stream=stream_id, expected_version=expected_version, actual_version=current,
+            )
+        recorded = []
+        for i, new in enumerate(events, start=1):
+            event = RecordedEvent(
+                position=self.head_position + 1, stream_id=stream_id,
+                stream_version=current + i, type=new.type, schema_version=new.schema_version,
+                data=new.data, metadata=metadata, recorded_at=self.now,
+                prev_hash=self.head_hash, hash=b"",
+            )
+            digest = chain_hash(self.head_hash, event)
+            event = replace(event, hash=digest)
+            self.head_position, self.head_hash = event.position, digest
+            recorded.append(event)
+        if recorded:
+            self._pending_versions[stream_id] = current + len(recorded)
+            self.pending.extend(recorded)
+        return recorded
+
+    def _mark(self) -> tuple[int, int, bytes, dict[str, int]]:
+        return len(self.pending), self.head_position, self.head_hash, dict(self._pending_versions)
+
+    def _rollback_to(self, mark: tuple[int, int, bytes, dict[str, int]]) -> None:
+        size, self.head_position, self.head_hash, self._pending_versions = mark
+        del self.pending[size:]
+
+
+Job = Callable[[Tx], Awaitable[T]]
+
+
+@dataclass(eq=False)
+class _Item:
+    job: Job
+    future: asyncio.Future
+
+
+class Writer:
+    def __init__(
+        self, pool: asyncpg.Pool, projector: Projector | None, write_model: WriteModel | None,
+        *, max_batch: int = 512,
+    ) -> None:
+        self.pool = pool
+        self.projector = projector
+        self.write_model = write_model
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        self._versions: dict[str, int] = {}
+        self._head: int | None = None  # None: the write model must be (re)loaded
+        self.batches = 0
+        self.committed = 0
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="modelog-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if not item.future.done():
+                item.future.set_exception(RuntimeError("the writer stopped"))
+
+    async def submit(self, job: Job[T]) -> T:
+        if self._task is None:
+            raise RuntimeError("the writer is not running")
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Item(job, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            batch = [item for item in batch if not item.future.done()]
+            if not batch:
+                continue
+            try:
+                await self._commit(batch)
+            except Exception as exc:
+                self._forget()
+                if len(batch) == 1:
+                    _fail(batch[0], exc)
+                    continue
+                log.warning("write batch failed; retrying its jobs one by one",
+                            size=len(batch), error=repr(exc))
+                for item in batch:
+                    if item.future.done():
+                        continue
+                    try:
+                        await self._commit([item])
+                    except Exception as single_exc:
+                        self._forget()
+                        _fail(item, single_exc)
+
+    def _forget(self) -> None:
+        self._versions.clear()
+        self._head = None
+        if self.write_model is not None:
+            self.write_model.reset()
+
+    async def _commit(self, batch: list[_Item]) -> None:
+        done: list[tuple[_Item, Any]] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            head = await conn.fetchrow("SELECT * FROM modelog_lock_head()")
+            position = head["head_position"] or 0
+            await self._catch_up(conn, position)
+            now = head["now"]
+            if head["head_recorded_at"] is not None and head["head_recorded_at"] > now:
+                now = head["head_recorded_at"]  # the clock stepped back: never go behind the log
+            tx = Tx(conn, now, position, head["head_hash"] or GENESIS_HASH, self._versions)
+            for item in batch:
+                mark = tx._mark()
+                try:
+                    result = await item.job(tx)
+                except DomainError as exc:
+                    tx._rollback_to(mark)
+                    _fail(item, exc)
+                    continue
+                if self.write_model is not None and len(tx.pending) > mark[0]:
+                    self.write_model.observe(tx.pending[mark[0]:])
+                done.append((item, result))
+            if tx.pending:
+                await conn.executemany(_INSERT, [
+                    (e.position, e.stream_id, e.stream_version, e.type, e.schema_version, e.data,
+                     e.metadata, e.recorded_at, e.prev_hash, e.hash) for e in tx.pending
+                ])
+                if self.projector is not None:
+                    await self.projector.apply(conn, tx.pending)
+        # Committed.
+        self._head = tx.head_position
+        if len(self._versions) > _VERSION_CACHE_LIMIT:
+            self._versions.clear()
+        self._versions.update(tx._pending_versions)
+        self.batches += 1
+        self.committed += len(tx.pending)
+        for item, result in done:
+            if not item.future.done():
+                item.future.set_result(result)
+
+    async def _catch_up(self, conn: asyncpg.Connection, head: int) -> None:
+        """Bring the in-memory state to `head`, the committed head seen under the lock."""
+        if self._head == head:
+            return
+        if self._head is not None and head - self._head <= _CATCH_UP_LIMIT:
+            foreign = await read_all(conn, after_position=self._head, limit=_CATCH_UP_LIMIT)
+            for event in foreign:
+                if event.stream_id in self._versions:
+                    self._versions[event.stream_id] = event.stream_version
+            if self.write_model is not None:
+                self.write_model.observe(foreign)
+        else:
+            self._versions.clear()
+            if self.write_model is not None:
+                self.write_model.reset()
+                await self.write_model.load(conn)
+        self._head = head
+
+
+def _fail(item: _Item, exc: BaseException) -> None:
+    if not item.future.done():
+        item.future.set_exception(exc)

@@ -1,0 +1,127 @@
+"""Command handling: load the model's state, decide, append, all inside one write batch.
+
+The writer runs `execute`'s job under the log's writer lock, against `RegistryWriteModel`, the
+domain fold kept in memory and in step with the log. Version numbers are decided there, so
+concurrent registrations on one model never conflict and never retry.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from .domain import RegistryState, Stamp, decide, parse_event, stream_of
+from .domain import commands as c
+from .domain import models as m
+from .domain.catalogs import Catalog
+from .domain.errors import AlreadyExists
+from .domain.schemas import Schema
+from .eventstore import EventStore, NewEvent, RecordedEvent, Tx
+
+log = structlog.get_logger(__name__)
+
+ADMIN = "admin"  # the server's own principal: owns the bootstrap catalog and schema
+DEFAULT_CATALOG = "unity"
+DEFAULT_SCHEMA = "default"
+# Loaded model aggregates kept in memory; past this the oldest are dropped and reloaded on demand.
+MODEL_CACHE_SIZE = 20_000
+
+
+def fold_model(events: Sequence[RecordedEvent]) -> m.Model | None:
+    state = None
+    for e in events:
+        state = m.evolve(state, parse_event(e.type, e.schema_version, e.data), stamp(e))
+    return state
+
+
+def stamp(e: RecordedEvent) -> Stamp:
+    return Stamp(at=e.recorded_at, actor=e.actor)
+
+
+class RegistryWriteModel:
+    """The domain fold the writer keeps current (see eventstore.writer.WriteModel)."""
+
+    def __init__(self) -> None:
+        self.state = RegistryState()
+
+    async def load(self, conn: asyncpg.Connection) -> None:
+        state = RegistryState()
+        for r in await conn.fetch("SELECT * FROM catalogs"):
+            state.catalogs[r["name"]] = Catalog(
+                r["id"], r["name"], r["comment"], r["owner"], r["created_at"], r["created_by"],
+                r["updated_at"], r["updated_by"])
+        for r in await conn.fetch("SELECT * FROM schemas"):
+            state.schemas[(r["catalog_name"], r["name"])] = Schema(
+                r["id"], r["catalog_name"], r["name"], r["comment"], r["owner"], r["created_at"],
+                r["created_by"], r["updated_at"], r["updated_by"])
+            state.schema_counts[r["catalog_name"]] += 1
+        for r in await conn.fetch(
+                "SELECT id, full_name, catalog_name, schema_name FROM registered_models"):
+            state.model_ids[r["full_name"]] = r["id"]
+            state.model_counts[(r["catalog_name"], r["schema_name"])] += 1
+        self.state = state
+
+    def observe(self, events: Sequence[RecordedEvent]) -> None:
+        for e in events:
+            self.state.apply(e.stream_id, parse_event(e.type, e.schema_version, e.data), stamp(e))
+
+    def reset(self) -> None:
+        self.state = RegistryState()
+
+    async def ensure_loaded(self, tx: Tx, stream: str) -> None:
+        """Load a model aggregate from its stream before a command is decided on it."""
+        model_id = UUID(stream.partition(":")[2])
+        if model_id in self.state.models:
+            return
+        models = self.state.models
+        if len(models) >= MODEL_CACHE_SIZE:
+            for key in list(models)[: MODEL_CACHE_SIZE // 10]:
+                del models[key]
+        model = fold_model(await tx.read_stream(stream))
+        if model is not None:
+            models[model_id] = model
+
+
+@dataclass(frozen=True)
+class Outcome:
+    stream_id: str
+    events: list[RecordedEvent]
+
+
+class RegistryService:
+    def __init__(self, store: EventStore, write_model: RegistryWriteModel) -> None:
+        self.store = store
+        self.write_model = write_model
+
+    async def execute(self, cmd: c.Command, actor: str, **metadata: Any) -> Outcome:
+        """Decide `cmd` against the current state and append its events; raises a DomainError
+        (and appends nothing) if the command cannot be carried out."""
+        wm = self.write_model
+
+        async def job(tx: Tx) -> Outcome:
+            stream = stream_of(cmd, wm.state)
+            if stream and stream.startswith("model:"):
+                await wm.ensure_loaded(tx, stream)
+            stream, events = decide(cmd, wm.state, actor)
+            if not events:
+                return Outcome(stream, [])
+            new = [NewEvent(e.type_name(), e.payload(), e.schema_version) for e in events]
+            meta = {"actor": actor, "command": type(cmd).__name__,
+                    **{k: v for k, v in metadata.items() if v is not None}}
+            recorded = await tx.append(stream, await tx.version(stream), new, meta)
+            return Outcome(stream, recorded)
+
+        return await self.store.transact(job)
+
+    async def bootstrap(self) -> None:
+        """The catalog `unity` and schema `unity.default` exist from the first start."""
+        for cmd in (c.CreateCatalog(name=DEFAULT_CATALOG, comment="Default catalog"),
+                    c.CreateSchema(catalog_name=DEFAULT_CATALOG, name=DEFAULT_SCHEMA,
+                                   comment="Default schema")):
+            try:
+                await self.execute(cmd, ADMIN, request_id="bootstrap")
+            except AlreadyExists:
+                pass
