@@ -1,12 +1,20 @@
 import asyncio
 import itertools
+import json
 import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
 
+from registry.api.app import create_app
+from registry.api.keys import POOL
 from registry.database import create_pool, migrate
+from registry.settings import Settings
 from tests.pg import postgres_server, with_database
 
 _counter = itertools.count()
@@ -53,3 +61,35 @@ async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
     p = await create_pool(db_url, min_size=1, max_size=20)
     yield p
     await p.close()
+
+
+@dataclass
+class Live:
+    """A real Modelog server on a free loopback port, and an HTTP client for it."""
+
+    url: str
+    app: web.Application
+    http: aiohttp.ClientSession
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.app[POOL]
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        async with self.http.request(method, path, **kwargs) as r:
+            text = await r.text()
+            return r.status, (json.loads(text) if text else None)
+
+
+@pytest.fixture
+async def live(db_url: str) -> AsyncIterator[Live]:
+    app = create_app(Settings(database_url=db_url, port=0))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession(url) as http:
+        yield Live(url, app, http)
+    await runner.cleanup()

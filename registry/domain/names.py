@@ -1,6 +1,7 @@
 """Names of securables (`catalog.schema.model`), aliases and tags, and the rules they follow."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .errors import InvalidArgument
@@ -10,17 +11,24 @@ MAX_TAG_KEY_LENGTH = 250
 MAX_TAG_VALUE_LENGTH = 5000
 MAX_COMMENT_LENGTH = 65536
 
-# Letters (any script), digits, underscore and hyphen; no dots (the separator), slashes, spaces or
-# control characters, which would make paths and three-level names ambiguous.
-_IDENTIFIER = re.compile(r"^\w[\w-]*\Z")
+# Letters (any script, with their combining marks), digits, underscore and hyphen; no dots (the
+# separator), slashes, spaces or control characters, which would make paths and names ambiguous.
+_WORD = re.compile(r"\w")
 _ALIAS = re.compile(r"^[\w-]+\Z")
 # MLflow resolves `models:/m/latest` and `models:/m/v3`-like references itself.
 _VERSION_LIKE_ALIAS = re.compile(r"^v\d+\Z", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1
 
 RESERVED_CATALOG_NAMES = frozenset({"system", "information_schema", "hive_metastore", "samples"})
 RESERVED_SCHEMA_NAMES = frozenset({"information_schema"})
 RESERVED_ALIASES = frozenset({"latest"})
+
+
+def _is_identifier(value: str) -> bool:
+    def allowed(ch: str) -> bool:
+        return bool(_WORD.match(ch)) or ch == "-" or unicodedata.category(ch).startswith("M")
+
+    return bool(_WORD.match(value[0])) and all(allowed(ch) for ch in value)
 
 
 def identifier(kind: str, value: str) -> str:
@@ -30,7 +38,7 @@ def identifier(kind: str, value: str) -> str:
         raise InvalidArgument(
             f"{kind} name is {len(value)} characters long; the limit is {MAX_NAME_LENGTH}", field=kind
         )
-    if not _IDENTIFIER.match(value):
+    if not _is_identifier(value):
         raise InvalidArgument(
             f"invalid {kind} name {value!r}: use letters, digits, '_' and '-' "
             "(not starting with '-'); no dots, slashes, spaces or control characters",

@@ -1,0 +1,117 @@
+"""The aiohttp application: factory, shared state, middlewares, health."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+
+import pydantic
+import structlog
+from aiohttp import web
+
+import projections
+
+from ..database import create_pool, migrate
+from ..domain.errors import DomainError
+from ..embedded import embedded_postgres
+from ..eventstore import EventStore
+from ..service import ADMIN, RegistryService, RegistryWriteModel
+from ..settings import Settings
+from . import errors, native
+from .keys import ACTOR, COMMAND, POOL, REQUEST_ID, SERVICE, SETTINGS, STORE
+
+log = structlog.get_logger("modelog.http")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One line per request: id, actor, route, command, status, latency."""
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    request[ACTOR] = ADMIN  # until authentication exists, a loopback server acts as its admin
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        route = request.match_info.route.resource
+        log.info(
+            "request", request_id=request_id, actor=request[ACTOR], method=request.method,
+            route=route.canonical if route is not None else request.path, status=status,
+            command=request.get(COMMAND),
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+
+@web.middleware
+async def error_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes a JSON error with the right status; a 500 never shows internals."""
+    try:
+        return await handler(request)
+    except errors.ApiError as exc:
+        err = exc
+    except DomainError as exc:
+        err = errors.from_domain(exc)
+    except pydantic.ValidationError as exc:
+        err = errors.from_validation(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        err = errors.from_http(exc)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error", request_id=request.get(REQUEST_ID))
+        err = errors.ApiError(500, "INTERNAL_ERROR", "internal error; see the server log for "
+                              f"request {request.get(REQUEST_ID)}")
+    return errors.response(err, request.get(REQUEST_ID))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        async with asyncio.timeout(2):
+            head = await request.app[POOL].fetchval("SELECT coalesce(max(position), 0) FROM events")
+    except Exception as exc:
+        return web.json_response({"status": "unavailable", "database": repr(exc)}, status=503)
+    return web.json_response({"status": "ready", "database": "ok", "log_head": head})
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes,
+                          middlewares=[request_log, error_json])
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_registry)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    native.add_routes(app)
+    return app
+
+
+async def _registry(app: web.Application) -> AsyncIterator[None]:
+    """Database (embedded unless a URL is given), migrations, event store, bootstrap."""
+    settings = app[SETTINGS]
+    async with AsyncExitStack() as stack:
+        url = settings.database_url or await stack.enter_async_context(
+            embedded_postgres(settings.data_dir))
+        pool = await create_pool(url, max_size=settings.pool_size)
+        stack.push_async_callback(pool.close)
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        write_model = RegistryWriteModel()
+        store = EventStore(pool, projections.inline_projector(), write_model)
+        await store.start()
+        stack.push_async_callback(store.close)
+        service = RegistryService(store, write_model)
+        await service.bootstrap()
+        app[POOL], app[STORE], app[SERVICE] = pool, store, service
+        yield

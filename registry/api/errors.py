@@ -1,0 +1,72 @@
+"""Errors as JSON: `{error_code, message, details}` with the right status, never a stack trace."""
+
+from typing import Any
+
+import pydantic
+from aiohttp import web
+
+from ..domain.errors import (
+    AlreadyExists,
+    Conflict,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+
+STATUS: dict[type[DomainError], int] = {
+    InvalidArgument: 400,
+    NotFound: 404,
+    AlreadyExists: 409,
+    FailedPrecondition: 409,
+    Conflict: 409,
+}
+
+HTTP_CODES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    500: "INTERNAL_ERROR",
+    503: "UNAVAILABLE",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def from_domain(exc: DomainError) -> ApiError:
+    status = next((s for t, s in STATUS.items() if isinstance(exc, t)), 400)
+    return ApiError(status, exc.code, exc.message, **exc.details)
+
+
+def from_validation(exc: pydantic.ValidationError, where: str = "body") -> ApiError:
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]) or where, "problem": e["msg"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+    return ApiError(400, "INVALID_ARGUMENT", f"invalid request {where}: {summary}",
+                    errors=problems)
+
+
+def from_http(exc: web.HTTPException) -> ApiError:
+    # aiohttp's default text is "404: Not Found"; keep its specific ones (e.g. the 413 sizes).
+    text = exc.text or ""
+    message = exc.reason if not text or text.startswith(f"{exc.status}:") else text
+    return ApiError(exc.status, HTTP_CODES.get(exc.status, "ERROR"), message)
+
+
+def response(err: ApiError, request_id: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"error_code": err.code, "message": err.message,
+                            "details": err.details}
+    if request_id:
+        body["request_id"] = request_id
+    return web.json_response(body, status=err.status)

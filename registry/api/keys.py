@@ -1,0 +1,17 @@
+"""Typed application state shared by the app factory and the views."""
+
+import asyncpg
+from aiohttp import web
+
+from ..eventstore import EventStore
+from ..service import RegistryService
+from ..settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+STORE = web.AppKey("store", EventStore)
+SERVICE = web.AppKey("service", RegistryService)
+
+REQUEST_ID = web.RequestKey("request_id", str)
+ACTOR = web.RequestKey("actor", str)
+COMMAND = web.RequestKey("command", str)

@@ -1,0 +1,514 @@
+"""Modelog's native API, `/api/modelog/v1/`: every command and query, history and `as_of`.
+
+Views translate the wire format to commands and queries and nothing else.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import Field
+
+from .. import as_of, queries
+from ..domain import commands as c
+from ..domain.catalogs import Catalog
+from ..domain.errors import NotFound
+from ..domain.models import Model, ModelVersion
+from ..domain.schemas import Schema
+from ..eventstore import RecordedEvent, read_stream
+from ..service import Outcome
+from .keys import ACTOR, COMMAND, POOL, REQUEST_ID, SERVICE
+from .validation import Body, Query, parse_body, parse_query
+
+PREFIX = "/api/modelog/v1"
+T = TypeVar("T")
+
+
+# --- wire shapes ------------------------------------------------------------------------------
+
+
+def _time(t: datetime) -> str:
+    return t.isoformat(timespec="milliseconds")
+
+
+def _audit(o: Any) -> dict[str, Any]:
+    return {"created_at": _time(o.created_at), "created_by": o.created_by,
+            "updated_at": _time(o.updated_at), "updated_by": o.updated_by}
+
+
+def catalog_json(cat: Catalog) -> dict[str, Any]:
+    return {"name": cat.name, "id": str(cat.id), "comment": cat.comment, "owner": cat.owner,
+            **_audit(cat)}
+
+
+def schema_json(s: Schema) -> dict[str, Any]:
+    return {"name": s.name, "catalog_name": s.catalog_name, "full_name": s.full_name,
+            "id": str(s.id), "comment": s.comment, "owner": s.owner, **_audit(s)}
+
+
+def model_json(m: Model) -> dict[str, Any]:
+    return {
+        "id": str(m.id), "full_name": m.full_name, "catalog_name": m.catalog_name,
+        "schema_name": m.schema_name, "name": m.name, "description": m.description,
+        "owner": m.owner, "tags": dict(m.tags),
+        "aliases": [{"alias": a, "version": v} for a, v in sorted(m.aliases.items())],
+        **_audit(m),
+    }
+
+
+def version_json(m: Model, mv: ModelVersion) -> dict[str, Any]:
+    return {
+        "model_name": m.full_name, "model_id": str(m.id), "version": mv.version,
+        "source": mv.source, "run_id": mv.run_id, "run_link": mv.run_link,
+        "logged_model_id": mv.logged_model_id, "description": mv.description,
+        "status": mv.status, "status_message": mv.status_message,
+        "storage_location": mv.storage_location, "tags": dict(mv.tags),
+        "aliases": m.aliases_of(mv.version), **_audit(mv),
+    }
+
+
+def event_json(e: RecordedEvent) -> dict[str, Any]:
+    return {"position": e.position, "stream_id": e.stream_id, "stream_version": e.stream_version,
+            "type": e.type, "schema_version": e.schema_version, "data": e.data,
+            "metadata": e.metadata, "recorded_at": _time(e.recorded_at), "hash": e.hash.hex()}
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+class Page(Query):
+    max_results: int = Field(100, ge=1, le=1000)
+    page_token: str | None = None
+
+
+class AsOf(Query):
+    as_of: str | None = None
+
+
+class VersionPage(Page):
+    as_of: str | None = None
+
+
+class ModelListQuery(Page):
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    name_pattern: str | None = None
+
+
+class SchemaListQuery(Page):
+    catalog_name: str
+
+
+class Force(Query):
+    force: bool = False
+
+
+class CreateCatalogBody(Body):
+    name: str
+    comment: str | None = None
+
+
+class CommentBody(Body):
+    comment: str | None = None
+
+
+class CreateSchemaBody(Body):
+    catalog_name: str
+    name: str
+    comment: str | None = None
+
+
+class CreateModelBody(Body):
+    name: str  # catalog.schema.model
+    description: str | None = None
+    tags: dict[str, str] = {}
+
+
+class UpdateModelBody(Body):
+    description: str | None = None
+    new_name: str | None = None
+
+
+class TagBody(Body):
+    value: str
+
+
+class RegisterVersionBody(Body):
+    source: str
+    run_id: str | None = None
+    run_link: str | None = None
+    logged_model_id: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = {}
+    storage_location: str | None = None
+
+
+class FinalizeBody(Body):
+    status: str = "READY"
+    status_message: str | None = None
+
+
+class DescriptionBody(Body):
+    description: str | None = None
+
+
+class AliasBody(Body):
+    version: int
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+async def _execute(request: web.Request, cmd: c.Command) -> Outcome:
+    request[COMMAND] = type(cmd).__name__
+    return await request.app[SERVICE].execute(
+        cmd, request[ACTOR], request_id=request[REQUEST_ID],
+        client=request.headers.get("User-Agent"))
+
+
+def _page(found: list[T], limit: int, field: str, render: Callable[[T], Any],
+          key: Callable[[T], Any]) -> dict[str, Any]:
+    """One page from `limit + 1` fetched rows; the extra row only says there is a next page."""
+    out: dict[str, Any] = {field: [render(x) for x in found[:limit]]}
+    if len(found) > limit:
+        out["next_page_token"] = queries.encode_token(key(found[limit - 1]))
+    return out
+
+
+async def _model(request: web.Request, full_name: str | None = None) -> Model:
+    """The model by its current name, or as it was at `as_of` (replayed from its stream)."""
+    full_name = full_name or request.match_info["full_name"]
+    pool = request.app[POOL]
+    when = request.query.get("as_of")
+    if when is not None:
+        model = await as_of.model_at(pool, full_name, await as_of.resolve(pool, when))
+    else:
+        model = await queries.get_model(pool, full_name)
+    if model is None:
+        raise NotFound(f"registered model {full_name!r} does not exist", model=full_name)
+    return model
+
+
+def _version_number(request: web.Request) -> int:
+    text = request.match_info["version"]
+    if not text.isdigit() or int(text) < 1:
+        raise NotFound(f"model version {text!r} does not exist: versions are numbers from 1")
+    return int(text)
+
+
+async def _version(request: web.Request, model: Model) -> ModelVersion:
+    number = _version_number(request)
+    if "as_of" in request.query:
+        mv = model.versions.get(number)
+    else:
+        mv = await queries.get_version(request.app[POOL], model.id, number)
+    if mv is None:
+        raise NotFound(f"model version {model.full_name} {number} does not exist",
+                       model=model.full_name, version=number)
+    return mv
+
+
+# --- catalogs and schemas ---------------------------------------------------------------------
+
+
+async def create_catalog(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateCatalogBody)
+    await _execute(request, c.CreateCatalog(name=body.name, comment=body.comment))
+    return web.json_response(await _catalog(request, body.name), status=201)
+
+
+async def _catalog(request: web.Request, name: str) -> dict[str, Any]:
+    cat = await queries.get_catalog(request.app[POOL], name)
+    if cat is None:
+        raise NotFound(f"catalog {name!r} does not exist", catalog=name)
+    return catalog_json(cat)
+
+
+async def get_catalog(request: web.Request) -> web.Response:
+    return web.json_response(await _catalog(request, request.match_info["name"]))
+
+
+async def list_catalogs(request: web.Request) -> web.Response:
+    q = parse_query(request, Page)
+    found = await queries.list_catalogs(request.app[POOL], queries.decode_token(q.page_token),
+                                        q.max_results + 1)
+    return web.json_response(_page(found, q.max_results, "catalogs", catalog_json,
+                                   lambda x: x.name))
+
+
+async def update_catalog(request: web.Request) -> web.Response:
+    body = await parse_body(request, CommentBody)
+    name = request.match_info["name"]
+    await _execute(request, c.UpdateCatalog(name=name, comment=body.comment))
+    return web.json_response(await _catalog(request, name))
+
+
+async def delete_catalog(request: web.Request) -> web.Response:
+    q = parse_query(request, Force)
+    await _execute(request, c.DeleteCatalog(name=request.match_info["name"], force=q.force))
+    return web.json_response({})
+
+
+def _schema_name(request: web.Request) -> tuple[str, str]:
+    full = request.match_info["full_name"]
+    catalog, dot, name = full.partition(".")
+    if not dot or "." in name:
+        raise NotFound(f"schema {full!r} does not exist: expected catalog.schema", schema=full)
+    return catalog, name
+
+
+async def _schema(request: web.Request, catalog: str, name: str) -> dict[str, Any]:
+    s = await queries.get_schema(request.app[POOL], catalog, name)
+    if s is None:
+        raise NotFound(f"schema {catalog}.{name!r} does not exist", schema=f"{catalog}.{name}")
+    return schema_json(s)
+
+
+async def create_schema(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateSchemaBody)
+    await _execute(request, c.CreateSchema(catalog_name=body.catalog_name, name=body.name,
+                                           comment=body.comment))
+    return web.json_response(await _schema(request, body.catalog_name, body.name), status=201)
+
+
+async def get_schema(request: web.Request) -> web.Response:
+    return web.json_response(await _schema(request, *_schema_name(request)))
+
+
+async def list_schemas(request: web.Request) -> web.Response:
+    q = parse_query(request, SchemaListQuery)
+    pool = request.app[POOL]
+    if await queries.get_catalog(pool, q.catalog_name) is None:
+        raise NotFound(f"catalog {q.catalog_name!r} does not exist", catalog=q.catalog_name)
+    found = await queries.list_schemas(pool, q.catalog_name, queries.decode_token(q.page_token),
+                                       q.max_results + 1)
+    return web.json_response(_page(found, q.max_results, "schemas", schema_json,
+                                   lambda x: x.name))
+
+
+async def update_schema(request: web.Request) -> web.Response:
+    body = await parse_body(request, CommentBody)
+    catalog, name = _schema_name(request)
+    await _execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
+    return web.json_response(await _schema(request, catalog, name))
+
+
+async def delete_schema(request: web.Request) -> web.Response:
+    q = parse_query(request, Force)
+    catalog, name = _schema_name(request)
+    await _execute(request, c.DeleteSchema(catalog_name=catalog, name=name, force=q.force))
+    return web.json_response({})
+
+
+# --- registered models ------------------------------------------------------------------------
+
+
+async def create_model(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateModelBody)
+    cmd = c.CreateModel(full_name=body.name, description=body.description, tags=body.tags)
+    await _execute(request, cmd)
+    return web.json_response(model_json(await _model(request, cmd.full_name)), status=201)
+
+
+async def get_model(request: web.Request) -> web.Response:
+    parse_query(request, AsOf)
+    return web.json_response(model_json(await _model(request)))
+
+
+async def list_models(request: web.Request) -> web.Response:
+    q = parse_query(request, ModelListQuery)
+    found = await queries.list_models(
+        request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
+        name_pattern=q.name_pattern, after=queries.decode_token(q.page_token),
+        limit=q.max_results + 1)
+    return web.json_response(_page(found, q.max_results, "registered_models", model_json,
+                                   lambda x: x.full_name))
+
+
+async def update_model(request: web.Request) -> web.Response:
+    body = await parse_body(request, UpdateModelBody)
+    name = request.match_info["full_name"]
+    if "description" in body.model_fields_set:
+        await _execute(request, c.UpdateModelDescription(full_name=name,
+                                                         description=body.description))
+    if body.new_name is not None:
+        await _execute(request, c.RenameModel(full_name=name, new_full_name=body.new_name))
+        name = body.new_name
+    return web.json_response(model_json(await _model(request, name)))
+
+
+async def delete_model(request: web.Request) -> web.Response:
+    q = parse_query(request, Force)
+    await _execute(request, c.DeleteModel(full_name=request.match_info["full_name"],
+                                          force=q.force))
+    return web.json_response({})
+
+
+async def set_model_tag(request: web.Request) -> web.Response:
+    body = await parse_body(request, TagBody)
+    name = request.match_info["full_name"]
+    await _execute(request, c.SetModelTag(full_name=name, key=request.match_info["key"],
+                                          value=body.value))
+    return web.json_response(model_json(await _model(request, name)))
+
+
+async def delete_model_tag(request: web.Request) -> web.Response:
+    name = request.match_info["full_name"]
+    await _execute(request, c.DeleteModelTag(full_name=name, key=request.match_info["key"]))
+    return web.json_response(model_json(await _model(request, name)))
+
+
+async def model_history(request: web.Request) -> web.Response:
+    q = parse_query(request, VersionPage)
+    model = await _model(request)
+    pool = request.app[POOL]
+    until = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
+    after = queries.decode_token(q.page_token) or 0
+    found = await read_stream(pool, f"model:{model.id}", after_version=after,
+                              until_position=until, limit=q.max_results + 1)
+    return web.json_response(_page(found, q.max_results, "events", event_json,
+                                   lambda x: x.stream_version))
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+
+async def register_version(request: web.Request) -> web.Response:
+    body = await parse_body(request, RegisterVersionBody)
+    name = request.match_info["full_name"]
+    outcome = await _execute(request, c.RegisterVersion(full_name=name, **body.model_dump()))
+    number = outcome.events[-1].data["version"]
+    model = await _model(request, name)
+    mv = await queries.get_version(request.app[POOL], model.id, number)
+    assert mv is not None
+    return web.json_response(version_json(model, mv), status=201)
+
+
+async def get_version(request: web.Request) -> web.Response:
+    parse_query(request, AsOf)
+    model = await _model(request)
+    return web.json_response(version_json(model, await _version(request, model)))
+
+
+async def list_versions(request: web.Request) -> web.Response:
+    q = parse_query(request, VersionPage)
+    model = await _model(request)
+    after = queries.decode_token(q.page_token)
+    if q.as_of is not None:
+        found = [mv for n, mv in sorted(model.versions.items()) if after is None or n > after]
+        found = found[: q.max_results + 1]
+    else:
+        found = await queries.list_versions(request.app[POOL], model.id, after, q.max_results + 1)
+    return web.json_response(_page(found, q.max_results, "model_versions",
+                                   lambda mv: version_json(model, mv), lambda x: x.version))
+
+
+async def _version_command(request: web.Request, cmd: c.Command) -> web.Response:
+    await _execute(request, cmd)
+    model = await _model(request)
+    return web.json_response(version_json(model, await _version(request, model)))
+
+
+def _version_args(request: web.Request) -> dict[str, Any]:
+    return {"full_name": request.match_info["full_name"], "version": _version_number(request)}
+
+
+async def finalize_version(request: web.Request) -> web.Response:
+    body = await parse_body(request, FinalizeBody)
+    return await _version_command(request, c.FinalizeVersion(
+        **_version_args(request), status=body.status, status_message=body.status_message))
+
+
+async def update_version(request: web.Request) -> web.Response:
+    body = await parse_body(request, DescriptionBody)
+    return await _version_command(request, c.UpdateVersionDescription(
+        **_version_args(request), description=body.description))
+
+
+async def set_version_tag(request: web.Request) -> web.Response:
+    body = await parse_body(request, TagBody)
+    return await _version_command(request, c.SetVersionTag(
+        **_version_args(request), key=request.match_info["key"], value=body.value))
+
+
+async def delete_version_tag(request: web.Request) -> web.Response:
+    return await _version_command(request, c.DeleteVersionTag(
+        **_version_args(request), key=request.match_info["key"]))
+
+
+async def delete_version(request: web.Request) -> web.Response:
+    await _execute(request, c.DeleteVersion(**_version_args(request)))
+    return web.json_response({})
+
+
+# --- aliases ----------------------------------------------------------------------------------
+
+
+async def set_alias(request: web.Request) -> web.Response:
+    body = await parse_body(request, AliasBody)
+    name, alias = request.match_info["full_name"], request.match_info["alias"]
+    await _execute(request, c.SetAlias(full_name=name, alias=alias, version=body.version))
+    model = await _model(request, name)
+    mv = await queries.get_version(request.app[POOL], model.id, body.version)
+    assert mv is not None
+    return web.json_response(version_json(model, mv))
+
+
+async def get_alias(request: web.Request) -> web.Response:
+    parse_query(request, AsOf)
+    model = await _model(request)
+    alias = request.match_info["alias"]
+    number = model.aliases.get(alias)
+    if number is None:
+        raise NotFound(f"registered model {model.full_name!r} has no alias {alias!r}",
+                       model=model.full_name, alias=alias)
+    if "as_of" in request.query:
+        mv = model.versions.get(number)
+    else:
+        mv = await queries.get_version(request.app[POOL], model.id, number)
+    if mv is None:  # deleted in between the two reads
+        raise NotFound(f"alias {alias!r} points at a version that no longer exists")
+    return web.json_response(version_json(model, mv))
+
+
+async def delete_alias(request: web.Request) -> web.Response:
+    await _execute(request, c.DeleteAlias(full_name=request.match_info["full_name"],
+                                          alias=request.match_info["alias"]))
+    return web.json_response({})
+
+
+def add_routes(app: web.Application) -> None:
+    m = f"{PREFIX}/models/{{full_name}}"
+    v = f"{m}/versions/{{version}}"
+    app.router.add_routes([
+        web.post(f"{PREFIX}/catalogs", create_catalog),
+        web.get(f"{PREFIX}/catalogs", list_catalogs),
+        web.get(f"{PREFIX}/catalogs/{{name}}", get_catalog),
+        web.patch(f"{PREFIX}/catalogs/{{name}}", update_catalog),
+        web.delete(f"{PREFIX}/catalogs/{{name}}", delete_catalog),
+        web.post(f"{PREFIX}/schemas", create_schema),
+        web.get(f"{PREFIX}/schemas", list_schemas),
+        web.get(f"{PREFIX}/schemas/{{full_name}}", get_schema),
+        web.patch(f"{PREFIX}/schemas/{{full_name}}", update_schema),
+        web.delete(f"{PREFIX}/schemas/{{full_name}}", delete_schema),
+        web.post(f"{PREFIX}/models", create_model),
+        web.get(f"{PREFIX}/models", list_models),
+        web.get(m, get_model),
+        web.patch(m, update_model),
+        web.delete(m, delete_model),
+        web.get(f"{m}/history", model_history),
+        web.put(f"{m}/tags/{{key}}", set_model_tag),
+        web.delete(f"{m}/tags/{{key}}", delete_model_tag),
+        web.post(f"{m}/versions", register_version),
+        web.get(f"{m}/versions", list_versions),
+        web.get(v, get_version),
+        web.patch(v, update_version),
+        web.delete(v, delete_version),
+        web.post(f"{v}/finalize", finalize_version),
+        web.put(f"{v}/tags/{{key}}", set_version_tag),
+        web.delete(f"{v}/tags/{{key}}", delete_version_tag),
+        web.put(f"{m}/aliases/{{alias}}", set_alias),
+        web.get(f"{m}/aliases/{{alias}}", get_alias),
+        web.delete(f"{m}/aliases/{{alias}}", delete_alias),
+    ])

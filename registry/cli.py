@@ -1,0 +1,151 @@
+"""The `modelog` command: serve, migrate, projections rebuild, version."""
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from . import __version__
+from .settings import Settings
+
+ENVIRONMENT_VARIABLES = frozenset({
+    "MODELOG_DATABASE_URL", "MODELOG_HOST", "MODELOG_PORT", "MODELOG_DATA_DIR",
+    "MODELOG_LOG_FORMAT",
+})
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name) or default
+
+
+def _database_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=_env("MODELOG_DATA_DIR", ".modelog"),
+                   help="where the embedded PostgreSQL keeps its data (default: ./.modelog; "
+                        "env MODELOG_DATA_DIR)")
+    p.add_argument("--database-url", default=_env("MODELOG_DATABASE_URL"),
+                   help="a PostgreSQL URL to use instead of the embedded server "
+                        "(env MODELOG_DATABASE_URL)")
+    p.add_argument("--log-format", choices=("console", "json"),
+                   default=_env("MODELOG_LOG_FORMAT", "console" if sys.stderr.isatty() else "json"),
+                   help="console lines or JSON lines (env MODELOG_LOG_FORMAT; default: json "
+                        "unless stderr is a terminal)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelog", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the registry server")
+    serve.add_argument("--host", default=_env("MODELOG_HOST", "127.0.0.1"),
+                       help="address to listen on (default 127.0.0.1; env MODELOG_HOST)")
+    serve.add_argument("--port", type=int, default=int(_env("MODELOG_PORT", "8080") or 8080),
+                       help="port to listen on (default 8080; env MODELOG_PORT)")
+    _database_options(serve)
+
+    migrate = sub.add_parser("migrate", help="apply the SQL migrations (idempotent)")
+    _database_options(migrate)
+
+    proj = sub.add_parser("projections", help="read-model maintenance")
+    proj_sub = proj.add_subparsers(dest="action", required=True)
+    rebuild = proj_sub.add_parser(
+        "rebuild", help="replay the whole log into fresh read-model tables and swap them in")
+    rebuild.add_argument("--check", action="store_true",
+                         help="rebuild aside and compare with the live tables; change nothing")
+    _database_options(rebuild)
+
+    sub.add_parser("version", help="print the version")
+    return parser
+
+
+@asynccontextmanager
+async def _database(args: argparse.Namespace) -> AsyncIterator[str]:
+    if args.database_url:
+        yield args.database_url
+        return
+    from .embedded import embedded_postgres
+
+    async with embedded_postgres(Path(args.data_dir)) as url:
+        yield url
+
+
+async def _migrate(args: argparse.Namespace) -> int:
+    import asyncpg
+
+    from .database import migrate
+
+    async with _database(args) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            applied = await migrate(conn)
+        finally:
+            await conn.close()
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    return 0
+
+
+async def _rebuild(args: argparse.Namespace) -> int:
+    from projections.rebuild import rebuild
+
+    from .database import create_pool, migrate
+
+    def progress(position: int, head: int) -> None:
+        width = 30
+        done = int(width * position / head) if head else width
+        print(f"\rreplaying [{'#' * done}{'.' * (width - done)}] {position}/{head}",
+              end="", file=sys.stderr, flush=True)
+
+    async with _database(args) as url:
+        pool = await create_pool(url, min_size=1, max_size=2)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+            result = await rebuild(pool, swap=not args.check, progress=progress)
+        finally:
+            await pool.close()
+    print(file=sys.stderr)
+    rate = result.events / result.seconds if result.seconds else 0
+    print(f"replayed {result.events} events in {result.seconds:.2f}s ({rate:,.0f} events/s)")
+    if args.check:
+        if result.differences:
+            print("read models differ from a replay of the log: " + ", ".join(result.differences))
+            return 1
+        print("read models equal a replay of the log")
+    else:
+        print("read models swapped in")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from .api.app import create_app
+
+    settings = Settings(host=args.host, port=args.port, data_dir=Path(args.data_dir),
+                        database_url=args.database_url, log_format=args.log_format)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
+                print=lambda msg: print(msg, file=sys.stderr))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "version":
+        print(f"modelog {__version__}")
+        return 0
+    from .logs import configure
+
+    configure(args.log_format)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "migrate":
+        return asyncio.run(_migrate(args))
+    if args.command == "projections":
+        return asyncio.run(_rebuild(args))
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Reads from the inline read models. Never replays the log; one query per page plus one per
+kind of child rows (tags, aliases) for the whole page, never per row.
+
+Results are the domain's own dataclasses, so every API surface formats one shape whether the
+object comes from here or from a replay (`as_of`).
+"""
+
+import base64
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from types import MappingProxyType
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from .domain.catalogs import Catalog
+from .domain.errors import InvalidArgument
+from .domain.models import Model, ModelVersion
+from .domain.schemas import Schema
+
+Db = asyncpg.Pool | asyncpg.Connection
+
+
+def encode_token(key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def decode_token(token: str | None) -> Any:
+    if not token:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode()))
+    except Exception:
+        raise InvalidArgument("invalid page_token", field="page_token") from None
+
+
+def _catalog(r: asyncpg.Record) -> Catalog:
+    return Catalog(r["id"], r["name"], r["comment"], r["owner"], r["created_at"], r["created_by"],
+                   r["updated_at"], r["updated_by"])
+
+
+def _schema(r: asyncpg.Record) -> Schema:
+    return Schema(r["id"], r["catalog_name"], r["name"], r["comment"], r["owner"], r["created_at"],
+                  r["created_by"], r["updated_at"], r["updated_by"])
+
+
+async def get_catalog(db: Db, name: str) -> Catalog | None:
+    r = await db.fetchrow("SELECT * FROM catalogs WHERE name = $1", name)
+    return None if r is None else _catalog(r)
+
+
+async def list_catalogs(db: Db, after: str | None, limit: int) -> list[Catalog]:
+    rows = await db.fetch(
+        "SELECT * FROM catalogs WHERE $1::text IS NULL OR name > $1 ORDER BY name LIMIT $2",
+        after, limit)
+    return [_catalog(r) for r in rows]
+
+
+async def get_schema(db: Db, catalog: str, name: str) -> Schema | None:
+    r = await db.fetchrow("SELECT * FROM schemas WHERE catalog_name = $1 AND name = $2",
+                          catalog, name)
+    return None if r is None else _schema(r)
+
+
+async def list_schemas(db: Db, catalog: str, after: str | None, limit: int) -> list[Schema]:
+    rows = await db.fetch(
+        "SELECT * FROM schemas WHERE catalog_name = $1 AND ($2::text IS NULL OR name > $2) "
+        "ORDER BY name LIMIT $3", catalog, after, limit)
+    return [_schema(r) for r in rows]
+
+
+async def _models(db: Db, rows: Sequence[asyncpg.Record]) -> list[Model]:
+    ids = [r["id"] for r in rows]
+    tags: dict[UUID, dict[str, str]] = defaultdict(dict)
+    aliases: dict[UUID, dict[str, int]] = defaultdict(dict)
+    if ids:
+        for t in await db.fetch("SELECT model_id, key, value FROM model_tags "
+                                "WHERE model_id = ANY($1) ORDER BY key", ids):
+            tags[t["model_id"]][t["key"]] = t["value"]
+        for a in await db.fetch("SELECT model_id, alias, version FROM model_aliases "
+                                "WHERE model_id = ANY($1) ORDER BY alias", ids):
+            aliases[a["model_id"]][a["alias"]] = a["version"]
+    return [
+        Model(id=r["id"], catalog_name=r["catalog_name"], schema_name=r["schema_name"],
+              name=r["name"], description=r["description"], owner=r["owner"],
+              created_at=r["created_at"], created_by=r["created_by"],
+              updated_at=r["updated_at"], updated_by=r["updated_by"],
+              tags=MappingProxyType(tags[r["id"]]), aliases=MappingProxyType(aliases[r["id"]]))
+        for r in rows
+    ]
+
+
+async def get_model(db: Db, full_name: str) -> Model | None:
+    rows = await db.fetch("SELECT * FROM registered_models WHERE full_name = $1", full_name)
+    found = await _models(db, rows)
+    return found[0] if found else None
+
+
+def like_pattern(glob: str) -> str:
+    """A user's name pattern (`*` and `?` wildcards, or SQL `%`/`_`) as a LIKE pattern."""
+    escaped = glob.replace("\\", "\\\\")
+    if "*" in glob or "?" in glob:
+        escaped = escaped.replace("%", "\\%").replace("_", "\\_")
+        escaped = escaped.replace("*", "%").replace("?", "_")
+    return escaped
+
+
+async def list_models(
+    db: Db, *, catalog: str | None = None, schema: str | None = None,
+    name_pattern: str | None = None, after: str | None = None, limit: int = 100,
+) -> list[Model]:
+    rows = await db.fetch(
+        "SELECT * FROM registered_models WHERE ($1::text IS NULL OR catalog_name = $1) "
+        "AND ($2::text IS NULL OR schema_name = $2) AND ($3::text IS NULL OR name LIKE $3) "
+        "AND ($4::text IS NULL OR full_name > $4) ORDER BY full_name LIMIT $5",
+        catalog, schema, None if name_pattern is None else like_pattern(name_pattern), after,
+        limit)
+    return await _models(db, rows)
+
+
+async def _versions(db: Db, rows: Sequence[asyncpg.Record]) -> list[ModelVersion]:
+    tags: dict[tuple[UUID, int], dict[str, str]] = defaultdict(dict)
+    if rows:
+        for t in await db.fetch(
+                "SELECT model_id, version, key, value FROM version_tags WHERE model_id = $1 "
+                "AND version = ANY($2) ORDER BY key",
+                rows[0]["model_id"], [r["version"] for r in rows]):
+            tags[(t["model_id"], t["version"])][t["key"]] = t["value"]
+    return [
+        ModelVersion(
+            version=r["version"], source=r["source"], run_id=r["run_id"], run_link=r["run_link"],
+            logged_model_id=r["logged_model_id"], description=r["description"],
+            storage_location=r["storage_location"], status=r["status"],
+            status_message=r["status_message"],
+            tags=MappingProxyType(tags[(r["model_id"], r["version"])]),
+            created_at=r["created_at"], created_by=r["created_by"], updated_at=r["updated_at"],
+            updated_by=r["updated_by"])
+        for r in rows
+    ]
+
+
+async def get_version(db: Db, model_id: UUID, version: int) -> ModelVersion | None:
+    rows = await db.fetch("SELECT * FROM model_versions WHERE model_id = $1 AND version = $2",
+                          model_id, version)
+    found = await _versions(db, rows)
+    return found[0] if found else None
+
+
+async def list_versions(db: Db, model_id: UUID, after: int | None, limit: int) -> list[ModelVersion]:
+    rows = await db.fetch(
+        "SELECT * FROM model_versions WHERE model_id = $1 AND ($2::int IS NULL OR version > $2) "
+        "ORDER BY version LIMIT $3", model_id, after, limit)
+    return await _versions(db, rows)

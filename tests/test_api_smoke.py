@@ -1,0 +1,43 @@
+"""The server end to end over HTTP: a model's life through the native API."""
+
+V1 = "/api/modelog/v1"
+
+
+async def test_model_lifecycle_over_http(live):
+    status, model = await live.call("POST", f"{V1}/models",
+                                    json={"name": "unity.default.iris", "tags": {"team": "ml"}})
+    assert status == 201 and model["full_name"] == "unity.default.iris"
+    assert model["owner"] == "admin" and model["tags"] == {"team": "ml"}
+    for n in (1, 2):
+        status, mv = await live.call("POST", f"{V1}/models/unity.default.iris/versions",
+                                     json={"source": f"s3://b/{n}", "run_id": f"r{n}"})
+        assert status == 201 and mv["version"] == n and mv["status"] == "PENDING_REGISTRATION"
+    status, mv = await live.call("POST", f"{V1}/models/unity.default.iris/versions/1/finalize",
+                                 json={})
+    assert status == 200 and mv["status"] == "READY"
+    status, mv = await live.call("PUT", f"{V1}/models/unity.default.iris/aliases/champion",
+                                 json={"version": 1})
+    assert status == 200 and mv["aliases"] == ["champion"]
+    status, history = await live.call("GET", f"{V1}/models/unity.default.iris/history")
+    assert status == 200
+    assert [e["type"] for e in history["events"]] == [
+        "ModelCreated", "VersionRegistered", "VersionRegistered", "VersionReady", "AliasSet"]
+    alias_set_at = history["events"][-1]["position"]
+
+    status, _ = await live.call("PUT", f"{V1}/models/unity.default.iris/aliases/champion",
+                                json={"version": 2})
+    assert status == 200
+    status, now = await live.call("GET", f"{V1}/models/unity.default.iris/aliases/champion")
+    assert now["version"] == 2
+    status, then = await live.call("GET", f"{V1}/models/unity.default.iris/aliases/champion",
+                                   params={"as_of": str(alias_set_at)})
+    assert status == 200 and then["version"] == 1
+    status, before = await live.call("GET", f"{V1}/models/unity.default.iris/aliases/champion",
+                                     params={"as_of": str(alias_set_at - 1)})
+    assert status == 404 and before["error_code"] == "NOT_FOUND"
+
+
+async def test_health(live):
+    assert (await live.call("GET", "/healthz"))[0] == 200
+    status, body = await live.call("GET", "/readyz")
+    assert status == 200 and body["log_head"] >= 2  # the bootstrap catalog and schema
