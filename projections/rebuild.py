@@ -74,6 +74,8 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
         async with conn.transaction():
             await create_read_model_tables(conn, schema)
         head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
+        if progress is not None:
+            progress(0, head)
         position, count = await _replay(conn, schema, 0, head, progress, head)
         async with conn.transaction():
             # Under the writer lock: nothing can be appended until the new tables are complete.

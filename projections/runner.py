@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.domain.events import Event, parse_event
+from registry.domain.events import EVENT_TYPES, Event, parse_event
 from registry.eventstore import RecordedEvent
 
 
@@ -64,7 +64,9 @@ class Projector:
         groups: list[_Group] = []
         last_on_table: dict[str, _Group] = {}
         for event in events:
-            parsed = parse_event(event.type, event.schema_version, event.data)
+            # Types no projection knows (the store is generic) pass through unparsed.
+            parsed = (parse_event(event.type, event.schema_version, event.data)
+                      if event.type in EVENT_TYPES else None)
             for projection in self.projections:
                 for st in projection.statements(event, parsed):
                     group = last_on_table.get(st.table)
