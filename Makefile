@@ -28,12 +28,12 @@ run: install
 
 ## Install the dev dependencies and run the whole test suite (exit 5, "no tests", is a failure here)
 test: dev
-	$(BIN)/ruff check registry projections tests bench
+	$(BIN)/ruff check .
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)"; exit 0; fi; exit $$rc
 
 lint: dev
-	$(BIN)/ruff check registry projections tests bench
+	$(BIN)/ruff check .
 
 bench: dev
 	$(BIN)/python bench/append.py

@@ -102,8 +102,8 @@ class RegistryService:
         wm = self.write_model
 
         async def job(tx: Tx) -> Outcome:
-            stream = stream_of(cmd, wm.state)
-            if stream and stream.startswith("model:"):
+            stream = stream_of(cmd, wm.state) or ""
+            if stream.startswith("model:") and not isinstance(cmd, c.CreateModel):
                 await wm.ensure_loaded(tx, stream)
             stream, events = decide(cmd, wm.state, actor)
             if not events:
