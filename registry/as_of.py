@@ -1,6 +1,6 @@
 """Time travel: a model as it was at a log position or instant, by replaying its one stream."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -13,8 +13,11 @@ from .service import fold_model
 async def resolve(db: asyncpg.Pool, as_of: str) -> int:
     """`as_of` is a log position (an integer) or an ISO-8601 instant; returns a position."""
     text = as_of.strip()
-    if text.isdigit():
-        return min(int(text), await head_position(db))
+    if text.isascii() and text.isdigit():  # isdigit alone also takes '²', which int() refuses
+        head = await head_position(db)
+        digits = text.lstrip("0") or "0"
+        # Past the head is the head; a huge number is never parsed (int() caps its digits).
+        return head if len(digits) > 18 else min(int(digits), head)
     try:
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -24,6 +27,10 @@ async def resolve(db: asyncpg.Pool, as_of: str) -> int:
     if at.tzinfo is None:
         raise InvalidArgument("as_of time needs a UTC offset, e.g. 2026-03-01T12:00:00Z",
                               field="as_of")
+    try:
+        at = at.astimezone(UTC)  # e.g. 0001-01-01T00:00+01:00 is before the first datetime
+    except OverflowError:
+        raise InvalidArgument(f"as_of time {as_of!r} is out of range", field="as_of") from None
     return await position_at(db, at)
 
 

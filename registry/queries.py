@@ -27,13 +27,25 @@ def encode_token(key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
-def decode_token(token: str | None) -> Any:
+MAX_INT = 2**31 - 1  # PostgreSQL integer, the type of version numbers and stream versions
+
+
+def decode_token(token: str | None, kind: type[str] | type[int]) -> Any:
+    """The key `encode_token` wrote; `kind` is the type of the list's key (a name or a number).
+
+    A token is client input: anything but a key of that type, one SQL can compare, is refused
+    here rather than failing in the query.
+    """
     if not token:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
     except Exception:
-        raise InvalidArgument("invalid page_token", field="page_token") from None
+        key = None
+    # `type`, not isinstance: True is no version number. NUL cannot be in a PostgreSQL string.
+    if type(key) is not kind or not (0 <= key <= MAX_INT if kind is int else "\x00" not in key):
+        raise InvalidArgument("invalid page_token", field="page_token")
+    return key
 
 
 def _catalog(r: asyncpg.Record) -> Catalog:

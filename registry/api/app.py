@@ -53,6 +53,9 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
 async def error_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure becomes a JSON error with the right status; a 500 never shows internals."""
     try:
+        if any("\x00" in v for v in request.match_info.values()):
+            # PostgreSQL text cannot hold NUL, so no object is named so; a query would fail.
+            raise errors.ApiError(404, "NOT_FOUND", "no object has a name containing NUL")
         return await handler(request)
     except errors.ApiError as exc:
         err = exc

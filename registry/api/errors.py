@@ -37,7 +37,8 @@ HTTP_CODES = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+    # Positional-only, so that details may themselves be called `status`, `code` or `message`.
+    def __init__(self, status: int, code: str, message: str, /, **details: Any) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
 

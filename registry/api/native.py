@@ -29,7 +29,9 @@ T = TypeVar("T")
 
 
 def _time(t: datetime) -> str:
-    return t.isoformat(timespec="milliseconds")
+    # Microseconds, as stored: a time read here (e.g. an event's recorded_at) passed back as
+    # `as_of` must cover that event, which a truncated time would miss.
+    return t.isoformat(timespec="microseconds")
 
 
 def _audit(o: Any) -> dict[str, Any]:
@@ -75,6 +77,10 @@ def event_json(e: RecordedEvent) -> dict[str, Any]:
 
 
 # --- requests ---------------------------------------------------------------------------------
+
+
+class NoQuery(Query):
+    """For routes without parameters: unknown ones (e.g. `as_of` on a write) are refused."""
 
 
 class Page(Query):
@@ -192,9 +198,12 @@ async def _model(request: web.Request, full_name: str | None = None) -> Model:
 
 def _version_number(request: web.Request) -> int:
     text = request.match_info["version"]
-    if not text.isdigit() or int(text) < 1:
+    # ASCII digits only (isdigit alone takes '²', which int() refuses), and no more than fit the
+    # database's integer: larger numbers cannot exist and would fail in SQL.
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else 0
+    if not 1 <= number <= queries.MAX_INT:
         raise NotFound(f"model version {text!r} does not exist: versions are numbers from 1")
-    return int(text)
+    return number
 
 
 async def _version(request: web.Request, model: Model) -> ModelVersion:
@@ -213,6 +222,7 @@ async def _version(request: web.Request, model: Model) -> ModelVersion:
 
 
 async def create_catalog(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, CreateCatalogBody)
     await _execute(request, c.CreateCatalog(name=body.name, comment=body.comment))
     return web.json_response(await _catalog(request, body.name), status=201)
@@ -226,18 +236,20 @@ async def _catalog(request: web.Request, name: str) -> dict[str, Any]:
 
 
 async def get_catalog(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     return web.json_response(await _catalog(request, request.match_info["name"]))
 
 
 async def list_catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, Page)
-    found = await queries.list_catalogs(request.app[POOL], queries.decode_token(q.page_token),
+    found = await queries.list_catalogs(request.app[POOL], queries.decode_token(q.page_token, str),
                                         q.max_results + 1)
     return web.json_response(_page(found, q.max_results, "catalogs", catalog_json,
                                    lambda x: x.name))
 
 
 async def update_catalog(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, CommentBody)
     name = request.match_info["name"]
     await _execute(request, c.UpdateCatalog(name=name, comment=body.comment))
@@ -266,6 +278,7 @@ async def _schema(request: web.Request, catalog: str, name: str) -> dict[str, An
 
 
 async def create_schema(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, CreateSchemaBody)
     await _execute(request, c.CreateSchema(catalog_name=body.catalog_name, name=body.name,
                                            comment=body.comment))
@@ -273,6 +286,7 @@ async def create_schema(request: web.Request) -> web.Response:
 
 
 async def get_schema(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     return web.json_response(await _schema(request, *_schema_name(request)))
 
 
@@ -281,13 +295,14 @@ async def list_schemas(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     if await queries.get_catalog(pool, q.catalog_name) is None:
         raise NotFound(f"catalog {q.catalog_name!r} does not exist", catalog=q.catalog_name)
-    found = await queries.list_schemas(pool, q.catalog_name, queries.decode_token(q.page_token),
-                                       q.max_results + 1)
+    found = await queries.list_schemas(pool, q.catalog_name,
+                                       queries.decode_token(q.page_token, str), q.max_results + 1)
     return web.json_response(_page(found, q.max_results, "schemas", schema_json,
                                    lambda x: x.name))
 
 
 async def update_schema(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, CommentBody)
     catalog, name = _schema_name(request)
     await _execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
@@ -305,6 +320,7 @@ async def delete_schema(request: web.Request) -> web.Response:
 
 
 async def create_model(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, CreateModelBody)
     cmd = c.CreateModel(full_name=body.name, description=body.description, tags=body.tags)
     await _execute(request, cmd)
@@ -320,21 +336,28 @@ async def list_models(request: web.Request) -> web.Response:
     q = parse_query(request, ModelListQuery)
     found = await queries.list_models(
         request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
-        name_pattern=q.name_pattern, after=queries.decode_token(q.page_token),
+        name_pattern=q.name_pattern, after=queries.decode_token(q.page_token, str),
         limit=q.max_results + 1)
     return web.json_response(_page(found, q.max_results, "registered_models", model_json,
                                    lambda x: x.full_name))
 
 
 async def update_model(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, UpdateModelBody)
     name = request.match_info["full_name"]
-    if "description" in body.model_fields_set:
-        await _execute(request, c.UpdateModelDescription(full_name=name,
-                                                         description=body.description))
+    # Two commands: both are built (validated) before either runs, and the rename, which can be
+    # refused (name taken, no such schema), runs first, so a refused PATCH appends nothing.
+    rename = None
     if body.new_name is not None:
-        await _execute(request, c.RenameModel(full_name=name, new_full_name=body.new_name))
-        name = body.new_name
+        rename = c.RenameModel(full_name=name, new_full_name=body.new_name)
+        name = rename.new_full_name
+    describe = None
+    if "description" in body.model_fields_set:
+        describe = c.UpdateModelDescription(full_name=name, description=body.description)
+    for cmd in (rename, describe):
+        if cmd is not None:
+            await _execute(request, cmd)
     return web.json_response(model_json(await _model(request, name)))
 
 
@@ -346,6 +369,7 @@ async def delete_model(request: web.Request) -> web.Response:
 
 
 async def set_model_tag(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, TagBody)
     name = request.match_info["full_name"]
     await _execute(request, c.SetModelTag(full_name=name, key=request.match_info["key"],
@@ -354,6 +378,7 @@ async def set_model_tag(request: web.Request) -> web.Response:
 
 
 async def delete_model_tag(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     name = request.match_info["full_name"]
     await _execute(request, c.DeleteModelTag(full_name=name, key=request.match_info["key"]))
     return web.json_response(model_json(await _model(request, name)))
@@ -364,7 +389,7 @@ async def model_history(request: web.Request) -> web.Response:
     model = await _model(request)
     pool = request.app[POOL]
     until = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
-    after = queries.decode_token(q.page_token) or 0
+    after = queries.decode_token(q.page_token, int) or 0
     found = await read_stream(pool, f"model:{model.id}", after_version=after,
                               until_position=until, limit=q.max_results + 1)
     return web.json_response(_page(found, q.max_results, "events", event_json,
@@ -375,13 +400,15 @@ async def model_history(request: web.Request) -> web.Response:
 
 
 async def register_version(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, RegisterVersionBody)
     name = request.match_info["full_name"]
     outcome = await _execute(request, c.RegisterVersion(full_name=name, **body.model_dump()))
     number = outcome.events[-1].data["version"]
     model = await _model(request, name)
     mv = await queries.get_version(request.app[POOL], model.id, number)
-    assert mv is not None
+    if mv is None:  # deleted between the write and this read
+        raise NotFound(f"model version {model.full_name} was deleted meanwhile")
     return web.json_response(version_json(model, mv), status=201)
 
 
@@ -394,7 +421,7 @@ async def get_version(request: web.Request) -> web.Response:
 async def list_versions(request: web.Request) -> web.Response:
     q = parse_query(request, VersionPage)
     model = await _model(request)
-    after = queries.decode_token(q.page_token)
+    after = queries.decode_token(q.page_token, int)
     if q.as_of is not None:
         found = [mv for n, mv in sorted(model.versions.items()) if after is None or n > after]
         found = found[: q.max_results + 1]
@@ -415,29 +442,34 @@ def _version_args(request: web.Request) -> dict[str, Any]:
 
 
 async def finalize_version(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, FinalizeBody)
     return await _version_command(request, c.FinalizeVersion(
         **_version_args(request), status=body.status, status_message=body.status_message))
 
 
 async def update_version(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, DescriptionBody)
     return await _version_command(request, c.UpdateVersionDescription(
         **_version_args(request), description=body.description))
 
 
 async def set_version_tag(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, TagBody)
     return await _version_command(request, c.SetVersionTag(
         **_version_args(request), key=request.match_info["key"], value=body.value))
 
 
 async def delete_version_tag(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     return await _version_command(request, c.DeleteVersionTag(
         **_version_args(request), key=request.match_info["key"]))
 
 
 async def delete_version(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     await _execute(request, c.DeleteVersion(**_version_args(request)))
     return web.json_response({})
 
@@ -446,12 +478,14 @@ async def delete_version(request: web.Request) -> web.Response:
 
 
 async def set_alias(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     body = await parse_body(request, AliasBody)
     name, alias = request.match_info["full_name"], request.match_info["alias"]
     await _execute(request, c.SetAlias(full_name=name, alias=alias, version=body.version))
     model = await _model(request, name)
     mv = await queries.get_version(request.app[POOL], model.id, body.version)
-    assert mv is not None
+    if mv is None:  # deleted between the write and this read
+        raise NotFound(f"model version {model.full_name} was deleted meanwhile")
     return web.json_response(version_json(model, mv))
 
 
@@ -473,6 +507,7 @@ async def get_alias(request: web.Request) -> web.Response:
 
 
 async def delete_alias(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
     await _execute(request, c.DeleteAlias(full_name=request.match_info["full_name"],
                                           alias=request.match_info["alias"]))
     return web.json_response({})

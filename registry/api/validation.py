@@ -1,6 +1,7 @@
 """Request bodies and query strings, validated by pydantic models before any command is built."""
 
 import json
+import re
 from typing import TypeVar
 
 import pydantic
@@ -9,6 +10,26 @@ from aiohttp import web
 from .errors import ApiError, from_validation
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+
+# Valid JSON, but PostgreSQL text and jsonb cannot hold a NUL or an unpaired surrogate: refused
+# here as bad input rather than failing the write batch (a 500) later.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(data: object) -> bool:
+    """Whether any string in the decoded JSON, key or value, holds an unstorable character."""
+    stack = [data]  # iterative: a document just under the parser's depth limit must not recurse
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class Body(pydantic.BaseModel):
@@ -30,11 +51,16 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     else:
         try:
             data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # ValueError also covers bad UTF-8 and integers past int()'s digit limit; RecursionError
+        # is nesting deeper than the parser goes.
+        except (ValueError, RecursionError) as exc:
             raise ApiError(400, "INVALID_ARGUMENT",
                            f"request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ApiError(400, "INVALID_ARGUMENT", "request body must be a JSON object")
+    if _unstorable(data):
+        raise ApiError(400, "INVALID_ARGUMENT",
+                       "request body strings must not contain NUL or unpaired surrogates")
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -46,6 +72,8 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     for key, value in request.query.items():
         if key in params:
             raise ApiError(400, "INVALID_ARGUMENT", f"query parameter {key!r} is given twice")
+        if "\x00" in key or "\x00" in value:  # would fail in SQL, see _UNSTORABLE
+            raise ApiError(400, "INVALID_ARGUMENT", f"query parameter {key!r} contains NUL")
         params[key] = value
     try:
         return model.model_validate(params)
