@@ -2,28 +2,27 @@
 
 from registry.domain import events as ev
 
-from .runner import Projection, Statement, model_id
+from .runner import Projection, delete, insert, model_id
 
 model_aliases = Projection("model_aliases", ("model_aliases",))
+
+_KEY = {"model_id": "uuid", "alias": "text"}
+SET_ALIAS = insert("model_aliases", {**_KEY, "version": "int", "updated_at": "timestamptz",
+                                     "updated_by": "text"}, upsert_on=tuple(_KEY))
+DELETE_ALIAS = delete("model_aliases", _KEY)
+DELETE_MODEL_ALIASES = delete("model_aliases", {"model_id": "uuid"})
 
 
 @model_aliases.on(ev.AliasSet)
 def _set(r, e: ev.AliasSet):
-    yield Statement("model_aliases",
-                    "INSERT INTO model_aliases (model_id, alias, version, updated_at, updated_by) "
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (model_id, alias) DO UPDATE SET "
-                    "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, "
-                    "updated_by = EXCLUDED.updated_by",
-                    (model_id(r), e.alias, e.version, r.recorded_at, r.actor))
+    yield SET_ALIAS(model_id(r), e.alias, e.version, r.recorded_at, r.actor)
 
 
 @model_aliases.on(ev.AliasDeleted)
 def _deleted(r, e: ev.AliasDeleted):
-    yield Statement("model_aliases", "DELETE FROM model_aliases WHERE model_id = $1 AND alias = $2",
-                    (model_id(r), e.alias))
+    yield DELETE_ALIAS(model_id(r), e.alias)
 
 
 @model_aliases.on(ev.ModelDeleted)
 def _model_deleted(r, e: ev.ModelDeleted):
-    yield Statement("model_aliases", "DELETE FROM model_aliases WHERE model_id = $1",
-                    (model_id(r),))
+    yield DELETE_MODEL_ALIASES(model_id(r))

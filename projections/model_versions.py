@@ -3,53 +3,57 @@
 from registry.domain import events as ev
 from registry.domain.models import FAILED, PENDING, READY
 
-from .runner import Projection, Statement, model_id
+from .runner import Projection, delete, insert, model_id, update
 
 model_versions = Projection("model_versions", ("model_versions",))
+
+_KEY = {"model_id": "uuid", "version": "int"}
+_TOUCHED = {"updated_at": "timestamptz", "updated_by": "text"}
+
+INSERT_VERSION = insert("model_versions", {
+    **_KEY, "source": "text", "run_id": "text", "run_link": "text", "logged_model_id": "text",
+    "description": "text", "status": "text", "storage_location": "text",
+    "created_at": "timestamptz", "created_by": "text", **_TOUCHED})
+SET_STATUS = update("model_versions", _KEY,
+                    {"status": "text", "status_message": "text", **_TOUCHED})
+DESCRIBE_VERSION = update("model_versions", _KEY, {"description": "text", **_TOUCHED})
+TOUCH_VERSION = update("model_versions", _KEY, _TOUCHED)
+DELETE_VERSION = delete("model_versions", _KEY)
+DELETE_MODEL_VERSIONS = delete("model_versions", {"model_id": "uuid"})
 
 
 @model_versions.on(ev.VersionRegistered)
 def _registered(r, e: ev.VersionRegistered):
-    yield Statement("model_versions",
-                    "INSERT INTO model_versions (model_id, version, source, run_id, run_link, "
-                    "logged_model_id, description, status, storage_location, created_at, "
-                    "created_by, updated_at, updated_by) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $11)",
-                    (model_id(r), e.version, e.source, e.run_id, e.run_link, e.logged_model_id,
-                     e.description, PENDING, e.storage_location, r.recorded_at, r.actor))
-
-
-def _update(r, version: int, **columns: object) -> Statement:
-    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(columns, start=5))
-    return Statement("model_versions",
-                     f"UPDATE model_versions SET updated_at = $3, updated_by = $4, {sets} "
-                     "WHERE model_id = $1 AND version = $2",
-                     (model_id(r), version, r.recorded_at, r.actor, *columns.values()))
+    yield INSERT_VERSION(model_id(r), e.version, e.source, e.run_id, e.run_link,
+                         e.logged_model_id, e.description, PENDING, e.storage_location,
+                         r.recorded_at, r.actor, r.recorded_at, r.actor)
 
 
 @model_versions.on(ev.VersionReady)
 def _ready(r, e: ev.VersionReady):
-    yield _update(r, e.version, status=READY)
+    yield SET_STATUS(model_id(r), e.version, READY, None, r.recorded_at, r.actor)
 
 
 @model_versions.on(ev.VersionFailed)
 def _failed(r, e: ev.VersionFailed):
-    yield _update(r, e.version, status=FAILED, status_message=e.status_message)
+    yield SET_STATUS(model_id(r), e.version, FAILED, e.status_message, r.recorded_at, r.actor)
 
 
 @model_versions.on(ev.VersionDescriptionUpdated)
 def _description(r, e: ev.VersionDescriptionUpdated):
-    yield _update(r, e.version, description=e.description)
+    yield DESCRIBE_VERSION(model_id(r), e.version, e.description, r.recorded_at, r.actor)
+
+
+@model_versions.on(ev.VersionTagSet, ev.VersionTagDeleted)
+def _tagged(r, e: ev.VersionTagSet | ev.VersionTagDeleted):
+    yield TOUCH_VERSION(model_id(r), e.version, r.recorded_at, r.actor)
 
 
 @model_versions.on(ev.VersionDeleted)
 def _deleted(r, e: ev.VersionDeleted):
-    yield Statement("model_versions",
-                    "DELETE FROM model_versions WHERE model_id = $1 AND version = $2",
-                    (model_id(r), e.version))
+    yield DELETE_VERSION(model_id(r), e.version)
 
 
 @model_versions.on(ev.ModelDeleted)
 def _model_deleted(r, e: ev.ModelDeleted):
-    yield Statement("model_versions", "DELETE FROM model_versions WHERE model_id = $1",
-                    (model_id(r),))
+    yield DELETE_MODEL_VERSIONS(model_id(r))

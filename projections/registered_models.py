@@ -2,51 +2,51 @@
 
 from registry.domain import events as ev
 
-from .runner import Projection, Statement, model_id
+from .runner import Projection, delete, insert, model_id, update
 
 registered_models = Projection("registered_models", ("registered_models",))
 model_names = Projection("model_names", ("model_names",))
 
-_TOUCH = ("UPDATE registered_models SET updated_at = $2, updated_by = $3 WHERE id = $1")
+_ID = {"id": "uuid"}
+_TOUCHED = {"updated_at": "timestamptz", "updated_by": "text"}
+_NAME = {"catalog_name": "text", "schema_name": "text", "name": "text", "full_name": "text"}
+
+INSERT_MODEL = insert("registered_models", {
+    **_ID, **_NAME, "description": "text", "owner": "text", "created_at": "timestamptz",
+    "created_by": "text", **_TOUCHED})
+RENAME_MODEL = update("registered_models", _ID, {**_NAME, **_TOUCHED})
+DESCRIBE_MODEL = update("registered_models", _ID, {"description": "text", **_TOUCHED})
+TOUCH_MODEL = update("registered_models", _ID, _TOUCHED)
+DELETE_MODEL = delete("registered_models", _ID)
+INSERT_NAME = insert("model_names", {"full_name": "text", "position": "bigint", "model_id": "uuid"})
 
 
 @registered_models.on(ev.ModelCreated)
 def _created(r, e: ev.ModelCreated):
-    yield Statement("registered_models",
-                    "INSERT INTO registered_models (id, catalog_name, schema_name, name, full_name, "
-                    "description, owner, created_at, created_by, updated_at, updated_by) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $9)",
-                    (e.model_id, e.catalog_name, e.schema_name, e.name, e.full_name,
-                     e.description, e.owner, r.recorded_at, r.actor))
+    yield INSERT_MODEL(e.model_id, e.catalog_name, e.schema_name, e.name, e.full_name,
+                       e.description, e.owner, r.recorded_at, r.actor, r.recorded_at, r.actor)
 
 
 @registered_models.on(ev.ModelRenamed)
 def _renamed(r, e: ev.ModelRenamed):
-    yield Statement("registered_models",
-                    "UPDATE registered_models SET catalog_name = $2, schema_name = $3, name = $4, "
-                    "full_name = $5, updated_at = $6, updated_by = $7 WHERE id = $1",
-                    (model_id(r), e.catalog_name, e.schema_name, e.name, e.full_name,
-                     r.recorded_at, r.actor))
+    yield RENAME_MODEL(model_id(r), e.catalog_name, e.schema_name, e.name, e.full_name,
+                       r.recorded_at, r.actor)
 
 
 @registered_models.on(ev.ModelDescriptionUpdated)
 def _description(r, e: ev.ModelDescriptionUpdated):
-    yield Statement("registered_models",
-                    "UPDATE registered_models SET description = $2, updated_at = $3, "
-                    "updated_by = $4 WHERE id = $1",
-                    (model_id(r), e.description, r.recorded_at, r.actor))
+    yield DESCRIBE_MODEL(model_id(r), e.description, r.recorded_at, r.actor)
 
 
 @registered_models.on(ev.ModelDeleted)
 def _deleted(r, e: ev.ModelDeleted):
-    yield Statement("registered_models", "DELETE FROM registered_models WHERE id = $1",
-                    (model_id(r),))
+    yield DELETE_MODEL(model_id(r))
 
 
 def _touch(r, e):
     """Any other change to a model or its versions makes the model 'last updated' now."""
     if r.stream_id.startswith("model:"):
-        yield Statement("registered_models", _TOUCH, (model_id(r), r.recorded_at, r.actor))
+        yield TOUCH_MODEL(model_id(r), r.recorded_at, r.actor)
 
 
 registered_models.fallback = _touch
@@ -54,6 +54,4 @@ registered_models.fallback = _touch
 
 @model_names.on(ev.ModelCreated, ev.ModelRenamed)
 def _named(r, e: ev.ModelCreated | ev.ModelRenamed):
-    yield Statement("model_names",
-                    "INSERT INTO model_names (full_name, position, model_id) VALUES ($1, $2, $3)",
-                    (e.full_name, r.position, model_id(r)))
+    yield INSERT_NAME(e.full_name, r.position, model_id(r))

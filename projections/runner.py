@@ -1,29 +1,30 @@
-"""Applies inline projections to a batch of events in the append's transaction.
+"""Inline projections: events become rows for set-based statements, grouped per batch.
 
-Each projection turns an event into statements, and each statement writes exactly one table and
-reads no other read-model table. So only the order of statements on the same table matters, and a
-batch's statements can be grouped: a statement joins the latest group on its table when that group
-has the same SQL, and each group runs as one pipelined `executemany`. A batch of 100 version
-registrations costs a handful of round trips, not hundreds.
+Each projection turns an event into rows for `insert`, `update` or `delete` statements
+(registry/eventstore/statements.py). Every statement writes exactly one table and reads no other
+read-model table, so only the order of statements on the same table matters: a batch's rows are
+grouped per table and SQL, and groups on distinct tables run together as one statement. The
+writer runs them in the statement that appends the events themselves.
 """
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
 from registry.domain.events import EVENT_TYPES, Event, parse_event
 from registry.eventstore import RecordedEvent
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    table: str
-    sql: str
-    args: tuple[Any, ...]
-
+from registry.eventstore.statements import (
+    Group,
+    Planner,
+    Sql,
+    Statement,
+    delete,
+    execute,
+    insert,
+    update,
+)
 
 Handler = Callable[[RecordedEvent, Any], Iterable[Statement]]
 
@@ -45,45 +46,41 @@ class Projection:
 
         return register
 
-    def statements(self, event: RecordedEvent, parsed: Event) -> Iterable[Statement]:
-        handler = self.handlers.get(event.type, self.fallback)
-        return handler(event, parsed) if handler is not None else ()
-
-
-@dataclass
-class _Group:
-    sql: str
-    rows: list[tuple[Any, ...]]
-
 
 class Projector:
     def __init__(self, projections: Sequence[Projection]) -> None:
         self.projections = list(projections)
+        self._handlers: dict[str, list[Handler]] = {}
 
-    def plan(self, events: Sequence[RecordedEvent]) -> list[_Group]:
-        groups: list[_Group] = []
-        last_on_table: dict[str, _Group] = {}
+    def handlers(self, event_type: str) -> list[Handler]:
+        """The handlers an event type reaches, in projection order (computed once per type)."""
+        found = self._handlers.get(event_type)
+        if found is None:
+            found = [h for p in self.projections
+                     if (h := p.handlers.get(event_type, p.fallback)) is not None]
+            self._handlers[event_type] = found
+        return found
+
+    def plan(self, events: Sequence[RecordedEvent]) -> list[Group]:
+        planner = Planner()
         for event in events:
             # Types no projection knows (the store is generic) pass through unparsed.
-            parsed = (parse_event(event.type, event.schema_version, event.data)
-                      if event.type in EVENT_TYPES else None)
-            for projection in self.projections:
-                for st in projection.statements(event, parsed):
-                    group = last_on_table.get(st.table)
-                    if group is None or group.sql != st.sql:
-                        group = _Group(st.sql, [])
-                        groups.append(group)
-                        last_on_table[st.table] = group
-                    group.rows.append(st.args)
-        return groups
+            parsed = event.event
+            if parsed is None and event.type in EVENT_TYPES:
+                parsed = parse_event(event.type, event.schema_version, event.data)
+            for handler in self.handlers(event.type):
+                for st in handler(event, parsed):
+                    planner.add(st)
+        return planner.groups
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None:
-        for group in self.plan(events):
-            if len(group.rows) == 1:
-                await conn.execute(group.sql, *group.rows[0])
-            else:
-                await conn.executemany(group.sql, group.rows)
+        await execute(conn, self.plan(events))
 
 
-def model_id(event: RecordedEvent) -> UUID:
-    return UUID(event.stream_id.partition(":")[2])
+def model_id(event: RecordedEvent) -> str:
+    """The model's id from its stream id (asyncpg takes the text form for a uuid column)."""
+    return event.stream_id.partition(":")[2]
+
+
+__all__ = ["Group", "Projection", "Projector", "Sql", "Statement", "delete", "insert", "model_id",
+           "update"]

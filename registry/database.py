@@ -6,11 +6,11 @@ files in `migrations/`; a file whose first line is `-- modelog:read-model` holds
 is applied with the read-model schema first on the search path.
 """
 
-import json
 import re
 from pathlib import Path
 
 import asyncpg
+import orjson
 import structlog
 
 log = structlog.get_logger(__name__)
@@ -22,10 +22,13 @@ _FILE = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _MIGRATION_LOCK = 7173747471
 
 
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for kind in ("json", "jsonb"):
-        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads,
-                                  schema="pg_catalog")
+        await conn.set_type_codec(kind, encoder=_dumps, decoder=orjson.loads, schema="pg_catalog")
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from .domain import RegistryState, Stamp, decide, parse_event, stream_of
+from .domain import Event, RegistryState, Stamp, decide, parse_event, stream_of
 from .domain import commands as c
 from .domain import models as m
 from .domain.catalogs import Catalog
@@ -30,10 +30,15 @@ DEFAULT_SCHEMA = "default"
 MODEL_CACHE_SIZE = 20_000
 
 
+def domain_event(e: RecordedEvent) -> Event:
+    """The recorded event as a domain event (upcast to the current shape), parsed once."""
+    return e.event if e.event is not None else parse_event(e.type, e.schema_version, e.data)
+
+
 def fold_model(events: Sequence[RecordedEvent]) -> m.Model | None:
     state = None
     for e in events:
-        state = m.evolve(state, parse_event(e.type, e.schema_version, e.data), stamp(e))
+        state = m.evolve(state, domain_event(e), stamp(e))
     return state
 
 
@@ -66,7 +71,7 @@ class RegistryWriteModel:
 
     def observe(self, events: Sequence[RecordedEvent]) -> None:
         for e in events:
-            self.state.apply(e.stream_id, parse_event(e.type, e.schema_version, e.data), stamp(e))
+            self.state.apply(e.stream_id, domain_event(e), stamp(e))
 
     def reset(self) -> None:
         self.state = RegistryState()
@@ -108,7 +113,7 @@ class RegistryService:
             stream, events = decide(cmd, wm.state, actor)
             if not events:
                 return Outcome(stream, [])
-            new = [NewEvent(e.type_name(), e.payload(), e.schema_version) for e in events]
+            new = [NewEvent(e.type_name(), e.payload(), e.schema_version, e) for e in events]
             meta = {"actor": actor, "command": type(cmd).__name__,
                     **{k: v for k, v in metadata.items() if v is not None}}
             recorded = await tx.append(stream, await tx.version(stream), new, meta)

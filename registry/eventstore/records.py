@@ -1,10 +1,11 @@
 """What the log holds: events about to be appended, events as recorded, and their hash chain."""
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 GENESIS_HASH = bytes(32)
 
@@ -15,6 +16,7 @@ class NewEvent:
     type: str
     data: dict[str, Any]
     schema_version: int = 1
+    event: Any = None  # the domain event `data` was dumped from, if any: spares a re-parse
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,7 @@ class RecordedEvent:
     recorded_at: datetime
     prev_hash: bytes = field(repr=False)
     hash: bytes = field(repr=False)
+    event: Any = field(default=None, repr=False, compare=False)  # parsed payload, if known
 
     @property
     def actor(self) -> str:
@@ -36,8 +39,9 @@ class RecordedEvent:
 
 
 def canonical(event: RecordedEvent) -> bytes:
-    """The bytes a hash covers: every field but the hashes, in one stable JSON form."""
-    return json.dumps(
+    """The bytes a hash covers: every field but the hashes, in one stable JSON form (sorted keys,
+    no spaces, UTF-8). Verification must serialize exactly so: keep it orjson."""
+    return orjson.dumps(
         {
             "position": event.position,
             "stream_id": event.stream_id,
@@ -48,9 +52,16 @@ def canonical(event: RecordedEvent) -> bytes:
             "metadata": event.metadata,
             "recorded_at": event.recorded_at.isoformat(timespec="microseconds"),
         },
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    ).encode()
+        option=orjson.OPT_SORT_KEYS,
+    )
 
 
 def chain_hash(prev_hash: bytes, event: RecordedEvent) -> bytes:
     return hashlib.sha256(prev_hash + canonical(event)).digest()
+
+
+def sealed(event: RecordedEvent) -> RecordedEvent:
+    """`event` with its hash filled in, chained to its `prev_hash`."""
+    # Set in place on the freshly built, not yet shared record: a copy per event costs more.
+    object.__setattr__(event, "hash", chain_hash(event.prev_hash, event))
+    return event

@@ -15,7 +15,7 @@ in-memory state and runs each job again on its own, so one bad job fails alone.
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -24,7 +24,8 @@ import structlog
 
 from ..domain.errors import Conflict, DomainError
 from .reads import read_all, read_stream, stream_version
-from .records import GENESIS_HASH, NewEvent, RecordedEvent, chain_hash
+from .records import GENESIS_HASH, NewEvent, RecordedEvent, sealed
+from .statements import Group, execute, insert
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -34,16 +35,18 @@ _VERSION_CACHE_LIMIT = 200_000
 # Past this many events written by other processes, reloading beats replaying them one by one.
 _CATCH_UP_LIMIT = 10_000
 
-_INSERT = (
-    "INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, "
-    "metadata, recorded_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-)
+# The batch's events, as the first part of the one statement that also writes the read models.
+_EVENTS = insert("events", {
+    "position": "bigint", "stream_id": "text", "stream_version": "int", "type": "text",
+    "schema_version": "smallint", "data": "jsonb", "metadata": "jsonb",
+    "recorded_at": "timestamptz", "prev_hash": "bytea", "hash": "bytea"})
 
 
 class Projector(Protocol):
-    """Inline projections: applied in the append's own transaction."""
+    """Inline projections: the statements that bring the read models up to `events`, run in
+    the append's own statement."""
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None: ...
+    def plan(self, events: Sequence[RecordedEvent]) -> list[Group]: ...
 
 
 class WriteModel(Protocol):
@@ -95,15 +98,13 @@ class Tx:
             )
         recorded = []
         for i, new in enumerate(events, start=1):
-            event = RecordedEvent(
+            event = sealed(RecordedEvent(
                 position=self.head_position + 1, stream_id=stream_id,
                 stream_version=current + i, type=new.type, schema_version=new.schema_version,
                 data=new.data, metadata=metadata, recorded_at=self.now,
-                prev_hash=self.head_hash, hash=b"",
-            )
-            digest = chain_hash(self.head_hash, event)
-            event = replace(event, hash=digest)
-            self.head_position, self.head_hash = event.position, digest
+                prev_hash=self.head_hash, hash=b"", event=new.event,
+            ))
+            self.head_position, self.head_hash = event.position, event.hash
             recorded.append(event)
         if recorded:
             self._pending_versions[stream_id] = current + len(recorded)
@@ -140,6 +141,7 @@ class Writer:
         self._task: asyncio.Task | None = None
         self._versions: dict[str, int] = {}
         self._head: int | None = None  # None: the write model must be (re)loaded
+        self._conn: asyncpg.Connection | None = None
         self.batches = 0
         self.committed = 0
 
@@ -153,6 +155,7 @@ class Writer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._release()
         while not self._queue.empty():
             item = self._queue.get_nowait()
             if not item.future.done():
@@ -177,6 +180,7 @@ class Writer:
                 await self._commit(batch)
             except Exception as exc:
                 self._forget()
+                await self._release()  # it may be broken; the next batch takes a fresh one
                 if len(batch) == 1:
                     _fail(batch[0], exc)
                     continue
@@ -189,7 +193,20 @@ class Writer:
                         await self._commit([item])
                     except Exception as single_exc:
                         self._forget()
+                        await self._release()
                         _fail(item, single_exc)
+
+    async def _connection(self) -> asyncpg.Connection:
+        """The writer's own connection, held across batches: no pool round trips or resets."""
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await self.pool.acquire()
+        return self._conn
+
+    async def _release(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                await self.pool.release(conn)
 
     def _forget(self) -> None:
         self._versions.clear()
@@ -199,7 +216,8 @@ class Writer:
 
     async def _commit(self, batch: list[_Item]) -> None:
         done: list[tuple[_Item, Any]] = []
-        async with self.pool.acquire() as conn, conn.transaction():
+        conn = await self._connection()
+        async with conn.transaction():
             head = await conn.fetchrow("SELECT * FROM modelog_lock_head()")
             position = head["head_position"] or 0
             await self._catch_up(conn, position)
@@ -219,12 +237,13 @@ class Writer:
                     self.write_model.observe(tx.pending[mark[0]:])
                 done.append((item, result))
             if tx.pending:
-                await conn.executemany(_INSERT, [
-                    (e.position, e.stream_id, e.stream_version, e.type, e.schema_version, e.data,
-                     e.metadata, e.recorded_at, e.prev_hash, e.hash) for e in tx.pending
-                ])
-                if self.projector is not None:
-                    await self.projector.apply(conn, tx.pending)
+                events = Group(_EVENTS)
+                for e in tx.pending:
+                    events.add((e.position, e.stream_id, e.stream_version, e.type,
+                                e.schema_version, e.data, e.metadata, e.recorded_at, e.prev_hash,
+                                e.hash))
+                planned = self.projector.plan(tx.pending) if self.projector is not None else []
+                await execute(conn, [events, *planned])
         # Committed.
         self._head = tx.head_position
         if len(self._versions) > _VERSION_CACHE_LIMIT:

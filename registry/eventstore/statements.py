@@ -1,0 +1,136 @@
+"""Set-based SQL for write batches: one array per column, many rows per execution.
+
+A `Sql` statement writes one table and reads no other, so a batch's statements on distinct
+tables can run as data-modifying CTEs of a single statement: one round trip and one execution for
+the events and every read model they change. Statements on the same table keep their order by
+going into successive statements.
+"""
+
+import re
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """A set-based statement on one table. Called with one row's values, it gives a Statement."""
+
+    table: str
+    text: str
+    key_len: int = 0  # leading values that identify the row; 0 keeps every row
+
+    def __call__(self, *values: Any) -> "Statement":
+        return Statement(self, values)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: Sql
+    values: tuple[Any, ...]
+
+
+def _unnest(columns: dict[str, str]) -> str:
+    arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(columns.values(), start=1))
+    return f"unnest({arrays}) AS u({', '.join(columns)})"
+
+
+def insert(table: str, columns: dict[str, str], *, upsert_on: tuple[str, ...] = ()) -> Sql:
+    """INSERT rows; with `upsert_on`, a row whose key exists replaces its other columns (and a
+    batch keeps the last row per key, as ON CONFLICT cannot touch a row twice)."""
+    text = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM {_unnest(columns)}"
+    if upsert_on:
+        assert list(columns)[: len(upsert_on)] == list(upsert_on), "key columns come first"
+        rest = [c for c in columns if c not in upsert_on]
+        text += (f" ON CONFLICT ({', '.join(upsert_on)}) DO UPDATE SET "
+                 + ", ".join(f"{c} = EXCLUDED.{c}" for c in rest))
+    return Sql(table, text, len(upsert_on))
+
+
+def update(table: str, key: dict[str, str], values: dict[str, str]) -> Sql:
+    """UPDATE the rows matching `key` (a batch keeps the last row per key: these are
+    assignments, so the last wins, and UPDATE ... FROM would otherwise pick any one)."""
+    sets = ", ".join(f"{c} = u.{c}" for c in values)
+    where = " AND ".join(f"t.{c} = u.{c}" for c in key)
+    return Sql(table, f"UPDATE {table} t SET {sets} FROM {_unnest({**key, **values})} "
+                      f"WHERE {where}", len(key))
+
+
+def delete(table: str, key: dict[str, str]) -> Sql:
+    where = " AND ".join(f"t.{c} = u.{c}" for c in key)
+    return Sql(table, f"DELETE FROM {table} t USING {_unnest(key)} WHERE {where}")
+
+
+@dataclass
+class Group:
+    """Rows for one execution of one `Sql`."""
+
+    sql: Sql
+    rows: dict[Hashable, tuple[Any, ...]] = field(default_factory=dict)
+
+    def add(self, values: tuple[Any, ...]) -> None:
+        key = values[: self.sql.key_len] if self.sql.key_len else len(self.rows)
+        self.rows[key] = values  # a keyed row replaces the earlier one with its key
+
+    def columns(self) -> list[list[Any]]:
+        return [list(c) for c in zip(*self.rows.values(), strict=True)]
+
+
+class Planner:
+    """Collects statements in order into groups: a statement joins the latest group on its table
+    when that group runs the same SQL, so per-table order is kept."""
+
+    def __init__(self) -> None:
+        self.groups: list[Group] = []
+        self._last_on_table: dict[str, Group] = {}
+
+    def add(self, st: Statement) -> None:
+        group = self._last_on_table.get(st.sql.table)
+        if group is None or group.sql != st.sql:
+            group = Group(st.sql)
+            self.groups.append(group)
+            self._last_on_table[st.sql.table] = group
+        group.add(st.values)
+
+
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def _shifted(text: str, offset: int) -> str:
+    return _PARAM.sub(lambda m: f"${int(m.group(1)) + offset}", text) if offset else text
+
+
+def combine(groups: Sequence[Group]) -> list[tuple[str, list[Any]]]:
+    """Groups as few statements as keep per-table order: consecutive groups on distinct tables
+    become the CTEs of one statement."""
+    out: list[tuple[str, list[Any]]] = []
+    parts: list[str] = []
+    args: list[Any] = []
+    tables: set[str] = set()
+
+    def flush() -> None:
+        if len(parts) == 1:
+            out.append((_shifted(parts[0], 0), list(args)))
+        elif parts:
+            ctes = ", ".join(f"w{i} AS ({p})" for i, p in enumerate(parts))
+            out.append((f"WITH {ctes} SELECT 1", list(args)))
+        parts.clear()
+        args.clear()
+        tables.clear()
+
+    for group in groups:
+        if group.sql.table in tables:
+            flush()
+        columns = group.columns()
+        parts.append(_shifted(group.sql.text, len(args)))
+        args.extend(columns)
+        tables.add(group.sql.table)
+    flush()
+    return out
+
+
+async def execute(conn: asyncpg.Connection, groups: Sequence[Group]) -> None:
+    for text, args in combine(groups):
+        await conn.execute(text, *args)
