@@ -1,5 +1,7 @@
 """The server end to end over HTTP: a model's life through the native API."""
 
+from registry.api.keys import STORE
+
 V1 = "/api/modelog/v1"
 
 
@@ -41,3 +43,8 @@ async def test_health(live):
     assert (await live.call("GET", "/healthz"))[0] == 200
     status, body = await live.call("GET", "/readyz")
     assert status == 200 and body["log_head"] >= 2  # the bootstrap catalog and schema
+    await live.app[STORE].writer.stop()
+    status, body = await live.call("GET", "/readyz")
+    assert status == 503 and body["writer"] == "stopped"
+    status, err = await live.call("POST", f"{V1}/models", json={"name": "unity.default.x"})
+    assert status == 503 and err["error_code"] == "UNAVAILABLE"  # the client retries this

@@ -15,7 +15,7 @@ import projections
 from ..database import create_pool, migrate
 from ..domain.errors import DomainError
 from ..embedded import embedded_postgres
-from ..eventstore import EventStore
+from ..eventstore import EventStore, WriterStopped
 from ..service import ADMIN, RegistryService, RegistryWriteModel
 from ..settings import Settings
 from . import errors, native
@@ -63,6 +63,9 @@ async def error_json(request: web.Request, handler: Handler) -> web.StreamRespon
         err = errors.from_domain(exc)
     except pydantic.ValidationError as exc:
         err = errors.from_validation(exc)
+    except WriterStopped:
+        err = errors.ApiError(503, "UNAVAILABLE", "the server is not accepting writes right now "
+                              "(shutting down); retry")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -86,7 +89,10 @@ async def readyz(request: web.Request) -> web.Response:
             head = await request.app[POOL].fetchval("SELECT coalesce(max(position), 0) FROM events")
     except Exception as exc:
         return web.json_response({"status": "unavailable", "database": repr(exc)}, status=503)
-    return web.json_response({"status": "ready", "database": "ok", "log_head": head})
+    if not request.app[STORE].writer.running:
+        return web.json_response({"status": "unavailable", "writer": "stopped"}, status=503)
+    return web.json_response({"status": "ready", "database": "ok", "writer": "running",
+                              "log_head": head})
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -11,7 +11,7 @@ import asyncpg
 
 from .reads import head_position, position_at, read_all, read_stream, stream_version
 from .records import GENESIS_HASH, NewEvent, RecordedEvent, canonical, chain_hash
-from .writer import Projector, Tx, WriteModel, Writer
+from .writer import Projector, Tx, WriteModel, Writer, WriterStopped
 
 T = TypeVar("T")
 
@@ -61,6 +61,6 @@ class EventStore:
 
 __all__ = [
     "GENESIS_HASH", "EventStore", "NewEvent", "Projector", "RecordedEvent", "Tx", "WriteModel",
-    "canonical", "chain_hash", "head_position", "position_at", "read_all", "read_stream",
+    "WriterStopped", "canonical", "chain_hash", "head_position", "position_at", "read_all", "read_stream",
     "stream_version",
 ]

@@ -42,6 +42,10 @@ _EVENTS = insert("events", {
     "recorded_at": "timestamptz", "prev_hash": "bytea", "hash": "bytea"})
 
 
+class WriterStopped(RuntimeError):
+    """The writer is not running (shutting down, or never started): nothing was appended."""
+
+
 class Projector(Protocol):
     """Inline projections: the statements that bring the read models up to `events`, run in
     the append's own statement."""
@@ -159,11 +163,15 @@ class Writer:
         while not self._queue.empty():
             item = self._queue.get_nowait()
             if not item.future.done():
-                item.future.set_exception(RuntimeError("the writer stopped"))
+                item.future.set_exception(WriterStopped("the writer stopped"))
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     async def submit(self, job: Job[T]) -> T:
-        if self._task is None:
-            raise RuntimeError("the writer is not running")
+        if not self.running:
+            raise WriterStopped("the writer is not running")
         future = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Item(job, future))
         return await future
@@ -178,6 +186,10 @@ class Writer:
                 continue
             try:
                 await self._commit(batch)
+            except asyncio.CancelledError:
+                for item in batch:  # stopped mid-batch: it rolled back, so say so
+                    _fail(item, WriterStopped("the writer stopped; nothing was appended"))
+                raise
             except Exception as exc:
                 self._forget()
                 await self._release()  # it may be broken; the next batch takes a fresh one
