@@ -244,12 +244,13 @@ _BROKEN = insert("catalogs", {"name": "text"})
 class FailingOn:
     """The real projections, except that a marked event makes the database refuse its write."""
 
-    def __init__(self) -> None:
+    def __init__(self, marked: str = "boom") -> None:
         self.inner = projections.inline_projector()
+        self.marked = marked
 
     def plan(self, events: Sequence[RecordedEvent]) -> list[Group]:
         groups = self.inner.plan(events)
-        if any(e.data.get("boom") for e in events):
+        if any(e.data.get("boom") or e.data.get("description") == self.marked for e in events):
             broken = Group(_BROKEN)
             broken.add(("boom",))
             groups.append(broken)
@@ -282,6 +283,29 @@ async def test_projection_failure_rolls_back_the_append(pool: asyncpg.Pool, max_
     assert_log_sound(events)
     names = [r["name"] for r in await pool.fetch("SELECT name FROM registered_models")]
     assert names == ["boom"]  # the failed append's projection rows are gone with it
+
+
+async def test_a_refusal_is_decided_again_when_its_batch_fails(
+    pool: asyncpg.Pool, max_batch: int
+) -> None:
+    """B's 'already exists' was decided against A's creation in the same batch; A's projection
+    fails, the batch rolls back, so B must be decided again, and succeed."""
+    wm = RegistryWriteModel()
+    store = EventStore(pool, FailingOn("explode"), wm, max_batch=max_batch)
+    await store.start()
+    try:
+        service = RegistryService(store, wm)
+        await service.bootstrap()
+        a, b = await asyncio.gather(
+            service.execute(c.CreateModel(full_name="unity.default.x", description="explode"), "a"),
+            service.execute(c.CreateModel(full_name="unity.default.x"), "b"),
+            return_exceptions=True)
+    finally:
+        await store.close()
+    assert isinstance(a, asyncpg.NotNullViolationError), a
+    assert not isinstance(b, BaseException), b
+    assert await pool.fetchval("SELECT created_by FROM registered_models "
+                               "WHERE full_name = 'unity.default.x'") == "b"
 
 
 async def test_a_write_is_readable_from_the_read_model_once_append_returns(

@@ -9,7 +9,9 @@ and its inline projections: that is where the speed comes from.
 
 A job that raises a `DomainError` appends nothing and does not disturb the others. Any other
 failure (a projection error, a lost connection) aborts the batch; the writer then forgets its
-in-memory state and runs each job again on its own, so one bad job fails alone.
+in-memory state and runs each job again on its own, so one bad job fails alone. No job is
+answered before its batch commits: every answer, refusals included, was decided against state
+that the commit makes true.
 """
 
 import asyncio
@@ -228,6 +230,7 @@ class Writer:
 
     async def _commit(self, batch: list[_Item]) -> None:
         done: list[tuple[_Item, Any]] = []
+        refused: list[tuple[_Item, DomainError]] = []
         conn = await self._connection()
         async with conn.transaction():
             head = await conn.fetchrow("SELECT * FROM modelog_lock_head()")
@@ -243,7 +246,9 @@ class Writer:
                     result = await item.job(tx)
                 except DomainError as exc:
                     tx._rollback_to(mark)
-                    _fail(item, exc)
+                    # Answered only once the batch commits: it was decided against state that
+                    # includes earlier jobs of this batch, which a failed commit would undo.
+                    refused.append((item, exc))
                     continue
                 if self.write_model is not None and len(tx.pending) > mark[0]:
                     self.write_model.observe(tx.pending[mark[0]:])
@@ -266,6 +271,8 @@ class Writer:
         for item, result in done:
             if not item.future.done():
                 item.future.set_result(result)
+        for item, exc in refused:
+            _fail(item, exc)
 
     async def _catch_up(self, conn: asyncpg.Connection, head: int) -> None:
         """Bring the in-memory state to `head`, the committed head seen under the lock."""
