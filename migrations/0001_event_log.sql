@@ -30,16 +30,13 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION events_reject_change();
 REVOKE UPDATE, DELETE, TRUNCATE ON events FROM PUBLIC;
 
--- One call per write batch: serialize writers (all processes), then report the head the batch
--- builds on and the server clock. Taking the lock first is what makes positions become visible in
--- order: a commit completes before its lock is released, so no event can appear behind a reader.
+-- The writers' lock (all processes) and the head a locked batch builds on. A writer that does
+-- not know the head, or found it moved, takes this before deciding; see eventstore/writer.py.
 CREATE FUNCTION modelog_lock_head(
-    OUT head_position bigint, OUT head_hash bytea, OUT head_recorded_at timestamptz,
-    OUT now timestamptz
+    OUT head_position bigint, OUT head_hash bytea, OUT head_recorded_at timestamptz
 ) LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(7173747470);  -- 'modelog' writer lock
     SELECT e.position, e.hash, e.recorded_at INTO head_position, head_hash, head_recorded_at
         FROM public.events e ORDER BY e.position DESC LIMIT 1;
-    now := clock_timestamp();
 END $$;

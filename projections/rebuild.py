@@ -1,8 +1,11 @@
 """Rebuild: replay the whole log into fresh read-model tables, then compare them with the live
-ones, or swap them in.
+ones, or copy them over the live ones.
 
-The replay runs in chunks outside the writer lock; only the last stretch (events appended while
-it ran) and the swap happen under the lock, so writers wait for a moment, not for the replay.
+The replay runs in chunks without holding up writers. Only the last stretch (events appended
+while it ran) and the copy happen with appends held off: under the writers' lock, which locked
+writers take, and a table lock on `events`, which every insert takes (writers that know the head
+append without the advisory lock; see registry/eventstore/writer.py). The live tables keep their
+identity, so statements waiting on the lock go on into the rebuilt contents.
 """
 
 import time
@@ -78,19 +81,21 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
             progress(0, head)
         position, count = await _replay(conn, schema, 0, head, progress, head)
         async with conn.transaction():
-            # Under the writer lock: nothing can be appended until the new tables are complete.
+            # Appends wait from here to commit. Same order as a locked writer (advisory lock,
+            # then events), so the two cannot deadlock; reads go on.
             locked = await conn.fetchrow("SELECT * FROM modelog_lock_head()")
-            final = locked["head_position"] or 0
+            await conn.execute("LOCK TABLE public.events IN EXCLUSIVE MODE")
+            final = await conn.fetchval("SELECT coalesce(max(position), 0) FROM public.events")
+            assert final >= (locked["head_position"] or 0)
             _, more = await _replay(conn, schema, position, final, progress, final)
             count += more
             differences: list[str] = []
             if swap:
-                old = f"{READ_MODEL_SCHEMA}_old_{int(time.time() * 1000)}"
-                await conn.execute(f"ALTER SCHEMA {READ_MODEL_SCHEMA} RENAME TO {old}")
-                await conn.execute(f"ALTER SCHEMA {schema} RENAME TO {READ_MODEL_SCHEMA}")
-                await conn.execute(f"DROP SCHEMA {old} CASCADE")
+                for table in await tables(conn, schema):
+                    live = f"{READ_MODEL_SCHEMA}.{table}"
+                    await conn.execute(f"DELETE FROM {live}")
+                    await conn.execute(f"INSERT INTO {live} SELECT * FROM {schema}.{table}")
             else:
                 differences = await compare(conn, READ_MODEL_SCHEMA, schema)
-        if not swap:
-            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
     return RebuildResult(schema, count, time.perf_counter() - started, differences)

@@ -132,5 +132,12 @@ def combine(groups: Sequence[Group]) -> list[tuple[str, list[Any]]]:
 
 
 async def execute(conn: asyncpg.Connection, groups: Sequence[Group]) -> None:
-    for text, args in combine(groups):
+    """Run the groups atomically: as one statement when they fit in one, else in a transaction."""
+    statements = combine(groups)
+    if len(statements) > 1 and not conn.is_in_transaction():
+        async with conn.transaction():
+            for text, args in statements:
+                await conn.execute(text, *args)
+        return
+    for text, args in statements:
         await conn.execute(text, *args)

@@ -1,11 +1,18 @@
 """The batching writer: every append of this process goes through one task.
 
-Concurrent jobs are gathered into one transaction that first takes the log's writer lock
-(`modelog_lock_head()`, shared by every process on the database). Under it the writer knows the
-head exactly, so it numbers positions itself (gap-free, visible in commit order), chains hashes,
-keeps `recorded_at` from going backwards, and decides each job against an in-memory write model
-that is exact because nobody else can append meanwhile. One commit then carries the whole batch
-and its inline projections: that is where the speed comes from.
+Concurrent jobs are gathered into one batch, decided one after the other against an in-memory
+write model, and written as ONE statement: the events and every inline read model they change.
+
+The writer numbers positions itself, from the head it knows. The primary key on `position` is
+the arbiter: if anyone else has appended meanwhile, the batch's first position already exists
+and the whole statement fails, appending nothing. So in the usual case (one process writing) a
+batch is a single autocommitted statement, with no lock and no extra round trip, and positions
+stay gap-free and become visible in order: nobody can append past a position they have not seen.
+
+When the writer does not know the head (at start, after a failure) or finds it moved (another
+process wrote), it decides the batch again under the log's writer lock (`modelog_lock_head()`,
+in a transaction), catching up on the events it missed, and keeps locking for a while, as
+another writer is evidently about.
 
 A job that raises a `DomainError` appends nothing and does not disturb the others. Any other
 failure (a projection error, a lost connection) aborts the batch; the writer then forgets its
@@ -16,16 +23,17 @@ that the commit makes true.
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
 import structlog
 
 from ..domain.errors import Conflict, DomainError
-from .reads import read_all, read_stream, stream_version
+from .reads import head_position, read_all, read_stream, stream_version
 from .records import GENESIS_HASH, NewEvent, RecordedEvent, sealed
 from .statements import Group, execute, insert
 
@@ -36,12 +44,21 @@ T = TypeVar("T")
 _VERSION_CACHE_LIMIT = 200_000
 # Past this many events written by other processes, reloading beats replaying them one by one.
 _CATCH_UP_LIMIT = 10_000
+# After finding another writer's events, decide under the lock for this long.
+_LOCKED_SECONDS = 5.0
+# Attempts of a batch under the lock before its jobs are retried one by one.
+_LOCKED_ATTEMPTS = 5
+_LOG_KEYS = frozenset({"events_pkey", "events_stream_id_stream_version_key"})
 
 # The batch's events, as the first part of the one statement that also writes the read models.
 _EVENTS = insert("events", {
     "position": "bigint", "stream_id": "text", "stream_version": "int", "type": "text",
     "schema_version": "smallint", "data": "jsonb", "metadata": "jsonb",
     "recorded_at": "timestamptz", "prev_hash": "bytea", "hash": "bytea"})
+
+
+class _HeadMoved(Exception):
+    """The batch was decided on a head that is no longer the log's: it appended nothing."""
 
 
 class WriterStopped(RuntimeError):
@@ -146,7 +163,10 @@ class Writer:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._versions: dict[str, int] = {}
-        self._head: int | None = None  # None: the write model must be (re)loaded
+        self._head: int | None = None  # None: unknown; the write model must be (re)loaded
+        self._head_hash = GENESIS_HASH
+        self._head_at: datetime | None = None
+        self._locked_until = 0.0
         self._conn: asyncpg.Connection | None = None
         self.batches = 0
         self.committed = 0
@@ -187,7 +207,7 @@ class Writer:
             if not batch:
                 continue
             try:
-                await self._commit(batch)
+                await self._write_batch(batch)
             except asyncio.CancelledError:
                 for item in batch:  # stopped mid-batch: it rolled back, so say so
                     _fail(item, WriterStopped("the writer stopped; nothing was appended"))
@@ -204,7 +224,7 @@ class Writer:
                     if item.future.done():
                         continue
                     try:
-                        await self._commit([item])
+                        await self._write_batch([item])
                     except Exception as single_exc:
                         self._forget()
                         await self._release()
@@ -228,41 +248,36 @@ class Writer:
         if self.write_model is not None:
             self.write_model.reset()
 
-    async def _commit(self, batch: list[_Item]) -> None:
-        done: list[tuple[_Item, Any]] = []
-        refused: list[tuple[_Item, DomainError]] = []
+    async def _write_batch(self, batch: list[_Item]) -> None:
+        locked = self._head is None or time.monotonic() < self._locked_until
+        for _ in range(_LOCKED_ATTEMPTS):
+            try:
+                return await self._commit(batch, locked=locked)
+            except _HeadMoved:
+                # Someone else appended: what we observed was decided on an old head.
+                self._forget()
+                self._locked_until = time.monotonic() + _LOCKED_SECONDS
+                locked = True
+        raise Conflict("other writers kept appending under this batch; retry")
+
+    async def _commit(self, batch: list[_Item], *, locked: bool) -> None:
         conn = await self._connection()
-        async with conn.transaction():
-            head = await conn.fetchrow("SELECT * FROM modelog_lock_head()")
-            position = head["head_position"] or 0
-            await self._catch_up(conn, position)
-            now = head["now"]
-            if head["head_recorded_at"] is not None and head["head_recorded_at"] > now:
-                now = head["head_recorded_at"]  # the clock stepped back: never go behind the log
-            tx = Tx(conn, now, position, head["head_hash"] or GENESIS_HASH, self._versions)
-            for item in batch:
-                mark = tx._mark()
-                try:
-                    result = await item.job(tx)
-                except DomainError as exc:
-                    tx._rollback_to(mark)
-                    # Answered only once the batch commits: it was decided against state that
-                    # includes earlier jobs of this batch, which a failed commit would undo.
-                    refused.append((item, exc))
-                    continue
-                if self.write_model is not None and len(tx.pending) > mark[0]:
-                    self.write_model.observe(tx.pending[mark[0]:])
-                done.append((item, result))
+        if locked:
+            async with conn.transaction():
+                head = await conn.fetchrow("SELECT * FROM modelog_lock_head()")
+                await self._catch_up(conn, head)
+                tx, done, refused = await self._decide(conn, batch)
+                await self._append(conn, tx)
+        else:
+            tx, done, refused = await self._decide(conn, batch)
             if tx.pending:
-                events = Group(_EVENTS)
-                for e in tx.pending:
-                    events.add((e.position, e.stream_id, e.stream_version, e.type,
-                                e.schema_version, e.data, e.metadata, e.recorded_at, e.prev_hash,
-                                e.hash))
-                planned = self.projector.plan(tx.pending) if self.projector is not None else []
-                await execute(conn, [events, *planned])
+                await self._append(conn, tx)  # autocommit: one statement, one transaction
+            elif await head_position(conn) != self._head:
+                # Nothing written put the head to the test: refusals and no-ops were decided on
+                # it all the same.
+                raise _HeadMoved
         # Committed.
-        self._head = tx.head_position
+        self._head, self._head_hash, self._head_at = tx.head_position, tx.head_hash, tx.now
         if len(self._versions) > _VERSION_CACHE_LIMIT:
             self._versions.clear()
         self._versions.update(tx._pending_versions)
@@ -274,8 +289,52 @@ class Writer:
         for item, exc in refused:
             _fail(item, exc)
 
-    async def _catch_up(self, conn: asyncpg.Connection, head: int) -> None:
-        """Bring the in-memory state to `head`, the committed head seen under the lock."""
+    async def _decide(
+        self, conn: asyncpg.Connection, batch: list[_Item]
+    ) -> tuple[Tx, list[tuple[_Item, Any]], list[tuple[_Item, DomainError]]]:
+        assert self._head is not None
+        now = datetime.now(UTC)
+        if self._head_at is not None and self._head_at > now:
+            now = self._head_at  # the clock stepped back: never go behind the log
+        tx = Tx(conn, now, self._head, self._head_hash, self._versions)
+        done: list[tuple[_Item, Any]] = []
+        refused: list[tuple[_Item, DomainError]] = []
+        for item in batch:
+            mark = tx._mark()
+            try:
+                result = await item.job(tx)
+            except DomainError as exc:
+                tx._rollback_to(mark)
+                # Answered only once the batch commits: it was decided against state that
+                # includes earlier jobs of this batch, which a failed commit would undo.
+                refused.append((item, exc))
+                continue
+            if self.write_model is not None and len(tx.pending) > mark[0]:
+                self.write_model.observe(tx.pending[mark[0]:])
+            done.append((item, result))
+        return tx, done, refused
+
+    async def _append(self, conn: asyncpg.Connection, tx: Tx) -> None:
+        """The batch's events and their read-model changes, in one statement."""
+        if not tx.pending:
+            return
+        events = Group(_EVENTS)
+        for e in tx.pending:
+            events.add((e.position, e.stream_id, e.stream_version, e.type, e.schema_version,
+                        e.data, e.metadata, e.recorded_at, e.prev_hash, e.hash))
+        planned = self.projector.plan(tx.pending) if self.projector is not None else []
+        try:
+            await execute(conn, [events, *planned])
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name in _LOG_KEYS:
+                raise _HeadMoved from exc
+            raise
+
+    async def _catch_up(self, conn: asyncpg.Connection, row: asyncpg.Record) -> None:
+        """Bring the in-memory state to the committed head seen under the lock."""
+        head = row["head_position"] or 0
+        self._head_hash = row["head_hash"] or GENESIS_HASH
+        self._head_at = row["head_recorded_at"]
         if self._head == head:
             return
         if self._head is not None and head - self._head <= _CATCH_UP_LIMIT:
