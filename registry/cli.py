@@ -124,7 +124,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .api.app import create_app
 
     settings = Settings(host=args.host, port=args.port, data_dir=Path(args.data_dir),
-                        database_url=args.database_url, log_format=args.log_format)
+                        database_url=args.database_url)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
                 print=lambda msg: print(msg, file=sys.stderr))
     return 0

@@ -10,6 +10,5 @@ class Settings:
     port: int = 8080
     data_dir: Path = Path(".modelog")
     database_url: str | None = None  # None: start an embedded PostgreSQL under data_dir
-    log_format: str = "console"  # or "json"
     max_body_bytes: int = 1 << 20
     pool_size: int = 20

@@ -55,9 +55,6 @@ class EventStore:
     async def read_all(self, **kwargs: Any) -> list[RecordedEvent]:
         return await read_all(self.pool, **kwargs)
 
-    async def head(self) -> int:
-        return await head_position(self.pool)
-
 
 __all__ = [
     "GENESIS_HASH", "EventStore", "NewEvent", "Projector", "RecordedEvent", "Tx", "WriteModel",
