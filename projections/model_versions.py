@@ -17,6 +17,7 @@ INSERT_VERSION = insert("model_versions", {
 SET_STATUS = update("model_versions", _KEY,
                     {"status": "text", "status_message": "text", **_TOUCHED})
 DESCRIBE_VERSION = update("model_versions", _KEY, {"description": "text", **_TOUCHED})
+SET_STAGE = update("model_versions", _KEY, {"stage": "text", **_TOUCHED})
 TOUCH_VERSION = update("model_versions", _KEY, _TOUCHED)
 DELETE_VERSION = delete("model_versions", _KEY)
 DELETE_MODEL_VERSIONS = delete("model_versions", {"model_id": "uuid"})
@@ -42,6 +43,11 @@ def _failed(r, e: ev.VersionFailed):
 @model_versions.on(ev.VersionDescriptionUpdated)
 def _description(r, e: ev.VersionDescriptionUpdated):
     yield DESCRIBE_VERSION(model_id(r), e.version, e.description, r.recorded_at, r.actor)
+
+
+@model_versions.on(ev.VersionStageTransitioned)
+def _staged(r, e: ev.VersionStageTransitioned):
+    yield SET_STAGE(model_id(r), e.version, e.stage, r.recorded_at, r.actor)
 
 
 @model_versions.on(ev.VersionTagSet, ev.VersionTagDeleted)

@@ -13,7 +13,7 @@ from .settings import Settings
 
 ENVIRONMENT_VARIABLES = frozenset({
     "MODELOG_DATABASE_URL", "MODELOG_HOST", "MODELOG_PORT", "MODELOG_DATA_DIR",
-    "MODELOG_LOG_FORMAT",
+    "MODELOG_LOG_FORMAT", "MODELOG_DEFAULT_SCHEMA",
 })
 
 
@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="address to listen on (default 127.0.0.1; env MODELOG_HOST)")
     serve.add_argument("--port", type=int, default=int(_env("MODELOG_PORT", "8080") or 8080),
                        help="port to listen on (default 8080; env MODELOG_PORT)")
+    serve.add_argument("--default-schema", default=_env("MODELOG_DEFAULT_SCHEMA", "unity.default"),
+                       help="catalog.schema where MLflow model names without dots live "
+                            "(default unity.default; env MODELOG_DEFAULT_SCHEMA)")
     _database_options(serve)
 
     migrate = sub.add_parser("migrate", help="apply the SQL migrations (idempotent)")
@@ -124,7 +127,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .api.app import create_app
 
     settings = Settings(host=args.host, port=args.port, data_dir=Path(args.data_dir),
-                        database_url=args.database_url)
+                        database_url=args.database_url, default_schema=args.default_schema)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
                 print=lambda msg: print(msg, file=sys.stderr))
     return 0

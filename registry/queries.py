@@ -30,7 +30,18 @@ def encode_token(key: Any) -> str:
 MAX_INT = 2**31 - 1  # PostgreSQL integer, the type of version numbers and stream versions
 
 
-def decode_token(token: str | None, kind: type[str] | type[int]) -> Any:
+def _comparable(key: Any, kind: type) -> bool:
+    if type(key) is not kind:  # `type`, not isinstance: True is no version number
+        return False
+    if kind is int:
+        return 0 <= key <= MAX_INT
+    if kind is str:
+        return "\x00" not in key  # PostgreSQL strings cannot hold NUL
+    return all(_comparable(k, type(k)) for k in key if type(k) in (str, int)) and all(
+        type(k) in (str, int) for k in key)
+
+
+def decode_token(token: str | None, kind: type[str] | type[int] | type[list]) -> Any:
     """The key `encode_token` wrote; `kind` is the type of the list's key (a name or a number).
 
     A token is client input: anything but a key of that type, one SQL can compare, is refused
@@ -42,8 +53,7 @@ def decode_token(token: str | None, kind: type[str] | type[int]) -> Any:
         key = json.loads(base64.urlsafe_b64decode(token.encode()))
     except Exception:
         key = None
-    # `type`, not isinstance: True is no version number. NUL cannot be in a PostgreSQL string.
-    if type(key) is not kind or not (0 <= key <= MAX_INT if kind is int else "\x00" not in key):
+    if not _comparable(key, kind):
         raise InvalidArgument("invalid page_token", field="page_token")
     return key
 
@@ -83,7 +93,7 @@ async def list_schemas(db: Db, catalog: str, after: str | None, limit: int) -> l
     return [_schema(r) for r in rows]
 
 
-async def _models(db: Db, rows: Sequence[asyncpg.Record]) -> list[Model]:
+async def models_from_rows(db: Db, rows: Sequence[asyncpg.Record]) -> list[Model]:
     ids = [r["id"] for r in rows]
     tags: dict[UUID, dict[str, str]] = defaultdict(dict)
     aliases: dict[UUID, dict[str, int]] = defaultdict(dict)
@@ -106,7 +116,7 @@ async def _models(db: Db, rows: Sequence[asyncpg.Record]) -> list[Model]:
 
 async def get_model(db: Db, full_name: str) -> Model | None:
     rows = await db.fetch("SELECT * FROM registered_models WHERE full_name = $1", full_name)
-    found = await _models(db, rows)
+    found = await models_from_rows(db, rows)
     return found[0] if found else None
 
 
@@ -129,23 +139,25 @@ async def list_models(
         "AND ($4::text IS NULL OR full_name > $4) ORDER BY full_name LIMIT $5",
         catalog, schema, None if name_pattern is None else like_pattern(name_pattern), after,
         limit)
-    return await _models(db, rows)
+    return await models_from_rows(db, rows)
 
 
-async def _versions(db: Db, rows: Sequence[asyncpg.Record]) -> list[ModelVersion]:
+async def versions_from_rows(db: Db, rows: Sequence[asyncpg.Record]) -> list[ModelVersion]:
+    """Version rows (of any models) with their tags, fetched in one query for all of them."""
     tags: dict[tuple[UUID, int], dict[str, str]] = defaultdict(dict)
     if rows:
         for t in await db.fetch(
-                "SELECT model_id, version, key, value FROM version_tags WHERE model_id = $1 "
-                "AND version = ANY($2) ORDER BY key",
-                rows[0]["model_id"], [r["version"] for r in rows]):
+                "SELECT t.model_id, t.version, t.key, t.value FROM version_tags t "
+                "JOIN unnest($1::uuid[], $2::int[]) AS k(model_id, version) "
+                "ON t.model_id = k.model_id AND t.version = k.version ORDER BY t.key",
+                [r["model_id"] for r in rows], [r["version"] for r in rows]):
             tags[(t["model_id"], t["version"])][t["key"]] = t["value"]
     return [
         ModelVersion(
             version=r["version"], source=r["source"], run_id=r["run_id"], run_link=r["run_link"],
             logged_model_id=r["logged_model_id"], description=r["description"],
             storage_location=r["storage_location"], status=r["status"],
-            status_message=r["status_message"],
+            status_message=r["status_message"], stage=r["stage"],
             tags=MappingProxyType(tags[(r["model_id"], r["version"])]),
             created_at=r["created_at"], created_by=r["created_by"], updated_at=r["updated_at"],
             updated_by=r["updated_by"])
@@ -156,12 +168,23 @@ async def _versions(db: Db, rows: Sequence[asyncpg.Record]) -> list[ModelVersion
 async def get_version(db: Db, model_id: UUID, version: int) -> ModelVersion | None:
     rows = await db.fetch("SELECT * FROM model_versions WHERE model_id = $1 AND version = $2",
                           model_id, version)
-    found = await _versions(db, rows)
+    found = await versions_from_rows(db, rows)
     return found[0] if found else None
+
+
+async def latest_versions(db: Db, model_ids: Sequence[UUID]) -> dict[UUID, list[ModelVersion]]:
+    """Per model, the newest live version in each stage (MLflow's `latest_versions`)."""
+    rows = await db.fetch(
+        "SELECT DISTINCT ON (model_id, stage) * FROM model_versions WHERE model_id = ANY($1) "
+        "ORDER BY model_id, stage, version DESC", list(model_ids))
+    out: dict[UUID, list[ModelVersion]] = defaultdict(list)
+    for r, mv in zip(rows, await versions_from_rows(db, rows), strict=True):
+        out[r["model_id"]].append(mv)
+    return out
 
 
 async def list_versions(db: Db, model_id: UUID, after: int | None, limit: int) -> list[ModelVersion]:
     rows = await db.fetch(
         "SELECT * FROM model_versions WHERE model_id = $1 AND ($2::int IS NULL OR version > $2) "
         "ORDER BY version LIMIT $3", model_id, after, limit)
-    return await _versions(db, rows)
+    return await versions_from_rows(db, rows)

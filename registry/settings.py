@@ -10,5 +10,6 @@ class Settings:
     port: int = 8080
     data_dir: Path = Path(".modelog")
     database_url: str | None = None  # None: start an embedded PostgreSQL under data_dir
+    default_schema: str = "unity.default"  # where MLflow names without dots live
     max_body_bytes: int = 1 << 20
     pool_size: int = 20

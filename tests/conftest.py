@@ -2,6 +2,7 @@ import asyncio
 import itertools
 import json
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,13 @@ from registry.api.keys import POOL
 from registry.database import create_pool, migrate
 from registry.settings import Settings
 from tests.pg import postgres_server, with_database
+
+# The MLflow client must not try to phone home from a machine without a network, nor leave a
+# default tracking store in the working tree.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+os.environ.setdefault("MLFLOW_TRACKING_URI",
+                      f"sqlite:///{tempfile.mkdtemp(prefix='modelog-mlflow-')}/mlflow.db")
 
 _counter = itertools.count()
 

@@ -18,8 +18,9 @@ from ..embedded import embedded_postgres
 from ..eventstore import EventStore, WriterStopped
 from ..service import ADMIN, RegistryService, RegistryWriteModel
 from ..settings import Settings
-from . import errors, native
+from . import errors, mlflow, native
 from .keys import ACTOR, COMMAND, POOL, REQUEST_ID, SERVICE, SETTINGS, STORE
+from .mlflow import PREFIXES as MLFLOW_PREFIXES
 
 log = structlog.get_logger("modelog.http")
 
@@ -76,6 +77,8 @@ async def error_json(request: web.Request, handler: Handler) -> web.StreamRespon
         log.exception("unhandled error", request_id=request.get(REQUEST_ID))
         err = errors.ApiError(500, "INTERNAL_ERROR", "internal error; see the server log for "
                               f"request {request.get(REQUEST_ID)}")
+    if request.path.startswith(MLFLOW_PREFIXES):
+        return errors.mlflow_response(err, request.get(REQUEST_ID))
     return errors.response(err, request.get(REQUEST_ID))
 
 
@@ -103,6 +106,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     native.add_routes(app)
+    mlflow.add_routes(app)
     return app
 
 

@@ -62,12 +62,33 @@ def from_http(exc: web.HTTPException) -> ApiError:
     # aiohttp's default text is "404: Not Found"; keep its specific ones (e.g. the 413 sizes).
     text = exc.text or ""
     message = exc.reason if not text or text.startswith(f"{exc.status}:") else text
-    return ApiError(exc.status, HTTP_CODES.get(exc.status, "ERROR"), message)
+    code = "ENDPOINT_NOT_FOUND" if exc.status == 404 else HTTP_CODES.get(exc.status, "ERROR")
+    return ApiError(exc.status, code, message)
 
 
 def response(err: ApiError, request_id: str | None = None) -> web.Response:
-    body: dict[str, Any] = {"error_code": err.code, "message": err.message,
-                            "details": err.details}
+    code = "NOT_FOUND" if err.code == "ENDPOINT_NOT_FOUND" else err.code
+    body: dict[str, Any] = {"error_code": code, "message": err.message, "details": err.details}
     if request_id:
         body["request_id"] = request_id
     return web.json_response(body, status=err.status)
+
+
+# MLflow's own codes and statuses (mlflow/exceptions.py): an existing name is a 400 there.
+MLFLOW_CODES: dict[str, tuple[int, str]] = {
+    "INVALID_ARGUMENT": (400, "INVALID_PARAMETER_VALUE"),
+    "NOT_FOUND": (404, "RESOURCE_DOES_NOT_EXIST"),
+    "ENDPOINT_NOT_FOUND": (404, "ENDPOINT_NOT_FOUND"),
+    "ALREADY_EXISTS": (400, "RESOURCE_ALREADY_EXISTS"),
+    "FAILED_PRECONDITION": (400, "INVALID_PARAMETER_VALUE"),
+    "CONFLICT": (409, "RESOURCE_CONFLICT"),
+    "METHOD_NOT_ALLOWED": (405, "BAD_REQUEST"),
+    "PAYLOAD_TOO_LARGE": (413, "BAD_REQUEST"),
+    "UNAVAILABLE": (503, "TEMPORARILY_UNAVAILABLE"),
+    "INTERNAL_ERROR": (500, "INTERNAL_ERROR"),
+}
+
+
+def mlflow_response(err: ApiError, request_id: str | None = None) -> web.Response:
+    status, code = MLFLOW_CODES.get(err.code, (err.status, err.code))
+    return web.json_response({"error_code": code, "message": err.message}, status=status)

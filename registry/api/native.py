@@ -65,7 +65,7 @@ def version_json(m: Model, mv: ModelVersion) -> dict[str, Any]:
         "source": mv.source, "run_id": mv.run_id, "run_link": mv.run_link,
         "logged_model_id": mv.logged_model_id, "description": mv.description,
         "status": mv.status, "status_message": mv.status_message,
-        "storage_location": mv.storage_location, "tags": dict(mv.tags),
+        "storage_location": mv.storage_location, "stage": mv.stage, "tags": dict(mv.tags),
         "aliases": m.aliases_of(mv.version), **_audit(mv),
     }
 

@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from . import names
+from .errors import InvalidArgument
 
 
 def _tags(tags: dict[str, str]) -> dict[str, str]:
@@ -120,6 +121,8 @@ class RegisterVersion(ModelCommand):
     tags: Tags = {}
     # Where the version's files live; the shell chooses it (the domain does no I/O).
     storage_location: str | None = Field(default=None, max_length=8192)
+    # Registries that know of no upload step (MLflow's own) make versions READY at once.
+    ready: bool = False
 
 
 class FinalizeVersion(VersionCommand):
@@ -142,6 +145,21 @@ class DeleteVersionTag(VersionCommand):
 
 class DeleteVersion(VersionCommand):
     pass
+
+
+def _stage(value: str) -> str:
+    for stage in names.STAGES:
+        if value.lower() == stage.lower():
+            return stage
+    raise InvalidArgument(f"invalid stage {value!r}: one of {', '.join(names.STAGES)}",
+                          field="stage")
+
+
+class TransitionStage(VersionCommand):
+    """MLflow's classic stages: None, Staging, Production, Archived (any case on input)."""
+
+    stage: Annotated[str, AfterValidator(_stage)]
+    archive_existing_versions: bool = False
 
 
 # --- aliases ---------------------------------------------------------------------------------

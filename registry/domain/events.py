@@ -203,6 +203,13 @@ class VersionDeleted(Event):
     version: int
 
 
+@event
+class VersionStageTransitioned(Event):
+    version: int
+    stage: str
+    previous_stage: str
+
+
 # --- aliases ---------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from .events import (
     VersionFailed,
     VersionReady,
     VersionRegistered,
+    VersionStageTransitioned,
     VersionTagDeleted,
     VersionTagSet,
 )
@@ -55,6 +56,7 @@ class ModelVersion:
     status: str
     status_message: str | None
     tags: Mapping[str, str]
+    stage: str
     created_at: datetime
     created_by: str
     updated_at: datetime
@@ -137,12 +139,14 @@ def decide(
                 )
             return [ModelDeleted(full_name=state.full_name)]
         case c.RegisterVersion():
-            return [VersionRegistered(
+            registered = VersionRegistered(
                 version=state.next_version, source=cmd.source, run_id=cmd.run_id,
                 run_link=cmd.run_link, logged_model_id=cmd.logged_model_id,
                 description=cmd.description, storage_location=cmd.storage_location,
                 tags=cmd.tags,
-            )]
+            )
+            return [registered, VersionReady(version=registered.version)] if cmd.ready else [
+                registered]
         case c.VersionCommand():
             return _decide_version(cmd, state, state.version(cmd.version))
         case c.SetAlias():
@@ -217,12 +221,31 @@ def _decide_version(cmd: c.VersionCommand, state: Model, mv: ModelVersion) -> li
                     model=state.full_name, version=mv.version, key=cmd.key,
                 )
             return [VersionTagDeleted(version=mv.version, key=cmd.key)]
+        case c.TransitionStage():
+            return _transition(cmd, state, mv)
         case c.DeleteVersion():
             # An alias never points at a deleted version: drop the ones that do, as events.
             dropped: list[Event] = [AliasDeleted(alias=a, version=mv.version)
                                     for a in state.aliases_of(mv.version)]
             return [*dropped, VersionDeleted(version=mv.version)]
     raise InvalidArgument(f"unsupported version command {type(cmd).__name__}")
+
+
+def _transition(cmd: c.TransitionStage, state: Model, mv: ModelVersion) -> list[Event]:
+    if cmd.archive_existing_versions and cmd.stage not in ("Staging", "Production"):
+        raise InvalidArgument(
+            f"archive_existing_versions is only for the Staging and Production stages, not "
+            f"{cmd.stage}", field="archive_existing_versions")
+    events: list[Event] = []
+    if mv.stage != cmd.stage:
+        events.append(VersionStageTransitioned(version=mv.version, stage=cmd.stage,
+                                               previous_stage=mv.stage))
+    if cmd.archive_existing_versions:
+        events += [VersionStageTransitioned(version=other.version, stage="Archived",
+                                            previous_stage=other.stage)
+                   for other in state.versions.values()
+                   if other.version != mv.version and other.stage == cmd.stage]
+    return events
 
 
 def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
@@ -254,6 +277,7 @@ def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
                 run_link=event.run_link, logged_model_id=event.logged_model_id,
                 description=event.description, storage_location=event.storage_location,
                 status=PENDING, status_message=None, tags=MappingProxyType(dict(event.tags)),
+                stage="None",
                 created_at=stamp.at, created_by=stamp.actor, updated_at=stamp.at,
                 updated_by=stamp.actor,
             )
@@ -272,6 +296,8 @@ def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
         case VersionTagDeleted():
             tags = _without(state.versions[event.version].tags, event.key)
             return _version(state, event.version, stamp, tags=tags)
+        case VersionStageTransitioned():
+            return _version(state, event.version, stamp, stage=event.stage)
         case VersionDeleted():
             return replace(state, versions=_without(state.versions, event.version), **touched)
         case AliasSet():

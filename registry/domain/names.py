@@ -22,6 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1
 RESERVED_CATALOG_NAMES = frozenset({"system", "information_schema", "hive_metastore", "samples"})
 RESERVED_SCHEMA_NAMES = frozenset({"information_schema"})
 RESERVED_ALIASES = frozenset({"latest"})
+STAGES = ("None", "Staging", "Production", "Archived")
 
 
 def _is_identifier(value: str) -> bool:
