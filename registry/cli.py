@@ -13,7 +13,7 @@ from .settings import Settings
 
 ENVIRONMENT_VARIABLES = frozenset({
     "MODELOG_DATABASE_URL", "MODELOG_HOST", "MODELOG_PORT", "MODELOG_DATA_DIR",
-    "MODELOG_LOG_FORMAT", "MODELOG_DEFAULT_SCHEMA",
+    "MODELOG_LOG_FORMAT", "MODELOG_DEFAULT_SCHEMA", "MODELOG_STORAGE_ROOT",
 })
 
 
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--default-schema", default=_env("MODELOG_DEFAULT_SCHEMA", "unity.default"),
                        help="catalog.schema where MLflow model names without dots live "
                             "(default unity.default; env MODELOG_DEFAULT_SCHEMA)")
+    serve.add_argument("--storage-root", default=_env("MODELOG_STORAGE_ROOT"),
+                       help="where model version files go (default file://<data dir>/artifacts; "
+                            "env MODELOG_STORAGE_ROOT)")
     _database_options(serve)
 
     migrate = sub.add_parser("migrate", help="apply the SQL migrations (idempotent)")
@@ -127,7 +130,8 @@ def _serve(args: argparse.Namespace) -> int:
     from .api.app import create_app
 
     settings = Settings(host=args.host, port=args.port, data_dir=Path(args.data_dir),
-                        database_url=args.database_url, default_schema=args.default_schema)
+                        database_url=args.database_url, default_schema=args.default_schema,
+                        storage_root=args.storage_root)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
                 print=lambda msg: print(msg, file=sys.stderr))
     return 0

@@ -90,8 +90,9 @@ class Live:
 
 
 @pytest.fixture
-async def live(db_url: str) -> AsyncIterator[Live]:
-    app = create_app(Settings(database_url=db_url, port=0))
+async def live(db_url: str, tmp_path) -> AsyncIterator[Live]:
+    app = create_app(Settings(database_url=db_url, port=0, data_dir=tmp_path,
+                              storage_root=f"file://{tmp_path}/artifacts"))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

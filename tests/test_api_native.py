@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
 
+from registry.api.keys import SETTINGS
+
 V1 = "/api/modelog/v1"
 M = f"{V1}/models/unity.default.iris"  # the model most tests build on
 
@@ -285,14 +287,14 @@ async def test_versions_register_list_get_patch(live):
     await create_model(live)
     for n in (1, 2, 3, 4, 5):
         mv = await register(live, source=f"s3://b/{n}", run_id=f"run{n}", description=f"d{n}",
-                            tags={"n": str(n)}, run_link="http://x", logged_model_id="lm",
-                            storage_location=f"s3://store/{n}")
+                            tags={"n": str(n)}, run_link="http://x", logged_model_id="lm")
         assert mv["version"] == n and mv["model_name"] == "unity.default.iris"
         assert mv["status"] == "PENDING_REGISTRATION" and mv["status_message"] is None
         assert (mv["source"], mv["run_id"], mv["description"]) == (f"s3://b/{n}", f"run{n}", f"d{n}")
         assert mv["tags"] == {"n": str(n)} and mv["aliases"] == []
         assert (mv["run_link"], mv["logged_model_id"]) == ("http://x", "lm")
-        assert mv["storage_location"] == f"s3://store/{n}"
+        root = live.app[SETTINGS].artifacts
+        assert mv["storage_location"] == f"{root}/unity/default/iris/versions/{n}"
     listed = await ok(live, "GET", f"{M}/versions")
     assert [v["version"] for v in listed["model_versions"]] == [1, 2, 3, 4, 5]
     paged = await pages(live, f"{M}/versions", "model_versions", 2)

@@ -11,6 +11,7 @@ from registry.domain import (
     AlreadyExists,
     DomainError,
     FailedPrecondition,
+    InvalidArgument,
     NotFound,
     RegistryState,
     Stamp,
@@ -551,19 +552,19 @@ def test_register_version():
     state = with_model()
     cmd = c.RegisterVersion(full_name=MODEL, source="s3://b/m", run_id="r1", run_link="http://r",
                             logged_model_id="lm", description="d", tags={"k": "v"},
-                            storage_location="s3://store/1")
+                            storage_root="s3://store/")
+    location = f"s3://store/{MODEL.replace('.', '/')}/versions/1"
     events = run(state, cmd, actor=BOB, when=at(10))
     assert events == [VersionRegistered(version=1, source="s3://b/m", run_id="r1",
                                         run_link="http://r", logged_model_id="lm",
-                                        description="d", storage_location="s3://store/1",
+                                        description="d", storage_location=location,
                                         tags={"k": "v"})]
     mv = model(state).version(1)
     assert mv.status == PENDING
     assert mv.status_message is None
     assert (mv.source, mv.run_id, mv.run_link, mv.logged_model_id) == ("s3://b/m", "r1",
                                                                        "http://r", "lm")
-    assert (mv.description, mv.storage_location, dict(mv.tags)) == ("d", "s3://store/1",
-                                                                    {"k": "v"})
+    assert (mv.description, mv.storage_location, dict(mv.tags)) == ("d", location, {"k": "v"})
     assert (mv.created_at, mv.created_by, mv.updated_at, mv.updated_by) == (at(10), BOB, at(10),
                                                                             BOB)
     m = model(state)
@@ -932,3 +933,31 @@ def test_random_version_and_alias_histories_keep_invariants(steps):
         fresh.apply(stream, e, stamp)
     assert fresh.models[model_id] == state.models[model_id]
     assert fresh.model_ids == state.model_ids
+
+
+def test_register_ready_at_once_is_two_events_in_one_decision():
+    state = with_model()
+    events = run(state, c.RegisterVersion(full_name=MODEL, source="s", ready=True))
+    assert [type(e).__name__ for e in events] == ["VersionRegistered", "VersionReady"]
+    assert model(state).version(1).status == "READY"
+    assert model(state).version(1).storage_location is None  # files stay at the source
+
+
+def test_stage_transitions_and_archiving_existing_versions():
+    state = with_model()
+    for _ in range(3):
+        register(state)
+    run(state, c.TransitionStage(full_name=MODEL, version=1, stage="production"))
+    run(state, c.TransitionStage(full_name=MODEL, version=2, stage="Production"))
+    assert [model(state).version(n).stage for n in (1, 2, 3)] == ["Production", "Production",
+                                                                  "None"]
+    events = run(state, c.TransitionStage(full_name=MODEL, version=3, stage="Production",
+                                          archive_existing_versions=True))
+    assert [(e.version, e.stage, e.previous_stage) for e in events] == [
+        (3, "Production", "None"), (1, "Archived", "Production"), (2, "Archived", "Production")]
+    assert run(state, c.TransitionStage(full_name=MODEL, version=3, stage="PRODUCTION")) == []
+    with pytest.raises(InvalidArgument):
+        c.TransitionStage(full_name=MODEL, version=1, stage="Shipped")
+    with pytest.raises(InvalidArgument):
+        decide(c.TransitionStage(full_name=MODEL, version=1, stage="Archived",
+                                 archive_existing_versions=True), state, ALICE)

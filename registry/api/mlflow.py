@@ -21,8 +21,9 @@ from .. import queries
 from ..domain import commands as c
 from ..domain.errors import InvalidArgument, NotFound
 from ..domain.models import Model, ModelVersion
+from .dispatch import execute
 from .errors import from_validation
-from .keys import ACTOR, COMMAND, POOL, REQUEST_ID, SERVICE, SETTINGS
+from .keys import POOL, SETTINGS
 from .validation import parse_body
 
 PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
@@ -185,13 +186,6 @@ def _version(value: str | int) -> int:
     return int(text)
 
 
-async def _execute(request: web.Request, cmd: c.Command) -> Any:
-    request[COMMAND] = type(cmd).__name__
-    return await request.app[SERVICE].execute(
-        cmd, request[ACTOR], request_id=request[REQUEST_ID],
-        client=request.headers.get("User-Agent"))
-
-
 # --- reads ------------------------------------------------------------------------------------
 
 
@@ -227,7 +221,7 @@ def _json(**body: Any) -> web.Response:
 async def create_model(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateModelBody)
     full = full_name(request, body.name)
-    await _execute(request, c.CreateModel(full_name=full, description=body.description,
+    await execute(request, c.CreateModel(full_name=full, description=body.description,
                                           tags=_tags(body.tags)))
     return _json(registered_model=await _model_response(request, body.name))
 
@@ -239,14 +233,14 @@ async def get_model(request: web.Request) -> web.Response:
 
 async def rename_model(request: web.Request) -> web.Response:
     body = await parse_body(request, RenameBody)
-    await _execute(request, c.RenameModel(full_name=full_name(request, body.name),
+    await execute(request, c.RenameModel(full_name=full_name(request, body.name),
                                           new_full_name=full_name(request, body.new_name)))
     return _json(registered_model=await _model_response(request, body.new_name))
 
 
 async def update_model(request: web.Request) -> web.Response:
     body = await parse_body(request, DescriptionBody)
-    await _execute(request, c.UpdateModelDescription(full_name=full_name(request, body.name),
+    await execute(request, c.UpdateModelDescription(full_name=full_name(request, body.name),
                                                      description=body.description))
     return _json(registered_model=await _model_response(request, body.name))
 
@@ -254,20 +248,20 @@ async def update_model(request: web.Request) -> web.Response:
 async def delete_model(request: web.Request) -> web.Response:
     body = await parse_body(request, NameBody)
     # MLflow deletes a model with all its versions.
-    await _execute(request, c.DeleteModel(full_name=full_name(request, body.name), force=True))
+    await execute(request, c.DeleteModel(full_name=full_name(request, body.name), force=True))
     return _json()
 
 
 async def set_model_tag(request: web.Request) -> web.Response:
     body = await parse_body(request, TagBody)
-    await _execute(request, c.SetModelTag(full_name=full_name(request, body.name), key=body.key,
+    await execute(request, c.SetModelTag(full_name=full_name(request, body.name), key=body.key,
                                           value=body.value))
     return _json()
 
 
 async def delete_model_tag(request: web.Request) -> web.Response:
     body = await parse_body(request, KeyBody)
-    await _execute(request, c.DeleteModelTag(full_name=full_name(request, body.name),
+    await execute(request, c.DeleteModelTag(full_name=full_name(request, body.name),
                                              key=body.key))
     return _json()
 
@@ -350,7 +344,7 @@ async def get_latest_versions(request: web.Request) -> web.Response:
 
 async def create_version(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateVersionBody)
-    outcome = await _execute(request, c.RegisterVersion(
+    outcome = await execute(request, c.RegisterVersion(
         full_name=full_name(request, body.name), source=body.source, run_id=body.run_id or None,
         run_link=body.run_link or None, description=body.description, tags=_tags(body.tags),
         logged_model_id=body.model_id or None, ready=True))
@@ -366,14 +360,14 @@ async def get_version(request: web.Request) -> web.Response:
 async def update_version(request: web.Request) -> web.Response:
     body = await parse_body(request, VersionDescriptionBody)
     version = _version(body.version)
-    await _execute(request, c.UpdateVersionDescription(
+    await execute(request, c.UpdateVersionDescription(
         full_name=full_name(request, body.name), version=version, description=body.description))
     return _json(model_version=await _version_response(request, body.name, version))
 
 
 async def delete_version(request: web.Request) -> web.Response:
     body = await parse_body(request, VersionBody)
-    await _execute(request, c.DeleteVersion(full_name=full_name(request, body.name),
+    await execute(request, c.DeleteVersion(full_name=full_name(request, body.name),
                                             version=_version(body.version)))
     return _json()
 
@@ -381,7 +375,7 @@ async def delete_version(request: web.Request) -> web.Response:
 async def transition_stage(request: web.Request) -> web.Response:
     body = await parse_body(request, TransitionBody)
     version = _version(body.version)
-    await _execute(request, c.TransitionStage(
+    await execute(request, c.TransitionStage(
         full_name=full_name(request, body.name), version=version, stage=body.stage,
         archive_existing_versions=body.archive_existing_versions))
     return _json(model_version=await _version_response(request, body.name, version))
@@ -389,7 +383,7 @@ async def transition_stage(request: web.Request) -> web.Response:
 
 async def set_version_tag(request: web.Request) -> web.Response:
     body = await parse_body(request, VersionTagBody)
-    await _execute(request, c.SetVersionTag(full_name=full_name(request, body.name),
+    await execute(request, c.SetVersionTag(full_name=full_name(request, body.name),
                                             version=_version(body.version), key=body.key,
                                             value=body.value))
     return _json()
@@ -397,7 +391,7 @@ async def set_version_tag(request: web.Request) -> web.Response:
 
 async def delete_version_tag(request: web.Request) -> web.Response:
     body = await parse_body(request, VersionKeyBody)
-    await _execute(request, c.DeleteVersionTag(full_name=full_name(request, body.name),
+    await execute(request, c.DeleteVersionTag(full_name=full_name(request, body.name),
                                                version=_version(body.version), key=body.key))
     return _json()
 
@@ -470,14 +464,14 @@ async def search_versions(request: web.Request) -> web.Response:
 
 async def set_alias(request: web.Request) -> web.Response:
     body = await parse_body(request, SetAliasBody)
-    await _execute(request, c.SetAlias(full_name=full_name(request, body.name), alias=body.alias,
+    await execute(request, c.SetAlias(full_name=full_name(request, body.name), alias=body.alias,
                                        version=_version(body.version)))
     return _json()
 
 
 async def delete_alias(request: web.Request) -> web.Response:
     body = await parse_body(request, AliasBody)
-    await _execute(request, c.DeleteAlias(full_name=full_name(request, body.name),
+    await execute(request, c.DeleteAlias(full_name=full_name(request, body.name),
                                           alias=body.alias))
     return _json()
 

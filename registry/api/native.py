@@ -17,8 +17,8 @@ from ..domain.errors import NotFound
 from ..domain.models import Model, ModelVersion
 from ..domain.schemas import Schema
 from ..eventstore import RecordedEvent, read_stream
-from ..service import Outcome
-from .keys import ACTOR, COMMAND, POOL, REQUEST_ID, SERVICE
+from .dispatch import execute
+from .keys import POOL, SETTINGS
 from .validation import Body, Query, parse_body, parse_query
 
 PREFIX = "/api/modelog/v1"
@@ -147,7 +147,6 @@ class RegisterVersionBody(Body):
     logged_model_id: str | None = None
     description: str | None = None
     tags: dict[str, str] = {}
-    storage_location: str | None = None
 
 
 class FinalizeBody(Body):
@@ -164,13 +163,6 @@ class AliasBody(Body):
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-async def _execute(request: web.Request, cmd: c.Command) -> Outcome:
-    request[COMMAND] = type(cmd).__name__
-    return await request.app[SERVICE].execute(
-        cmd, request[ACTOR], request_id=request[REQUEST_ID],
-        client=request.headers.get("User-Agent"))
 
 
 def _page(found: list[T], limit: int, field: str, render: Callable[[T], Any],
@@ -224,7 +216,7 @@ async def _version(request: web.Request, model: Model) -> ModelVersion:
 async def create_catalog(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CreateCatalogBody)
-    await _execute(request, c.CreateCatalog(name=body.name, comment=body.comment))
+    await execute(request, c.CreateCatalog(name=body.name, comment=body.comment))
     return web.json_response(await _catalog(request, body.name), status=201)
 
 
@@ -252,13 +244,13 @@ async def update_catalog(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CommentBody)
     name = request.match_info["name"]
-    await _execute(request, c.UpdateCatalog(name=name, comment=body.comment))
+    await execute(request, c.UpdateCatalog(name=name, comment=body.comment))
     return web.json_response(await _catalog(request, name))
 
 
 async def delete_catalog(request: web.Request) -> web.Response:
     q = parse_query(request, Force)
-    await _execute(request, c.DeleteCatalog(name=request.match_info["name"], force=q.force))
+    await execute(request, c.DeleteCatalog(name=request.match_info["name"], force=q.force))
     return web.json_response({})
 
 
@@ -280,7 +272,7 @@ async def _schema(request: web.Request, catalog: str, name: str) -> dict[str, An
 async def create_schema(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CreateSchemaBody)
-    await _execute(request, c.CreateSchema(catalog_name=body.catalog_name, name=body.name,
+    await execute(request, c.CreateSchema(catalog_name=body.catalog_name, name=body.name,
                                            comment=body.comment))
     return web.json_response(await _schema(request, body.catalog_name, body.name), status=201)
 
@@ -305,14 +297,14 @@ async def update_schema(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CommentBody)
     catalog, name = _schema_name(request)
-    await _execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
+    await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
     return web.json_response(await _schema(request, catalog, name))
 
 
 async def delete_schema(request: web.Request) -> web.Response:
     q = parse_query(request, Force)
     catalog, name = _schema_name(request)
-    await _execute(request, c.DeleteSchema(catalog_name=catalog, name=name, force=q.force))
+    await execute(request, c.DeleteSchema(catalog_name=catalog, name=name, force=q.force))
     return web.json_response({})
 
 
@@ -323,7 +315,7 @@ async def create_model(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CreateModelBody)
     cmd = c.CreateModel(full_name=body.name, description=body.description, tags=body.tags)
-    await _execute(request, cmd)
+    await execute(request, cmd)
     return web.json_response(model_json(await _model(request, cmd.full_name)), status=201)
 
 
@@ -357,13 +349,13 @@ async def update_model(request: web.Request) -> web.Response:
         describe = c.UpdateModelDescription(full_name=name, description=body.description)
     for cmd in (rename, describe):
         if cmd is not None:
-            await _execute(request, cmd)
+            await execute(request, cmd)
     return web.json_response(model_json(await _model(request, name)))
 
 
 async def delete_model(request: web.Request) -> web.Response:
     q = parse_query(request, Force)
-    await _execute(request, c.DeleteModel(full_name=request.match_info["full_name"],
+    await execute(request, c.DeleteModel(full_name=request.match_info["full_name"],
                                           force=q.force))
     return web.json_response({})
 
@@ -372,7 +364,7 @@ async def set_model_tag(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, TagBody)
     name = request.match_info["full_name"]
-    await _execute(request, c.SetModelTag(full_name=name, key=request.match_info["key"],
+    await execute(request, c.SetModelTag(full_name=name, key=request.match_info["key"],
                                           value=body.value))
     return web.json_response(model_json(await _model(request, name)))
 
@@ -380,7 +372,7 @@ async def set_model_tag(request: web.Request) -> web.Response:
 async def delete_model_tag(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     name = request.match_info["full_name"]
-    await _execute(request, c.DeleteModelTag(full_name=name, key=request.match_info["key"]))
+    await execute(request, c.DeleteModelTag(full_name=name, key=request.match_info["key"]))
     return web.json_response(model_json(await _model(request, name)))
 
 
@@ -403,7 +395,8 @@ async def register_version(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, RegisterVersionBody)
     name = request.match_info["full_name"]
-    outcome = await _execute(request, c.RegisterVersion(full_name=name, **body.model_dump()))
+    outcome = await execute(request, c.RegisterVersion(
+        full_name=name, storage_root=request.app[SETTINGS].artifacts, **body.model_dump()))
     number = outcome.events[-1].data["version"]
     model = await _model(request, name)
     mv = await queries.get_version(request.app[POOL], model.id, number)
@@ -432,7 +425,7 @@ async def list_versions(request: web.Request) -> web.Response:
 
 
 async def _version_command(request: web.Request, cmd: c.Command) -> web.Response:
-    await _execute(request, cmd)
+    await execute(request, cmd)
     model = await _model(request)
     return web.json_response(version_json(model, await _version(request, model)))
 
@@ -470,7 +463,7 @@ async def delete_version_tag(request: web.Request) -> web.Response:
 
 async def delete_version(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    await _execute(request, c.DeleteVersion(**_version_args(request)))
+    await execute(request, c.DeleteVersion(**_version_args(request)))
     return web.json_response({})
 
 
@@ -481,7 +474,7 @@ async def set_alias(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, AliasBody)
     name, alias = request.match_info["full_name"], request.match_info["alias"]
-    await _execute(request, c.SetAlias(full_name=name, alias=alias, version=body.version))
+    await execute(request, c.SetAlias(full_name=name, alias=alias, version=body.version))
     model = await _model(request, name)
     mv = await queries.get_version(request.app[POOL], model.id, body.version)
     if mv is None:  # deleted between the write and this read
@@ -508,7 +501,7 @@ async def get_alias(request: web.Request) -> web.Response:
 
 async def delete_alias(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    await _execute(request, c.DeleteAlias(full_name=request.match_info["full_name"],
+    await execute(request, c.DeleteAlias(full_name=request.match_info["full_name"],
                                           alias=request.match_info["alias"]))
     return web.json_response({})
 

@@ -119,8 +119,9 @@ class RegisterVersion(ModelCommand):
     logged_model_id: str | None = Field(default=None, max_length=256)
     description: Text = None
     tags: Tags = {}
-    # Where the version's files live; the shell chooses it (the domain does no I/O).
-    storage_location: str | None = Field(default=None, max_length=8192)
+    # The server's storage root: the version's files go to <root>/<catalog>/<schema>/<model>/
+    # versions/<n>, a folder of its own (None: the files stay at `source`, as in MLflow).
+    storage_root: str | None = Field(default=None, max_length=4096)
     # Registries that know of no upload step (MLflow's own) make versions READY at once.
     ready: bool = False
 

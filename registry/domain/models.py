@@ -139,11 +139,14 @@ def decide(
                 )
             return [ModelDeleted(full_name=state.full_name)]
         case c.RegisterVersion():
+            number = state.next_version
             registered = VersionRegistered(
-                version=state.next_version, source=cmd.source, run_id=cmd.run_id,
+                version=number, source=cmd.source, run_id=cmd.run_id,
                 run_link=cmd.run_link, logged_model_id=cmd.logged_model_id,
-                description=cmd.description, storage_location=cmd.storage_location,
-                tags=cmd.tags,
+                description=cmd.description, tags=cmd.tags,
+                storage_location=None if cmd.storage_root is None else
+                f"{cmd.storage_root.rstrip('/')}/{state.catalog_name}/{state.schema_name}/"
+                f"{state.name}/versions/{number}",
             )
             return [registered, VersionReady(version=registered.version)] if cmd.ready else [
                 registered]
