@@ -18,7 +18,7 @@ from ..embedded import embedded_postgres
 from ..eventstore import EventStore, WriterStopped
 from ..service import ADMIN, RegistryService, RegistryWriteModel
 from ..settings import Settings
-from . import errors, mlflow, native
+from . import errors, mlflow, native, unity_catalog
 from .keys import ACTOR, COMMAND, POOL, REQUEST_ID, SERVICE, SETTINGS, STORE
 from .mlflow import PREFIXES as MLFLOW_PREFIXES
 
@@ -79,6 +79,8 @@ async def error_json(request: web.Request, handler: Handler) -> web.StreamRespon
                               f"request {request.get(REQUEST_ID)}")
     if request.path.startswith(MLFLOW_PREFIXES):
         return errors.mlflow_response(err, request.get(REQUEST_ID))
+    if request.path.startswith(unity_catalog.PREFIX + "/"):
+        return errors.uc_response(err, request.get(REQUEST_ID))
     return errors.response(err, request.get(REQUEST_ID))
 
 
@@ -107,6 +109,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     native.add_routes(app)
     mlflow.add_routes(app)
+    unity_catalog.add_routes(app)
     return app
 
 
