@@ -1,5 +1,5 @@
-"""`mlflow.set_registry_uri("uc:http://...")`: log a real scikit-learn model into Modelog and load
-it back in a separate process, as a user of MLflow's Unity Catalog store would."""
+"""Log a real scikit-learn model into Modelog and load it back in a separate process, through
+MLflow's Unity Catalog store (`uc:http://...`) and its classic registry store (`http://...`)."""
 
 import asyncio
 import json
@@ -64,3 +64,32 @@ async def test_log_model_then_load_it_in_another_process(live, tmp_path: Path) -
     assert [v["version"] for v in versions["model_versions"]] == [1, 2]
     assert all(v["status"] == "READY" for v in versions["model_versions"])
     assert np.asarray(second).shape == np.asarray(expected).shape
+
+
+def log_classic(tracking: str, registry: str, artifacts: Path) -> list[int]:
+    mlflow.set_tracking_uri(tracking)
+    mlflow.set_registry_uri(registry)
+    experiment = mlflow.get_experiment_by_name("classic") or mlflow.get_experiment(
+        mlflow.create_experiment("classic", artifact_location=artifacts.as_uri()))
+    mlflow.set_experiment(experiment_id=experiment.experiment_id)
+    X, y = load_iris(return_X_y=True)
+    clf = RandomForestClassifier(n_estimators=10, random_state=3).fit(X, y)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(clf, name="model", registered_model_name="iris-classic",
+                                        input_example=X[:3], serialization_format="cloudpickle")
+    client = mlflow.MlflowClient(tracking_uri=tracking, registry_uri=registry)
+    client.set_registered_model_alias("iris-classic", "champion", info.registered_model_version)
+    return clf.predict(X).tolist()
+
+
+async def test_classic_registry_log_model_and_load_the_champion(live, tmp_path: Path) -> None:
+    tracking = f"sqlite:///{tmp_path}/tracking.db"
+    expected = await asyncio.to_thread(log_classic, tracking, live.url, tmp_path / "runs")
+    status, mv = await live.call("GET", f"{V1}/models/unity.default.iris-classic/versions/1")
+    assert status == 200 and mv["source"].startswith("models:/m-") and mv["logged_model_id"]
+    out = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", LOAD, tracking, live.url,
+                         "models:/iris-classic@champion", json.dumps(load_iris().data.tolist())],
+        capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == expected
