@@ -129,6 +129,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .api.app import create_app
 
+    try:  # a faster event loop where the platform has one (Linux, macOS)
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
     settings = Settings(host=args.host, port=args.port, data_dir=Path(args.data_dir),
                         database_url=args.database_url, default_schema=args.default_schema,
                         storage_root=args.storage_root)

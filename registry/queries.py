@@ -1,5 +1,5 @@
-"""Reads from the inline read models. Never replays the log; one query per page plus one per
-kind of child rows (tags, aliases) for the whole page, never per row.
+"""Reads from the inline read models. Never replays the log; one query per object or per page,
+child rows (tags, aliases) folded in as JSON objects, never a query per row.
 
 Results are the domain's own dataclasses, so every API surface formats one shape whether the
 object comes from here or from a replay (`as_of`).
@@ -93,31 +93,30 @@ async def list_schemas(db: Db, catalog: str, after: str | None, limit: int) -> l
     return [_schema(r) for r in rows]
 
 
-async def models_from_rows(db: Db, rows: Sequence[asyncpg.Record]) -> list[Model]:
-    ids = [r["id"] for r in rows]
-    tags: dict[UUID, dict[str, str]] = defaultdict(dict)
-    aliases: dict[UUID, dict[str, int]] = defaultdict(dict)
-    if ids:
-        for t in await db.fetch("SELECT model_id, key, value FROM model_tags "
-                                "WHERE model_id = ANY($1) ORDER BY key", ids):
-            tags[t["model_id"]][t["key"]] = t["value"]
-        for a in await db.fetch("SELECT model_id, alias, version FROM model_aliases "
-                                "WHERE model_id = ANY($1) ORDER BY alias", ids):
-            aliases[a["model_id"]][a["alias"]] = a["version"]
-    return [
-        Model(id=r["id"], catalog_name=r["catalog_name"], schema_name=r["schema_name"],
-              name=r["name"], description=r["description"], owner=r["owner"],
-              created_at=r["created_at"], created_by=r["created_by"],
-              updated_at=r["updated_at"], updated_by=r["updated_by"],
-              tags=MappingProxyType(tags[r["id"]]), aliases=MappingProxyType(aliases[r["id"]]))
-        for r in rows
-    ]
+# A model's or a version's row with its tags (and a model's aliases) as JSON objects: one query
+# answers a read, and one per page a list.
+MODEL_COLUMNS = (
+    "m.*, coalesce((SELECT jsonb_object_agg(t.key, t.value) FROM model_tags t "
+    "WHERE t.model_id = m.id), '{}') AS tag_map, coalesce((SELECT jsonb_object_agg(a.alias, "
+    "a.version) FROM model_aliases a WHERE a.model_id = m.id), '{}') AS alias_map")
+VERSION_COLUMNS = (
+    "v.*, coalesce((SELECT jsonb_object_agg(t.key, t.value) FROM version_tags t "
+    "WHERE t.model_id = v.model_id AND t.version = v.version), '{}') AS tag_map")
+
+
+def model_from_row(r: asyncpg.Record) -> Model:
+    return Model(id=r["id"], catalog_name=r["catalog_name"], schema_name=r["schema_name"],
+                 name=r["name"], description=r["description"], owner=r["owner"],
+                 created_at=r["created_at"], created_by=r["created_by"],
+                 updated_at=r["updated_at"], updated_by=r["updated_by"],
+                 tags=MappingProxyType(dict(sorted(r["tag_map"].items()))),
+                 aliases=MappingProxyType(dict(sorted(r["alias_map"].items()))))
 
 
 async def get_model(db: Db, full_name: str) -> Model | None:
-    rows = await db.fetch("SELECT * FROM registered_models WHERE full_name = $1", full_name)
-    found = await models_from_rows(db, rows)
-    return found[0] if found else None
+    r = await db.fetchrow(f"SELECT {MODEL_COLUMNS} FROM registered_models m "
+                          "WHERE m.full_name = $1", full_name)
+    return None if r is None else model_from_row(r)
 
 
 def like_pattern(glob: str) -> str:
@@ -134,57 +133,47 @@ async def list_models(
     name_pattern: str | None = None, after: str | None = None, limit: int = 100,
 ) -> list[Model]:
     rows = await db.fetch(
-        "SELECT * FROM registered_models WHERE ($1::text IS NULL OR catalog_name = $1) "
-        "AND ($2::text IS NULL OR schema_name = $2) AND ($3::text IS NULL OR name LIKE $3) "
-        "AND ($4::text IS NULL OR full_name > $4) ORDER BY full_name LIMIT $5",
+        f"SELECT {MODEL_COLUMNS} FROM registered_models m "
+        "WHERE ($1::text IS NULL OR m.catalog_name = $1) "
+        "AND ($2::text IS NULL OR m.schema_name = $2) AND ($3::text IS NULL OR m.name LIKE $3) "
+        "AND ($4::text IS NULL OR m.full_name > $4) ORDER BY m.full_name LIMIT $5",
         catalog, schema, None if name_pattern is None else like_pattern(name_pattern), after,
         limit)
-    return await models_from_rows(db, rows)
+    return [model_from_row(r) for r in rows]
 
 
-async def versions_from_rows(db: Db, rows: Sequence[asyncpg.Record]) -> list[ModelVersion]:
-    """Version rows (of any models) with their tags, fetched in one query for all of them."""
-    tags: dict[tuple[UUID, int], dict[str, str]] = defaultdict(dict)
-    if rows:
-        for t in await db.fetch(
-                "SELECT t.model_id, t.version, t.key, t.value FROM version_tags t "
-                "JOIN unnest($1::uuid[], $2::int[]) AS k(model_id, version) "
-                "ON t.model_id = k.model_id AND t.version = k.version ORDER BY t.key",
-                [r["model_id"] for r in rows], [r["version"] for r in rows]):
-            tags[(t["model_id"], t["version"])][t["key"]] = t["value"]
-    return [
-        ModelVersion(
-            version=r["version"], source=r["source"], run_id=r["run_id"], run_link=r["run_link"],
-            logged_model_id=r["logged_model_id"], description=r["description"],
-            storage_location=r["storage_location"], status=r["status"],
-            status_message=r["status_message"], stage=r["stage"],
-            tags=MappingProxyType(tags[(r["model_id"], r["version"])]),
-            created_at=r["created_at"], created_by=r["created_by"], updated_at=r["updated_at"],
-            updated_by=r["updated_by"])
-        for r in rows
-    ]
+def version_from_row(r: asyncpg.Record) -> ModelVersion:
+    return ModelVersion(
+        version=r["version"], source=r["source"], run_id=r["run_id"], run_link=r["run_link"],
+        logged_model_id=r["logged_model_id"], description=r["description"],
+        storage_location=r["storage_location"], status=r["status"],
+        status_message=r["status_message"], stage=r["stage"],
+        tags=MappingProxyType(dict(sorted(r["tag_map"].items()))),
+        created_at=r["created_at"], created_by=r["created_by"], updated_at=r["updated_at"],
+        updated_by=r["updated_by"])
 
 
 async def get_version(db: Db, model_id: UUID, version: int) -> ModelVersion | None:
-    rows = await db.fetch("SELECT * FROM model_versions WHERE model_id = $1 AND version = $2",
-                          model_id, version)
-    found = await versions_from_rows(db, rows)
-    return found[0] if found else None
+    r = await db.fetchrow(f"SELECT {VERSION_COLUMNS} FROM model_versions v "
+                          "WHERE v.model_id = $1 AND v.version = $2", model_id, version)
+    return None if r is None else version_from_row(r)
 
 
 async def latest_versions(db: Db, model_ids: Sequence[UUID]) -> dict[UUID, list[ModelVersion]]:
     """Per model, the newest live version in each stage (MLflow's `latest_versions`)."""
     rows = await db.fetch(
-        "SELECT DISTINCT ON (model_id, stage) * FROM model_versions WHERE model_id = ANY($1) "
-        "ORDER BY model_id, stage, version DESC", list(model_ids))
+        f"SELECT DISTINCT ON (v.model_id, v.stage) {VERSION_COLUMNS} FROM model_versions v "
+        "WHERE v.model_id = ANY($1) ORDER BY v.model_id, v.stage, v.version DESC",
+        list(model_ids))
     out: dict[UUID, list[ModelVersion]] = defaultdict(list)
-    for r, mv in zip(rows, await versions_from_rows(db, rows), strict=True):
-        out[r["model_id"]].append(mv)
+    for r in rows:
+        out[r["model_id"]].append(version_from_row(r))
     return out
 
 
 async def list_versions(db: Db, model_id: UUID, after: int | None, limit: int) -> list[ModelVersion]:
     rows = await db.fetch(
-        "SELECT * FROM model_versions WHERE model_id = $1 AND ($2::int IS NULL OR version > $2) "
-        "ORDER BY version LIMIT $3", model_id, after, limit)
-    return await versions_from_rows(db, rows)
+        f"SELECT {VERSION_COLUMNS} FROM model_versions v WHERE v.model_id = $1 "
+        "AND ($2::int IS NULL OR v.version > $2) ORDER BY v.version LIMIT $3",
+        model_id, after, limit)
+    return [version_from_row(r) for r in rows]

@@ -202,8 +202,9 @@ async def _model_response(request: web.Request, name: str) -> dict[str, Any]:
     return model_json(shown_name(request, model.full_name), model, latest[model.id])
 
 
-async def _version_response(request: web.Request, name: str, version: int) -> dict[str, Any]:
-    model = await _model(request, name)
+async def _version_response(request: web.Request, name: str, version: int,
+                            model: Model | None = None) -> dict[str, Any]:
+    model = model or await _model(request, name)
     mv = await queries.get_version(request.app[POOL], model.id, version)
     if mv is None:
         raise NotFound(f"Model Version (name={name}, version={version}) not found",
@@ -312,12 +313,12 @@ async def search_models(request: web.Request) -> web.Response:
     limit = min(q.max_results, MAX_MODELS_PAGE)
     select_keys = ", ".join(f"{k.expr} AS k{i}" for i, k in enumerate(keys))
     rows = await _search(
-        request, f"SELECT m.*, {select_keys} FROM registered_models m "
+        request, f"SELECT {queries.MODEL_COLUMNS}, {select_keys} FROM registered_models m "
         f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY "
         + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
         + f" LIMIT {limit + 1}", *p.values)
     page = rows[:limit]
-    models = await queries.models_from_rows(request.app[POOL], page)
+    models = [queries.model_from_row(r) for r in page]
     latest = await queries.latest_versions(request.app[POOL], [m.id for m in models])
     out: dict[str, Any] = {"registered_models": [
         model_json(shown_name(request, m.full_name), m, latest[m.id]) for m in models]}
@@ -439,13 +440,14 @@ async def search_versions(request: web.Request) -> web.Response:
     select_keys = ", ".join(f"{k.expr} AS k{i}" for i, k in enumerate(keys))
     pool = request.app[POOL]
     rows = await _search(
-        request, f"SELECT v.*, m.full_name, {select_keys} FROM model_versions v "
+        request, f"SELECT {queries.VERSION_COLUMNS}, m.full_name, {select_keys} "
+        "FROM model_versions v "
         f"JOIN registered_models m ON m.id = v.model_id "
         f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY "
         + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
         + f" LIMIT {limit + 1}", *p.values)
     page = rows[:limit]
-    versions = await queries.versions_from_rows(pool, page)
+    versions = [queries.version_from_row(r) for r in page]
     aliases: dict[UUID, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for a in await pool.fetch("SELECT model_id, alias, version FROM model_aliases "
                               "WHERE model_id = ANY($1) ORDER BY alias",
@@ -483,7 +485,7 @@ async def get_by_alias(request: web.Request) -> web.Response:
     if version is None:
         raise NotFound(f"Registered model alias {q.alias} not found.", model=q.name,
                        alias=q.alias)
-    return _json(model_version=await _version_response(request, q.name, version))
+    return _json(model_version=await _version_response(request, q.name, version, model))
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,0 +1,133 @@
+"""Modelog against MLflow's own registry server, the same load in the same run.
+
+    python bench/vs_mlflow.py [--models 20] [--versions 50] [--clients 16] [--json]
+
+Starts `mlflow server` (sqlite backend store, loopback) and `modelog serve` (embedded
+PostgreSQL unless --database-url), both on free loopback ports under a temporary directory, runs
+../shared/tools/registry_load.py against each (writes: create version + set alias; reads: get
+version by alias; version-number integrity checked), prints both results and the ratios, and
+stops both servers. Targets (issue 4): writes and alias reads each >= 20x MLflow's server, p99
+write latency <= 50 ms at 16 clients, zero errors, version integrity.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOAD = ROOT.parent / "shared" / "tools" / "registry_load.py"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited early ({proc.args[:3]}): see its log")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer in {seconds}s")
+
+
+@contextlib.contextmanager
+def server(cmd: list[str], ready: str, log: Path, env: dict[str, str]) -> Iterator[None]:
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+        try:
+            wait_for(ready, proc)
+            yield
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, 2)  # SIGINT: let modelog stop its embedded PostgreSQL
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+
+
+def load(url: str, args: argparse.Namespace) -> dict:
+    out = subprocess.run(
+        [sys.executable, str(LOAD), url, "--models", str(args.models), "--versions",
+         str(args.versions), "--clients", str(args.clients)],
+        capture_output=True, text=True, timeout=3600)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise SystemExit(f"load driver failed against {url}:\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", type=int, default=20)
+    ap.add_argument("--versions", type=int, default=50)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--database-url", default=None, help="PostgreSQL for Modelog (default: embedded)")
+    ap.add_argument("--json", action="store_true", help="print one JSON line")
+    args = ap.parse_args()
+    if not LOAD.exists():
+        raise SystemExit(f"load driver not found at {LOAD}")
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="modelog-vs-mlflow-") as tmp:
+        os.chmod(tmp, 0o755)  # the embedded PostgreSQL runs as its own user under root
+        work = Path(tmp)
+        port = free_port()
+        mlflow_cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port",
+                      str(port), "--backend-store-uri", f"sqlite:///{work}/mlflow.db",
+                      "--default-artifact-root", (work / "mlflow-artifacts").as_uri()]
+        with server(mlflow_cmd, f"http://127.0.0.1:{port}/health", work / "mlflow.log", env):
+            results["mlflow"] = load(f"http://127.0.0.1:{port}", args)
+        port = free_port()
+        modelog_cmd = [sys.executable, "-m", "registry.cli", "serve", "--port", str(port),
+                       "--data-dir", str(work / "modelog"), "--log-format", "json"]
+        if args.database_url:
+            modelog_cmd += ["--database-url", args.database_url]
+        with server(modelog_cmd, f"http://127.0.0.1:{port}/readyz", work / "modelog.log", env):
+            results["modelog"] = load(f"http://127.0.0.1:{port}", args)
+
+    m, o = results["mlflow"], results["modelog"]
+    ratios = {
+        "writes": round(o["write_ops_per_s"] / m["write_ops_per_s"], 1),
+        "alias_reads": round(o["read_ops_per_s"] / m["read_ops_per_s"], 1),
+    }
+    verdict = {
+        "writes >= 20x": ratios["writes"] >= 20, "alias reads >= 20x": ratios["alias_reads"] >= 20,
+        "p99 write <= 50 ms": o["write_p99_ms"] <= 50, "zero errors": o["errors"] == 0,
+        "version integrity": o["version_integrity"],
+    }
+    if args.json:
+        print(json.dumps({"mlflow": m, "modelog": o, "ratios": ratios, "targets": verdict}))
+    else:
+        print(f"load: {args.models} models x {args.versions} versions, {args.clients} clients")
+        for name, r in results.items():
+            print(f"{name:8s} writes {r['write_ops_per_s']:8.1f}/s (p50 {r['write_p50_ms']} ms, "
+                  f"p99 {r['write_p99_ms']} ms)  alias reads {r['read_ops_per_s']:8.1f}/s "
+                  f"(p99 {r['read_p99_ms']} ms)  search p50 {r['search_p50_ms']} ms  "
+                  f"errors {r['errors']}  integrity {r['version_integrity']}")
+        print(f"ratios   writes {ratios['writes']}x  alias reads {ratios['alias_reads']}x")
+        for target, ok in verdict.items():
+            print(f"  {'met ' if ok else 'MISS'} {target}")
+    return 0 if o["errors"] == 0 and o["version_integrity"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
