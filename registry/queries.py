@@ -177,3 +177,15 @@ async def list_versions(db: Db, model_id: UUID, after: int | None, limit: int) -
         "AND ($2::int IS NULL OR v.version > $2) ORDER BY v.version LIMIT $3",
         model_id, after, limit)
     return [version_from_row(r) for r in rows]
+
+
+async def version_by_alias(db: Db, full_name: str, alias: str
+                           ) -> tuple[ModelVersion, list[str]] | None:
+    """The version an alias points at, with that version's aliases, in one query."""
+    r = await db.fetchrow(
+        f"SELECT {VERSION_COLUMNS}, array(SELECT x.alias FROM model_aliases x "
+        "WHERE x.model_id = v.model_id AND x.version = v.version ORDER BY x.alias) AS aliases "
+        "FROM registered_models m JOIN model_aliases a ON a.model_id = m.id AND a.alias = $2 "
+        "JOIN model_versions v ON v.model_id = m.id AND v.version = a.version "
+        "WHERE m.full_name = $1", full_name, alias)
+    return None if r is None else (version_from_row(r), list(r["aliases"]))

@@ -21,6 +21,7 @@ from ..settings import Settings
 from . import errors, mlflow, native, unity_catalog
 from .keys import ACTOR, COMMAND, POOL, REQUEST_ID, SERVICE, SETTINGS, STORE
 from .mlflow import PREFIXES as MLFLOW_PREFIXES
+from .wire import json_response
 
 log = structlog.get_logger("modelog.http")
 
@@ -85,7 +86,7 @@ async def error_json(request: web.Request, handler: Handler) -> web.StreamRespon
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -93,10 +94,10 @@ async def readyz(request: web.Request) -> web.Response:
         async with asyncio.timeout(2):
             head = await request.app[POOL].fetchval("SELECT coalesce(max(position), 0) FROM events")
     except Exception as exc:
-        return web.json_response({"status": "unavailable", "database": repr(exc)}, status=503)
+        return json_response({"status": "unavailable", "database": repr(exc)}, status=503)
     if not request.app[STORE].writer.running:
-        return web.json_response({"status": "unavailable", "writer": "stopped"}, status=503)
-    return web.json_response({"status": "ready", "database": "ok", "writer": "running",
+        return json_response({"status": "unavailable", "writer": "stopped"}, status=503)
+    return json_response({"status": "ready", "database": "ok", "writer": "running",
                               "log_head": head})
 
 

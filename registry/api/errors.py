@@ -13,6 +13,7 @@ from ..domain.errors import (
     InvalidArgument,
     NotFound,
 )
+from .wire import json_response
 
 STATUS: dict[type[DomainError], int] = {
     InvalidArgument: 400,
@@ -71,7 +72,7 @@ def response(err: ApiError, request_id: str | None = None) -> web.Response:
     body: dict[str, Any] = {"error_code": code, "message": err.message, "details": err.details}
     if request_id:
         body["request_id"] = request_id
-    return web.json_response(body, status=err.status)
+    return json_response(body, status=err.status)
 
 
 # MLflow's own codes and statuses (mlflow/exceptions.py): an existing name is a 400 there.
@@ -91,7 +92,7 @@ MLFLOW_CODES: dict[str, tuple[int, str]] = {
 
 def mlflow_response(err: ApiError, request_id: str | None = None) -> web.Response:
     status, code = MLFLOW_CODES.get(err.code, (err.status, err.code))
-    return web.json_response({"error_code": code, "message": err.message}, status=status)
+    return json_response({"error_code": code, "message": err.message}, status=status)
 
 
 # Unity Catalog's codes (its OpenAPI ErrorCode): an existing name is a 409 there.
@@ -109,5 +110,5 @@ UC_CODES: dict[str, tuple[int, str]] = {
 
 def uc_response(err: ApiError, request_id: str | None = None) -> web.Response:
     status, code = UC_CODES.get(err.code, (err.status, err.code))
-    return web.json_response({"error_code": code, "message": err.message,
+    return json_response({"error_code": code, "message": err.message,
                               "details": [err.details] if err.details else []}, status=status)

@@ -25,6 +25,7 @@ from .dispatch import execute
 from .errors import from_validation
 from .keys import POOL, SETTINGS
 from .validation import parse_body
+from .wire import json_response
 
 PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 MAX_MODELS_PAGE = 1000
@@ -202,9 +203,8 @@ async def _model_response(request: web.Request, name: str) -> dict[str, Any]:
     return model_json(shown_name(request, model.full_name), model, latest[model.id])
 
 
-async def _version_response(request: web.Request, name: str, version: int,
-                            model: Model | None = None) -> dict[str, Any]:
-    model = model or await _model(request, name)
+async def _version_response(request: web.Request, name: str, version: int) -> dict[str, Any]:
+    model = await _model(request, name)
     mv = await queries.get_version(request.app[POOL], model.id, version)
     if mv is None:
         raise NotFound(f"Model Version (name={name}, version={version}) not found",
@@ -213,7 +213,7 @@ async def _version_response(request: web.Request, name: str, version: int,
 
 
 def _json(**body: Any) -> web.Response:
-    return web.json_response(body)
+    return json_response(body)
 
 
 # --- registered models ------------------------------------------------------------------------
@@ -324,7 +324,7 @@ async def search_models(request: web.Request) -> web.Response:
         model_json(shown_name(request, m.full_name), m, latest[m.id]) for m in models]}
     if len(rows) > limit:
         out["next_page_token"] = queries.encode_token(_token(page[-1], len(keys)))
-    return web.json_response(out)
+    return json_response(out)
 
 
 async def get_latest_versions(request: web.Request) -> web.Response:
@@ -458,7 +458,7 @@ async def search_versions(request: web.Request) -> web.Response:
         for r, mv in zip(page, versions, strict=True)]}
     if len(rows) > limit:
         out["next_page_token"] = queries.encode_token(_token(page[-1], len(keys)))
-    return web.json_response(out)
+    return json_response(out)
 
 
 # --- aliases ----------------------------------------------------------------------------------
@@ -480,12 +480,14 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 async def get_by_alias(request: web.Request) -> web.Response:
     q = _query(request, AliasBody)
-    model = await _model(request, q.name)
-    version = model.aliases.get(q.alias)
-    if version is None:
+    found = await queries.version_by_alias(request.app[POOL], full_name(request, q.name), q.alias)
+    if found is None:
+        await _model(request, q.name)  # which is missing: the model, or the alias
         raise NotFound(f"Registered model alias {q.alias} not found.", model=q.name,
                        alias=q.alias)
-    return _json(model_version=await _version_response(request, q.name, version, model))
+    mv, aliases = found
+    name = shown_name(request, full_name(request, q.name))
+    return _json(model_version=version_json(name, mv, aliases))
 
 
 def add_routes(app: web.Application) -> None:

@@ -20,6 +20,7 @@ from ..eventstore import RecordedEvent, read_stream
 from .dispatch import execute
 from .keys import POOL, SETTINGS
 from .validation import Body, Query, parse_body, parse_query
+from .wire import json_response
 
 PREFIX = "/api/modelog/v1"
 T = TypeVar("T")
@@ -217,7 +218,7 @@ async def create_catalog(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CreateCatalogBody)
     await execute(request, c.CreateCatalog(name=body.name, comment=body.comment))
-    return web.json_response(await _catalog(request, body.name), status=201)
+    return json_response(await _catalog(request, body.name), status=201)
 
 
 async def _catalog(request: web.Request, name: str) -> dict[str, Any]:
@@ -229,14 +230,14 @@ async def _catalog(request: web.Request, name: str) -> dict[str, Any]:
 
 async def get_catalog(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    return web.json_response(await _catalog(request, request.match_info["name"]))
+    return json_response(await _catalog(request, request.match_info["name"]))
 
 
 async def list_catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, Page)
     found = await queries.list_catalogs(request.app[POOL], queries.decode_token(q.page_token, str),
                                         q.max_results + 1)
-    return web.json_response(_page(found, q.max_results, "catalogs", catalog_json,
+    return json_response(_page(found, q.max_results, "catalogs", catalog_json,
                                    lambda x: x.name))
 
 
@@ -245,13 +246,13 @@ async def update_catalog(request: web.Request) -> web.Response:
     body = await parse_body(request, CommentBody)
     name = request.match_info["name"]
     await execute(request, c.UpdateCatalog(name=name, comment=body.comment))
-    return web.json_response(await _catalog(request, name))
+    return json_response(await _catalog(request, name))
 
 
 async def delete_catalog(request: web.Request) -> web.Response:
     q = parse_query(request, Force)
     await execute(request, c.DeleteCatalog(name=request.match_info["name"], force=q.force))
-    return web.json_response({})
+    return json_response({})
 
 
 def _schema_name(request: web.Request) -> tuple[str, str]:
@@ -274,12 +275,12 @@ async def create_schema(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateSchemaBody)
     await execute(request, c.CreateSchema(catalog_name=body.catalog_name, name=body.name,
                                            comment=body.comment))
-    return web.json_response(await _schema(request, body.catalog_name, body.name), status=201)
+    return json_response(await _schema(request, body.catalog_name, body.name), status=201)
 
 
 async def get_schema(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    return web.json_response(await _schema(request, *_schema_name(request)))
+    return json_response(await _schema(request, *_schema_name(request)))
 
 
 async def list_schemas(request: web.Request) -> web.Response:
@@ -289,7 +290,7 @@ async def list_schemas(request: web.Request) -> web.Response:
         raise NotFound(f"catalog {q.catalog_name!r} does not exist", catalog=q.catalog_name)
     found = await queries.list_schemas(pool, q.catalog_name,
                                        queries.decode_token(q.page_token, str), q.max_results + 1)
-    return web.json_response(_page(found, q.max_results, "schemas", schema_json,
+    return json_response(_page(found, q.max_results, "schemas", schema_json,
                                    lambda x: x.name))
 
 
@@ -298,14 +299,14 @@ async def update_schema(request: web.Request) -> web.Response:
     body = await parse_body(request, CommentBody)
     catalog, name = _schema_name(request)
     await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
-    return web.json_response(await _schema(request, catalog, name))
+    return json_response(await _schema(request, catalog, name))
 
 
 async def delete_schema(request: web.Request) -> web.Response:
     q = parse_query(request, Force)
     catalog, name = _schema_name(request)
     await execute(request, c.DeleteSchema(catalog_name=catalog, name=name, force=q.force))
-    return web.json_response({})
+    return json_response({})
 
 
 # --- registered models ------------------------------------------------------------------------
@@ -316,12 +317,12 @@ async def create_model(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateModelBody)
     cmd = c.CreateModel(full_name=body.name, description=body.description, tags=body.tags)
     await execute(request, cmd)
-    return web.json_response(model_json(await _model(request, cmd.full_name)), status=201)
+    return json_response(model_json(await _model(request, cmd.full_name)), status=201)
 
 
 async def get_model(request: web.Request) -> web.Response:
     parse_query(request, AsOf)
-    return web.json_response(model_json(await _model(request)))
+    return json_response(model_json(await _model(request)))
 
 
 async def list_models(request: web.Request) -> web.Response:
@@ -330,7 +331,7 @@ async def list_models(request: web.Request) -> web.Response:
         request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
         name_pattern=q.name_pattern, after=queries.decode_token(q.page_token, str),
         limit=q.max_results + 1)
-    return web.json_response(_page(found, q.max_results, "registered_models", model_json,
+    return json_response(_page(found, q.max_results, "registered_models", model_json,
                                    lambda x: x.full_name))
 
 
@@ -350,14 +351,14 @@ async def update_model(request: web.Request) -> web.Response:
     for cmd in (rename, describe):
         if cmd is not None:
             await execute(request, cmd)
-    return web.json_response(model_json(await _model(request, name)))
+    return json_response(model_json(await _model(request, name)))
 
 
 async def delete_model(request: web.Request) -> web.Response:
     q = parse_query(request, Force)
     await execute(request, c.DeleteModel(full_name=request.match_info["full_name"],
                                           force=q.force))
-    return web.json_response({})
+    return json_response({})
 
 
 async def set_model_tag(request: web.Request) -> web.Response:
@@ -366,14 +367,14 @@ async def set_model_tag(request: web.Request) -> web.Response:
     name = request.match_info["full_name"]
     await execute(request, c.SetModelTag(full_name=name, key=request.match_info["key"],
                                           value=body.value))
-    return web.json_response(model_json(await _model(request, name)))
+    return json_response(model_json(await _model(request, name)))
 
 
 async def delete_model_tag(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     name = request.match_info["full_name"]
     await execute(request, c.DeleteModelTag(full_name=name, key=request.match_info["key"]))
-    return web.json_response(model_json(await _model(request, name)))
+    return json_response(model_json(await _model(request, name)))
 
 
 async def model_history(request: web.Request) -> web.Response:
@@ -384,7 +385,7 @@ async def model_history(request: web.Request) -> web.Response:
     after = queries.decode_token(q.page_token, int) or 0
     found = await read_stream(pool, f"model:{model.id}", after_version=after,
                               until_position=until, limit=q.max_results + 1)
-    return web.json_response(_page(found, q.max_results, "events", event_json,
+    return json_response(_page(found, q.max_results, "events", event_json,
                                    lambda x: x.stream_version))
 
 
@@ -402,13 +403,13 @@ async def register_version(request: web.Request) -> web.Response:
     mv = await queries.get_version(request.app[POOL], model.id, number)
     if mv is None:  # deleted between the write and this read
         raise NotFound(f"model version {model.full_name} was deleted meanwhile")
-    return web.json_response(version_json(model, mv), status=201)
+    return json_response(version_json(model, mv), status=201)
 
 
 async def get_version(request: web.Request) -> web.Response:
     parse_query(request, AsOf)
     model = await _model(request)
-    return web.json_response(version_json(model, await _version(request, model)))
+    return json_response(version_json(model, await _version(request, model)))
 
 
 async def list_versions(request: web.Request) -> web.Response:
@@ -420,14 +421,14 @@ async def list_versions(request: web.Request) -> web.Response:
         found = found[: q.max_results + 1]
     else:
         found = await queries.list_versions(request.app[POOL], model.id, after, q.max_results + 1)
-    return web.json_response(_page(found, q.max_results, "model_versions",
+    return json_response(_page(found, q.max_results, "model_versions",
                                    lambda mv: version_json(model, mv), lambda x: x.version))
 
 
 async def _version_command(request: web.Request, cmd: c.Command) -> web.Response:
     await execute(request, cmd)
     model = await _model(request)
-    return web.json_response(version_json(model, await _version(request, model)))
+    return json_response(version_json(model, await _version(request, model)))
 
 
 def _version_args(request: web.Request) -> dict[str, Any]:
@@ -464,7 +465,7 @@ async def delete_version_tag(request: web.Request) -> web.Response:
 async def delete_version(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     await execute(request, c.DeleteVersion(**_version_args(request)))
-    return web.json_response({})
+    return json_response({})
 
 
 # --- aliases ----------------------------------------------------------------------------------
@@ -479,7 +480,7 @@ async def set_alias(request: web.Request) -> web.Response:
     mv = await queries.get_version(request.app[POOL], model.id, body.version)
     if mv is None:  # deleted between the write and this read
         raise NotFound(f"model version {model.full_name} was deleted meanwhile")
-    return web.json_response(version_json(model, mv))
+    return json_response(version_json(model, mv))
 
 
 async def get_alias(request: web.Request) -> web.Response:
@@ -496,14 +497,14 @@ async def get_alias(request: web.Request) -> web.Response:
         mv = await queries.get_version(request.app[POOL], model.id, number)
     if mv is None:  # deleted in between the two reads
         raise NotFound(f"alias {alias!r} points at a version that no longer exists")
-    return web.json_response(version_json(model, mv))
+    return json_response(version_json(model, mv))
 
 
 async def delete_alias(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     await execute(request, c.DeleteAlias(full_name=request.match_info["full_name"],
                                           alias=request.match_info["alias"]))
-    return web.json_response({})
+    return json_response({})
 
 
 def add_routes(app: web.Application) -> None:

@@ -23,6 +23,7 @@ from .dispatch import execute
 from .errors import from_validation
 from .keys import POOL, SETTINGS
 from .validation import parse_body
+from .wire import json_response
 
 PREFIX = "/api/2.1/unity-catalog"
 MAX_PAGE = 1000
@@ -174,7 +175,7 @@ def _page(found: list[Any], limit: int, field: str, render: Any, key: Any) -> we
     out: dict[str, Any] = {field: [render(x) for x in found[:limit]]}
     if len(found) > limit:
         out["next_page_token"] = queries.encode_token(key(found[limit - 1]))
-    return web.json_response(out)
+    return json_response(out)
 
 
 def _no_rename(body: UpdateBody, kind: str) -> None:
@@ -189,7 +190,7 @@ async def _catalog(request: web.Request, name: str) -> web.Response:
     cat = await queries.get_catalog(request.app[POOL], name)
     if cat is None:
         raise NotFound(f"Catalog not found: {name}")
-    return web.json_response(catalog_json(cat))
+    return json_response(catalog_json(cat))
 
 
 async def create_catalog(request: web.Request) -> web.Response:
@@ -220,7 +221,7 @@ async def update_catalog(request: web.Request) -> web.Response:
 async def delete_catalog(request: web.Request) -> web.Response:
     q = _query(request, Force)
     await execute(request, c.DeleteCatalog(name=request.match_info["name"], force=q.force))
-    return web.json_response({})
+    return json_response({})
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ async def _schema(request: web.Request, catalog: str, name: str) -> web.Response
     s = await queries.get_schema(request.app[POOL], catalog, name)
     if s is None:
         raise NotFound(f"Schema not found: {catalog}.{name}")
-    return web.json_response(schema_json(s))
+    return json_response(schema_json(s))
 
 
 async def create_schema(request: web.Request) -> web.Response:
@@ -273,7 +274,7 @@ async def delete_schema(request: web.Request) -> web.Response:
     q = _query(request, Force)
     catalog, name = _schema_parts(request.match_info["full_name"])
     await execute(request, c.DeleteSchema(catalog_name=catalog, name=name, force=q.force))
-    return web.json_response({})
+    return json_response({})
 
 
 # --- registered models ------------------------------------------------------------------------
@@ -291,11 +292,11 @@ async def create_model(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateModelBody)
     full = f"{body.catalog_name}.{body.schema_name}.{body.name}"
     await execute(request, c.CreateModel(full_name=full, description=body.comment))
-    return web.json_response(model_json(request, await _model(request, full)))
+    return json_response(model_json(request, await _model(request, full)))
 
 
 async def get_model(request: web.Request) -> web.Response:
-    return web.json_response(model_json(request, await _model(request)))
+    return json_response(model_json(request, await _model(request)))
 
 
 async def list_models(request: web.Request) -> web.Response:
@@ -322,14 +323,14 @@ async def update_model(request: web.Request) -> web.Response:
         commands.append(c.UpdateModelDescription(full_name=target, description=body.comment))
     for cmd in commands:
         await execute(request, cmd)
-    return web.json_response(model_json(request, await _model(request, target)))
+    return json_response(model_json(request, await _model(request, target)))
 
 
 async def delete_model(request: web.Request) -> web.Response:
     q = _query(request, Force)
     await execute(request, c.DeleteModel(full_name=request.match_info["full_name"],
                                          force=q.force))
-    return web.json_response({})
+    return json_response({})
 
 
 # --- model versions ---------------------------------------------------------------------------
@@ -347,7 +348,7 @@ async def _version(request: web.Request, model: Model, number: int) -> web.Respo
     mv = await queries.get_version(request.app[POOL], model.id, number)
     if mv is None:
         raise NotFound(f"Model version not found: {model.full_name}/{number}")
-    return web.json_response(version_json(model, mv))
+    return json_response(version_json(model, mv))
 
 
 async def create_version(request: web.Request) -> web.Response:
@@ -392,7 +393,7 @@ async def finalize_version(request: web.Request) -> web.Response:
 async def delete_version(request: web.Request) -> web.Response:
     await execute(request, c.DeleteVersion(full_name=request.match_info["full_name"],
                                            version=_number(request)))
-    return web.json_response({})
+    return json_response({})
 
 
 # --- aliases ----------------------------------------------------------------------------------
@@ -403,7 +404,7 @@ async def set_alias(request: web.Request) -> web.Response:
     full, alias = request.match_info["full_name"], request.match_info["alias"]
     await execute(request, c.SetAlias(full_name=full, alias=alias, version=body.version_num))
     model = await _model(request, full)
-    return web.json_response({"alias_name": alias, "version_num": body.version_num,
+    return json_response({"alias_name": alias, "version_num": body.version_num,
                               "catalog_name": model.catalog_name,
                               "schema_name": model.schema_name, "model_name": model.name})
 
@@ -420,7 +421,7 @@ async def get_alias(request: web.Request) -> web.Response:
 async def delete_alias(request: web.Request) -> web.Response:
     await execute(request, c.DeleteAlias(full_name=request.match_info["full_name"],
                                          alias=request.match_info["alias"]))
-    return web.json_response({})
+    return json_response({})
 
 
 async def temporary_credentials(request: web.Request) -> web.Response:
@@ -433,7 +434,7 @@ async def temporary_credentials(request: web.Request) -> web.Response:
     location = mv.storage_location or ""
     if location.startswith("file:"):
         # Nothing to sign: the client reads and writes a local path directly.
-        return web.json_response({"expiration_time": 0})
+        return json_response({"expiration_time": 0})
     raise InvalidArgument(
         f"this server cannot issue credentials for {location or 'a version without storage'}: "
         "only file: storage roots are supported", field="storage_location")
