@@ -6,10 +6,11 @@ from .namespaces import catalogs, schemas
 from .registered_models import model_names, registered_models
 from .runner import Projection, Projector
 from .tags import model_tags, version_tags
+from .transition_requests import transition_requests
 
 INLINE: tuple[Projection, ...] = (
     catalogs, schemas, registered_models, model_names, model_versions, model_aliases,
-    model_tags, version_tags,
+    model_tags, version_tags, transition_requests,
 )
 
 

@@ -50,8 +50,10 @@ def _staged(r, e: ev.VersionStageTransitioned):
     yield SET_STAGE(model_id(r), e.version, e.stage, r.recorded_at, r.actor)
 
 
-@model_versions.on(ev.VersionTagSet, ev.VersionTagDeleted)
-def _tagged(r, e: ev.VersionTagSet | ev.VersionTagDeleted):
+@model_versions.on(ev.VersionTagSet, ev.VersionTagDeleted, ev.StageTransitionRequested,
+                   ev.StageTransitionApproved, ev.StageTransitionRejected,
+                   ev.StageTransitionCancelled)
+def _touched(r, e: ev.Event):
     yield TOUCH_VERSION(model_id(r), e.version, r.recorded_at, r.actor)
 
 

@@ -9,6 +9,7 @@ import base64
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,7 @@ import asyncpg
 
 from .domain.catalogs import Catalog
 from .domain.errors import InvalidArgument
-from .domain.models import Model, ModelVersion
+from .domain.models import Model, ModelVersion, TransitionRequest
 from .domain.schemas import Schema
 
 Db = asyncpg.Pool | asyncpg.Connection
@@ -101,7 +102,10 @@ MODEL_COLUMNS = (
     "a.version) FROM model_aliases a WHERE a.model_id = m.id), '{}') AS alias_map")
 VERSION_COLUMNS = (
     "v.*, coalesce((SELECT jsonb_object_agg(t.key, t.value) FROM version_tags t "
-    "WHERE t.model_id = v.model_id AND t.version = v.version), '{}') AS tag_map")
+    "WHERE t.model_id = v.model_id AND t.version = v.version), '{}') AS tag_map, "
+    "coalesce((SELECT jsonb_object_agg(r.stage, jsonb_build_array(r.comment, r.requested_by, "
+    "r.requested_at)) FROM transition_requests r WHERE r.model_id = v.model_id "
+    "AND r.version = v.version), '{}') AS request_map")
 
 
 def model_from_row(r: asyncpg.Record) -> Model:
@@ -150,7 +154,10 @@ def version_from_row(r: asyncpg.Record) -> ModelVersion:
         status_message=r["status_message"], stage=r["stage"],
         tags=MappingProxyType(dict(sorted(r["tag_map"].items()))),
         created_at=r["created_at"], created_by=r["created_by"], updated_at=r["updated_at"],
-        updated_by=r["updated_by"])
+        updated_by=r["updated_by"],
+        requests=MappingProxyType({
+            stage: TransitionRequest(stage, comment, by, datetime.fromisoformat(at))
+            for stage, (comment, by, at) in sorted(r["request_map"].items())}))
 
 
 async def get_version(db: Db, model_id: UUID, version: int) -> ModelVersion | None:

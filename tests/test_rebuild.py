@@ -56,6 +56,17 @@ async def make_history(svc: RegistryService) -> None:
         await run(c.SetModelTag(full_name=name, key="owner-team", value="risk"), "alice")
         await run(c.DeleteModelTag(full_name=name, key="i"), "alice")
         await run(c.UpdateModelDescription(full_name=name, description="updated"), "alice")
+    # Stage transitions: direct, and through requests approved, rejected, cancelled or left open.
+    m4 = "prod.fraud.m4"
+    await run(c.TransitionStage(full_name=m4, version=1, stage="Staging"), "carol")
+    await run(c.RequestTransition(full_name=m4, version=3, stage="Production", comment="go"), "bob")
+    await run(c.ApproveTransition(full_name=m4, version=3, stage="Production", comment="ok",
+                                  archive_existing_versions=True), "carol")
+    await run(c.RequestTransition(full_name=m4, version=1, stage="Production"), "bob")
+    await run(c.RejectTransition(full_name=m4, version=1, stage="Production", comment="no"), "dan")
+    await run(c.RequestTransition(full_name=m4, version=2, stage="Staging"), "bob")
+    await run(c.CancelTransition(full_name=m4, version=2, stage="Staging"), "bob")
+    await run(c.RequestTransition(full_name=m4, version=2, stage="Archived", comment="old"), "bob")
     await run(c.RenameModel(full_name="prod.fraud.m0", new_full_name="unity.default.m0"), "alice")
     await run(c.DeleteAlias(full_name="prod.fraud.m1", alias="champion"), "carol")
     await run(c.DeleteModel(full_name="prod.fraud.m2", force=True), "alice")
@@ -67,7 +78,7 @@ async def make_history(svc: RegistryService) -> None:
 async def snapshot(pool: asyncpg.Pool) -> dict[str, list]:
     out = {}
     for table in ("catalogs", "schemas", "registered_models", "model_versions", "model_aliases",
-                  "model_tags", "version_tags", "model_names"):
+                  "model_tags", "version_tags", "model_names", "transition_requests"):
         out[table] = sorted(tuple(r) for r in await pool.fetch(f"TABLE read_model.{table}"))
     return out
 

@@ -67,6 +67,9 @@ def version_json(m: Model, mv: ModelVersion) -> dict[str, Any]:
         "logged_model_id": mv.logged_model_id, "description": mv.description,
         "status": mv.status, "status_message": mv.status_message,
         "storage_location": mv.storage_location, "stage": mv.stage, "tags": dict(mv.tags),
+        "transition_requests": [
+            {"stage": r.stage, "comment": r.comment, "requested_by": r.requested_by,
+             "requested_at": _time(r.requested_at)} for r in mv.requests.values()],
         "aliases": m.aliases_of(mv.version), **_audit(mv),
     }
 
@@ -161,6 +164,25 @@ class DescriptionBody(Body):
 
 class AliasBody(Body):
     version: int
+
+
+class StageBody(Body):
+    stage: str
+    archive_existing_versions: bool = False
+
+
+class TransitionRequestBody(Body):
+    stage: str
+    comment: str | None = None
+
+
+class ApproveBody(Body):
+    comment: str | None = None
+    archive_existing_versions: bool = False
+
+
+class CommentOnlyBody(Body):
+    comment: str | None = None
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -468,6 +490,48 @@ async def delete_version(request: web.Request) -> web.Response:
     return json_response({})
 
 
+# --- stages and transition requests (as the Databricks workspace registry has them) -------------
+
+
+async def transition_stage(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, StageBody)
+    return await _version_command(request, c.TransitionStage(
+        **_version_args(request), stage=body.stage,
+        archive_existing_versions=body.archive_existing_versions))
+
+
+async def request_transition(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, TransitionRequestBody)
+    await execute(request, c.RequestTransition(**_version_args(request), stage=body.stage,
+                                               comment=body.comment))
+    model = await _model(request)
+    return json_response(version_json(model, await _version(request, model)), status=201)
+
+
+async def approve_transition(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, ApproveBody)
+    return await _version_command(request, c.ApproveTransition(
+        **_version_args(request), stage=request.match_info["stage"], comment=body.comment,
+        archive_existing_versions=body.archive_existing_versions))
+
+
+async def reject_transition(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, CommentOnlyBody)
+    return await _version_command(request, c.RejectTransition(
+        **_version_args(request), stage=request.match_info["stage"], comment=body.comment))
+
+
+async def cancel_transition(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, CommentOnlyBody)
+    return await _version_command(request, c.CancelTransition(
+        **_version_args(request), stage=request.match_info["stage"], comment=body.comment))
+
+
 # --- aliases ----------------------------------------------------------------------------------
 
 
@@ -537,6 +601,11 @@ def add_routes(app: web.Application) -> None:
         web.post(f"{v}/finalize", finalize_version),
         web.put(f"{v}/tags/{{key}}", set_version_tag),
         web.delete(f"{v}/tags/{{key}}", delete_version_tag),
+        web.post(f"{v}/stage", transition_stage),
+        web.post(f"{v}/transition-requests", request_transition),
+        web.post(f"{v}/transition-requests/{{stage}}/approve", approve_transition),
+        web.post(f"{v}/transition-requests/{{stage}}/reject", reject_transition),
+        web.delete(f"{v}/transition-requests/{{stage}}", cancel_transition),
         web.put(f"{m}/aliases/{{alias}}", set_alias),
         web.get(f"{m}/aliases/{{alias}}", get_alias),
         web.delete(f"{m}/aliases/{{alias}}", delete_alias),

@@ -156,11 +156,37 @@ def _stage(value: str) -> str:
                           field="stage")
 
 
+Stage = Annotated[str, AfterValidator(_stage)]
+
+
 class TransitionStage(VersionCommand):
     """MLflow's classic stages: None, Staging, Production, Archived (any case on input)."""
 
-    stage: Annotated[str, AfterValidator(_stage)]
+    stage: Stage
     archive_existing_versions: bool = False
+
+
+class TransitionRequestCommand(VersionCommand):
+    """On the open request to move `version` to `stage` (at most one per version and stage)."""
+
+    stage: Stage
+    comment: Text = None
+
+
+class RequestTransition(TransitionRequestCommand):
+    pass
+
+
+class ApproveTransition(TransitionRequestCommand):
+    archive_existing_versions: bool = False
+
+
+class RejectTransition(TransitionRequestCommand):
+    pass
+
+
+class CancelTransition(TransitionRequestCommand):
+    pass
 
 
 # --- aliases ---------------------------------------------------------------------------------

@@ -210,6 +210,35 @@ class VersionStageTransitioned(Event):
     previous_stage: str
 
 
+@event
+class StageTransitionRequested(Event):
+    version: int
+    stage: str
+    comment: str | None = None
+
+
+@event
+class StageTransitionApproved(Event):
+    version: int
+    stage: str
+    comment: str | None = None
+    archive_existing_versions: bool = False
+
+
+@event
+class StageTransitionRejected(Event):
+    version: int
+    stage: str
+    comment: str | None = None
+
+
+@event
+class StageTransitionCancelled(Event):
+    version: int
+    stage: str
+    comment: str | None = None
+
+
 # --- aliases ---------------------------------------------------------------------------------
 
 

@@ -23,6 +23,10 @@ from .events import (
     ModelRenamed,
     ModelTagDeleted,
     ModelTagSet,
+    StageTransitionApproved,
+    StageTransitionCancelled,
+    StageTransitionRejected,
+    StageTransitionRequested,
     Stamp,
     VersionDeleted,
     VersionDescriptionUpdated,
@@ -45,6 +49,14 @@ V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
+class TransitionRequest:
+    stage: str
+    comment: str | None
+    requested_by: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ModelVersion:
     version: int
     source: str
@@ -61,6 +73,8 @@ class ModelVersion:
     created_by: str
     updated_at: datetime
     updated_by: str
+    # Open stage transition requests, by target stage.
+    requests: Mapping[str, TransitionRequest] = field(default_factory=lambda: _EMPTY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +240,8 @@ def _decide_version(cmd: c.VersionCommand, state: Model, mv: ModelVersion) -> li
             return [VersionTagDeleted(version=mv.version, key=cmd.key)]
         case c.TransitionStage():
             return _transition(cmd, state, mv)
+        case c.TransitionRequestCommand():
+            return _decide_request(cmd, state, mv)
         case c.DeleteVersion():
             # An alias never points at a deleted version: drop the ones that do, as events.
             dropped: list[Event] = [AliasDeleted(alias=a, version=mv.version)
@@ -234,7 +250,8 @@ def _decide_version(cmd: c.VersionCommand, state: Model, mv: ModelVersion) -> li
     raise InvalidArgument(f"unsupported version command {type(cmd).__name__}")
 
 
-def _transition(cmd: c.TransitionStage, state: Model, mv: ModelVersion) -> list[Event]:
+def _transition(cmd: c.TransitionStage | c.ApproveTransition, state: Model,
+                mv: ModelVersion) -> list[Event]:
     if cmd.archive_existing_versions and cmd.stage not in ("Staging", "Production"):
         raise InvalidArgument(
             f"archive_existing_versions is only for the Staging and Production stages, not "
@@ -249,6 +266,36 @@ def _transition(cmd: c.TransitionStage, state: Model, mv: ModelVersion) -> list[
                    for other in state.versions.values()
                    if other.version != mv.version and other.stage == cmd.stage]
     return events
+
+
+def _decide_request(cmd: c.TransitionRequestCommand, state: Model, mv: ModelVersion
+                    ) -> list[Event]:
+    where = f"model version {state.full_name} {mv.version}"
+    if isinstance(cmd, c.RequestTransition):
+        if cmd.stage in mv.requests:
+            raise AlreadyExists(f"{where} already has an open request to move to {cmd.stage}",
+                                model=state.full_name, version=mv.version, stage=cmd.stage)
+        if cmd.stage == mv.stage:
+            raise FailedPrecondition(f"{where} is already in {cmd.stage}",
+                                     model=state.full_name, version=mv.version)
+        return [StageTransitionRequested(version=mv.version, stage=cmd.stage,
+                                         comment=cmd.comment)]
+    if cmd.stage not in mv.requests:
+        raise NotFound(f"{where} has no open request to move to {cmd.stage}",
+                       model=state.full_name, version=mv.version, stage=cmd.stage)
+    match cmd:
+        case c.ApproveTransition():
+            return [StageTransitionApproved(
+                version=mv.version, stage=cmd.stage, comment=cmd.comment,
+                archive_existing_versions=cmd.archive_existing_versions,
+            ), *_transition(cmd, state, mv)]
+        case c.RejectTransition():
+            return [StageTransitionRejected(version=mv.version, stage=cmd.stage,
+                                            comment=cmd.comment)]
+        case c.CancelTransition():
+            return [StageTransitionCancelled(version=mv.version, stage=cmd.stage,
+                                             comment=cmd.comment)]
+    raise InvalidArgument(f"unsupported transition request command {type(cmd).__name__}")
 
 
 def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
@@ -301,6 +348,13 @@ def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
             return _version(state, event.version, stamp, tags=tags)
         case VersionStageTransitioned():
             return _version(state, event.version, stamp, stage=event.stage)
+        case StageTransitionRequested():
+            request = TransitionRequest(event.stage, event.comment, stamp.actor, stamp.at)
+            requests = _with(state.versions[event.version].requests, event.stage, request)
+            return _version(state, event.version, stamp, requests=requests)
+        case StageTransitionApproved() | StageTransitionRejected() | StageTransitionCancelled():
+            requests = _without(state.versions[event.version].requests, event.stage)
+            return _version(state, event.version, stamp, requests=requests)
         case VersionDeleted():
             return replace(state, versions=_without(state.versions, event.version), **touched)
         case AliasSet():
