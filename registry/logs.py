@@ -3,13 +3,18 @@
 import logging
 import sys
 
+import orjson
 import structlog
+
+
+def _dumps(obj: object, **_: object) -> str:
+    return orjson.dumps(obj, default=str).decode()
 
 
 def configure(fmt: str = "console", level: int = logging.INFO) -> None:
     renderer: structlog.typing.Processor
     if fmt == "json":
-        renderer = structlog.processors.JSONRenderer()
+        renderer = structlog.processors.JSONRenderer(serializer=_dumps)
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     structlog.configure(

@@ -76,6 +76,12 @@ class RegistryWriteModel:
     def reset(self) -> None:
         self.state = RegistryState()
 
+    def model(self, stream: str) -> m.Model | None:
+        """The loaded model aggregate of a model stream, if that is what `stream` is."""
+        if not stream.startswith("model:"):
+            return None
+        return self.state.models.get(UUID(stream.partition(":")[2]))
+
     async def ensure_loaded(self, tx: Tx, stream: str) -> None:
         """Load a model aggregate from its stream before a command is decided on it."""
         model_id = UUID(stream.partition(":")[2])
@@ -94,6 +100,9 @@ class RegistryWriteModel:
 class Outcome:
     stream_id: str
     events: list[RecordedEvent]
+    # The model as the command left it (model commands): what was committed, so a response
+    # needs no read back.
+    model: m.Model | None = None
 
 
 class RegistryService:
@@ -111,13 +120,18 @@ class RegistryService:
             if stream.startswith("model:") and not isinstance(cmd, c.CreateModel):
                 await wm.ensure_loaded(tx, stream)
             stream, events = decide(cmd, wm.state, actor)
+            before = wm.model(stream)
             if not events:
-                return Outcome(stream, [])
+                return Outcome(stream, [], before)
             new = [NewEvent(e.type_name(), e.payload(), e.schema_version, e) for e in events]
             meta = {"actor": actor, "command": type(cmd).__name__,
                     **{k: v for k, v in metadata.items() if v is not None}}
             recorded = await tx.append(stream, await tx.version(stream), new, meta)
-            return Outcome(stream, recorded)
+            after = before
+            if stream.startswith("model:"):
+                for e in recorded:
+                    after = m.evolve(after, e.event, stamp(e))
+            return Outcome(stream, recorded, after)
 
         return await self.store.transact(job)
 

@@ -350,7 +350,10 @@ async def create_version(request: web.Request) -> web.Response:
         run_link=body.run_link or None, description=body.description, tags=_tags(body.tags),
         logged_model_id=body.model_id or None, ready=True))
     number = outcome.events[0].data["version"]
-    return _json(model_version=await _version_response(request, body.name, number))
+    model = outcome.model  # as committed: no need to read it back
+    assert model is not None
+    return _json(model_version=version_json(shown_name(request, model.full_name),
+                                            model.versions[number], model.aliases_of(number)))
 
 
 async def get_version(request: web.Request) -> web.Response:
