@@ -25,7 +25,7 @@ from .dispatch import execute
 from .errors import from_validation
 from .keys import POOL, SETTINGS
 from .validation import parse_body
-from .wire import json_response
+from .wire import epoch_ms, json_response
 
 PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 MAX_MODELS_PAGE = 1000
@@ -53,10 +53,6 @@ def shown_name(request: web.Request, full: str) -> str:
 # --- wire shapes ------------------------------------------------------------------------------
 
 
-def _ms(t: datetime) -> int:
-    return int(t.timestamp() * 1000)
-
-
 def _set(out: dict[str, Any], **fields: Any) -> dict[str, Any]:
     out.update({k: v for k, v in fields.items() if v is not None})
     return out
@@ -64,8 +60,8 @@ def _set(out: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 def version_json(name: str, mv: ModelVersion, aliases: list[str]) -> dict[str, Any]:
     return _set(
-        {"name": name, "version": str(mv.version), "creation_timestamp": _ms(mv.created_at),
-         "last_updated_timestamp": _ms(mv.updated_at), "current_stage": mv.stage,
+        {"name": name, "version": str(mv.version), "creation_timestamp": epoch_ms(mv.created_at),
+         "last_updated_timestamp": epoch_ms(mv.updated_at), "current_stage": mv.stage,
          "source": mv.source, "status": mv.status,
          "tags": [{"key": k, "value": v} for k, v in mv.tags.items()], "aliases": aliases},
         user_id=mv.created_by, description=mv.description, run_id=mv.run_id,
@@ -74,8 +70,8 @@ def version_json(name: str, mv: ModelVersion, aliases: list[str]) -> dict[str, A
 
 def model_json(name: str, m: Model, latest: list[ModelVersion]) -> dict[str, Any]:
     return _set(
-        {"name": name, "creation_timestamp": _ms(m.created_at),
-         "last_updated_timestamp": _ms(m.updated_at),
+        {"name": name, "creation_timestamp": epoch_ms(m.created_at),
+         "last_updated_timestamp": epoch_ms(m.updated_at),
          "latest_versions": [version_json(name, mv, m.aliases_of(mv.version)) for mv in latest],
          "tags": [{"key": k, "value": v} for k, v in m.tags.items()],
          "aliases": [{"alias": a, "version": str(v)} for a, v in sorted(m.aliases.items())]},

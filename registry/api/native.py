@@ -19,7 +19,7 @@ from ..domain.schemas import Schema
 from ..eventstore import RecordedEvent, read_stream
 from .dispatch import execute
 from .keys import POOL, SETTINGS
-from .validation import Body, Query, parse_body, parse_query
+from .validation import Body, Query, parse_body, parse_query, path_version
 from .wire import json_response
 
 PREFIX = "/api/modelog/v1"
@@ -211,18 +211,8 @@ async def _model(request: web.Request, full_name: str | None = None) -> Model:
     return model
 
 
-def _version_number(request: web.Request) -> int:
-    text = request.match_info["version"]
-    # ASCII digits only (isdigit alone takes '²', which int() refuses), and no more than fit the
-    # database's integer: larger numbers cannot exist and would fail in SQL.
-    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else 0
-    if not 1 <= number <= queries.MAX_INT:
-        raise NotFound(f"model version {text!r} does not exist: versions are numbers from 1")
-    return number
-
-
 async def _version(request: web.Request, model: Model) -> ModelVersion:
-    number = _version_number(request)
+    number = path_version(request)
     if "as_of" in request.query:
         mv = model.versions.get(number)
     else:
@@ -454,7 +444,7 @@ async def _version_command(request: web.Request, cmd: c.Command) -> web.Response
 
 
 def _version_args(request: web.Request) -> dict[str, Any]:
-    return {"full_name": request.match_info["full_name"], "version": _version_number(request)}
+    return {"full_name": request.match_info["full_name"], "version": path_version(request)}
 
 
 async def finalize_version(request: web.Request) -> web.Response:

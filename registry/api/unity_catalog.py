@@ -6,7 +6,6 @@ milliseconds. A version gets a folder of its own under the server's storage root
 root the client copies its files there itself, so there is nothing to sign.
 """
 
-from datetime import datetime
 from typing import Any
 
 import pydantic
@@ -22,8 +21,8 @@ from ..domain.schemas import Schema
 from .dispatch import execute
 from .errors import from_validation
 from .keys import POOL, SETTINGS
-from .validation import parse_body
-from .wire import json_response
+from .validation import parse_body, path_version
+from .wire import epoch_ms, json_response
 
 PREFIX = "/api/2.1/unity-catalog"
 MAX_PAGE = 1000
@@ -32,13 +31,9 @@ MAX_PAGE = 1000
 # --- wire shapes ------------------------------------------------------------------------------
 
 
-def _ms(t: datetime) -> int:
-    return int(t.timestamp() * 1000)
-
-
 def _audit(o: Any) -> dict[str, Any]:
-    return {"created_at": _ms(o.created_at), "created_by": o.created_by,
-            "updated_at": _ms(o.updated_at), "updated_by": o.updated_by}
+    return {"created_at": epoch_ms(o.created_at), "created_by": o.created_by,
+            "updated_at": epoch_ms(o.updated_at), "updated_by": o.updated_by}
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -336,14 +331,6 @@ async def delete_model(request: web.Request) -> web.Response:
 # --- model versions ---------------------------------------------------------------------------
 
 
-def _number(request: web.Request) -> int:
-    text = request.match_info["version"]
-    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else 0
-    if not 1 <= number <= queries.MAX_INT:
-        raise NotFound(f"Model version not found: {text}")
-    return number
-
-
 async def _version(request: web.Request, model: Model, number: int) -> web.Response:
     mv = await queries.get_version(request.app[POOL], model.id, number)
     if mv is None:
@@ -363,7 +350,7 @@ async def create_version(request: web.Request) -> web.Response:
 
 
 async def get_version(request: web.Request) -> web.Response:
-    return await _version(request, await _model(request), _number(request))
+    return await _version(request, await _model(request), path_version(request))
 
 
 async def list_versions(request: web.Request) -> web.Response:
@@ -377,14 +364,14 @@ async def list_versions(request: web.Request) -> web.Response:
 
 async def update_version(request: web.Request) -> web.Response:
     body = await parse_body(request, CommentBody)
-    number = _number(request)
+    number = path_version(request)
     await execute(request, c.UpdateVersionDescription(
         full_name=request.match_info["full_name"], version=number, description=body.comment))
     return await _version(request, await _model(request), number)
 
 
 async def finalize_version(request: web.Request) -> web.Response:
-    number = _number(request)
+    number = path_version(request)
     await execute(request, c.FinalizeVersion(full_name=request.match_info["full_name"],
                                              version=number))
     return await _version(request, await _model(request), number)
@@ -392,7 +379,7 @@ async def finalize_version(request: web.Request) -> web.Response:
 
 async def delete_version(request: web.Request) -> web.Response:
     await execute(request, c.DeleteVersion(full_name=request.match_info["full_name"],
-                                           version=_number(request)))
+                                           version=path_version(request)))
     return json_response({})
 
 

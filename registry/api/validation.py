@@ -7,6 +7,8 @@ from typing import TypeVar
 import pydantic
 from aiohttp import web
 
+from ..domain.errors import NotFound
+from ..queries import MAX_INT
 from .errors import ApiError, from_validation
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -79,3 +81,14 @@ def parse_query(request: web.Request, model: type[M]) -> M:
         return model.model_validate(params)
     except pydantic.ValidationError as exc:
         raise from_validation(exc, "query") from None
+
+
+def path_version(request: web.Request) -> int:
+    """The `{version}` path segment as a version number; anything else names no version."""
+    text = request.match_info["version"]
+    # ASCII digits only (isdigit alone takes '²', which int() refuses), and no more than fit the
+    # database's integer: larger numbers cannot exist and would fail in SQL.
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else 0
+    if not 1 <= number <= MAX_INT:
+        raise NotFound(f"model version {text!r} does not exist: versions are numbers from 1")
+    return number
