@@ -95,6 +95,8 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
                     live = f"{READ_MODEL_SCHEMA}.{table}"
                     await conn.execute(f"DELETE FROM {live}")
                     await conn.execute(f"INSERT INTO {live} SELECT * FROM {schema}.{table}")
+                # Servers' read caches must drop what they hold of the old contents.
+                await conn.execute("SELECT pg_notify('modelog_appended', 'rebuild')")
             else:
                 differences = await compare(conn, READ_MODEL_SCHEMA, schema)
         await conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -16,10 +16,11 @@ from ..database import create_pool, migrate
 from ..domain.errors import DomainError
 from ..embedded import embedded_postgres
 from ..eventstore import EventStore, WriterStopped
+from ..read_cache import ReadCache
 from ..service import ADMIN, RegistryService, RegistryWriteModel
 from ..settings import Settings
 from . import errors, mlflow, native, unity_catalog
-from .keys import ACTOR, COMMAND, POOL, REQUEST_ID, SERVICE, SETTINGS, STORE
+from .keys import ACTOR, COMMAND, POOL, READ_CACHE, REQUEST_ID, SERVICE, SETTINGS, STORE
 from .mlflow import PREFIXES as MLFLOW_PREFIXES
 from .wire import json_response
 
@@ -130,5 +131,9 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         stack.push_async_callback(store.close)
         service = RegistryService(store, write_model)
         await service.bootstrap()
-        app[POOL], app[STORE], app[SERVICE] = pool, store, service
+        cache = ReadCache()
+        store.writer.on_commit.append(cache.clear)
+        await cache.listen(pool)
+        stack.push_async_callback(cache.close, pool)
+        app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = pool, store, service, cache
         yield

@@ -4,6 +4,7 @@ import asyncpg
 from aiohttp import web
 
 from ..eventstore import EventStore
+from ..read_cache import ReadCache
 from ..service import RegistryService
 from ..settings import Settings
 
@@ -11,6 +12,7 @@ SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 STORE = web.AppKey("store", EventStore)
 SERVICE = web.AppKey("service", RegistryService)
+READ_CACHE = web.AppKey("read_cache", ReadCache)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 ACTOR = web.RequestKey("actor", str)

@@ -21,6 +21,7 @@ from .. import queries
 from ..domain import commands as c
 from ..domain.errors import InvalidArgument, NotFound
 from ..domain.models import Model, ModelVersion
+from . import reads
 from .dispatch import execute
 from .errors import from_validation
 from .keys import POOL, SETTINGS
@@ -187,7 +188,7 @@ def _version(value: str | int) -> int:
 
 
 async def _model(request: web.Request, name: str) -> Model:
-    model = await queries.get_model(request.app[POOL], full_name(request, name))
+    model = await reads.model(request, full_name(request, name))
     if model is None:
         raise NotFound(f"Registered Model with name={name} not found", model=name)
     return model
@@ -479,7 +480,7 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 async def get_by_alias(request: web.Request) -> web.Response:
     q = _query(request, AliasBody)
-    found = await queries.version_by_alias(request.app[POOL], full_name(request, q.name), q.alias)
+    found = await reads.version_by_alias(request, full_name(request, q.name), q.alias)
     if found is None:
         await _model(request, q.name)  # which is missing: the model, or the alias
         raise NotFound(f"Registered model alias {q.alias} not found.", model=q.name,

@@ -17,6 +17,7 @@ from ..domain.errors import NotFound
 from ..domain.models import Model, ModelVersion
 from ..domain.schemas import Schema
 from ..eventstore import RecordedEvent, read_stream
+from . import reads
 from .dispatch import execute
 from .keys import POOL, SETTINGS
 from .validation import Body, Query, parse_body, parse_query, path_version
@@ -205,7 +206,7 @@ async def _model(request: web.Request, full_name: str | None = None) -> Model:
     if when is not None:
         model = await as_of.model_at(pool, full_name, await as_of.resolve(pool, when))
     else:
-        model = await queries.get_model(pool, full_name)
+        model = await reads.model(request, full_name)
     if model is None:
         raise NotFound(f"registered model {full_name!r} does not exist", model=full_name)
     return model

@@ -170,6 +170,8 @@ class Writer:
         self._conn: asyncpg.Connection | None = None
         self.batches = 0
         self.committed = 0
+        # Called after each commit that appended, before any caller hears of it (read caches).
+        self.on_commit: list[Callable[[], None]] = []
 
     async def start(self) -> None:
         if self._task is None:
@@ -283,6 +285,9 @@ class Writer:
         self._versions.update(tx._pending_versions)
         self.batches += 1
         self.committed += len(tx.pending)
+        if tx.pending:
+            for hook in self.on_commit:
+                hook()
         for item, result in done:
             if not item.future.done():
                 item.future.set_result(result)
