@@ -1,4 +1,8 @@
-"""Structured logging: JSON lines in production, readable lines on a terminal."""
+"""Structured logging: JSON lines in production, readable lines on a terminal.
+
+Every request writes one line, so the JSON path is kept lean: loggers are assembled once
+(`cache_logger_on_first_use`) and events go straight to bytes with orjson.
+"""
 
 import logging
 import sys
@@ -7,27 +11,29 @@ import orjson
 import structlog
 
 
-def _dumps(obj: object, **_: object) -> str:
-    return orjson.dumps(obj, default=str).decode()
+def _dumps(obj: object, **_: object) -> bytes:
+    return orjson.dumps(obj, default=str)
 
 
 def configure(fmt: str = "console", level: int = logging.INFO) -> None:
-    renderer: structlog.typing.Processor
+    processors: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    factory: structlog.typing.WrappedLogger
     if fmt == "json":
-        renderer = structlog.processors.JSONRenderer(serializer=_dumps)
+        processors.append(structlog.processors.JSONRenderer(serializer=_dumps))
+        factory = structlog.BytesLoggerFactory(file=sys.stderr.buffer)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        processors.append(structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
+        factory = structlog.PrintLoggerFactory(file=sys.stderr)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
+        logger_factory=factory,
+        cache_logger_on_first_use=True,
     )
     # aiohttp's own access log would duplicate our one line per request.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
