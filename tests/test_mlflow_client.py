@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -113,7 +114,10 @@ async def test_16_threads_register_versions_of_one_model(live) -> None:
         return client_for(live).create_model_version(
             "busy", f"s3://b/busy/{i}").version
 
-    numbers = await asyncio.gather(*(run(register, i) for i in range(48)))
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=16) as threads:  # 16 clients at once, 3 versions each
+        numbers = await asyncio.gather(*(loop.run_in_executor(threads, register, i)
+                                         for i in range(48)))
     assert sorted(int(n) for n in numbers) == list(range(1, 49))
 
 
