@@ -25,7 +25,13 @@ RESERVED_ALIASES = frozenset({"latest"})
 STAGES = ("None", "Staging", "Production", "Archived")
 
 
+_PLAIN_IDENTIFIER = re.compile(r"^\w[\w-]*\Z")
+
+
 def _is_identifier(value: str) -> bool:
+    if _PLAIN_IDENTIFIER.match(value):  # nearly every name: no need to look at each character
+        return True
+
     def allowed(ch: str) -> bool:
         return bool(_WORD.match(ch)) or ch == "-" or unicodedata.category(ch).startswith("M")
 
