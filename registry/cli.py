@@ -4,7 +4,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--check", action="store_true",
                          help="rebuild aside and compare with the live tables; change nothing")
     _database_options(rebuild)
+
+    audit = sub.add_parser("audit", help="audit the event log")
+    audit_sub = audit.add_subparsers(dest="action", required=True)
+    verify = audit_sub.add_parser(
+        "verify", help="walk the hash chain; report the head hash, or where the log was tampered")
+    _database_options(verify)
 
     sub.add_parser("version", help="print the version")
     return parser
@@ -124,6 +130,40 @@ async def _rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bar(label: str) -> Callable[[int, int], None]:
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="",
+              file=sys.stderr, flush=True)
+
+    return progress
+
+
+async def _verify(args: argparse.Namespace) -> int:
+    import asyncpg
+
+    from .audit import verify
+    from .database import init_connection, migrate
+
+    async with _database(args) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn)
+            await init_connection(conn)
+            verdict = await verify(conn, _bar("verifying"))
+        finally:
+            await conn.close()
+    print(file=sys.stderr)
+    if verdict.ok:
+        print(f"OK: {verdict.count} events, head position {verdict.head_position}, "
+              f"head hash {verdict.head_hash}")
+        return 0
+    print(f"TAMPERED at position {verdict.position}: {verdict.problem}. The chain holds for "
+          f"positions 1..{verdict.head_position} (hash {verdict.head_hash}).")
+    return 2
+
+
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -157,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_migrate(args))
     if args.command == "projections":
         return asyncio.run(_rebuild(args))
+    if args.command == "audit":
+        return asyncio.run(_verify(args))
     raise AssertionError(args.command)
 
 

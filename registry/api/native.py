@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import Field
 
-from .. import as_of, queries
+from .. import as_of, audit, queries
 from ..domain import commands as c
 from ..domain.catalogs import Catalog
 from ..domain.errors import NotFound
@@ -562,10 +562,19 @@ async def delete_alias(request: web.Request) -> web.Response:
     return json_response({})
 
 
+async def audit_verify(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    v = await audit.verify(request.app[POOL])
+    return json_response({"ok": v.ok, "count": v.count, "head_position": v.head_position,
+                          "head_hash": v.head_hash, "position": v.position,
+                          "problem": v.problem})
+
+
 def add_routes(app: web.Application) -> None:
     m = f"{PREFIX}/models/{{full_name}}"
     v = f"{m}/versions/{{version}}"
     app.router.add_routes([
+        web.get(f"{PREFIX}/audit/verify", audit_verify),
         web.post(f"{PREFIX}/catalogs", create_catalog),
         web.get(f"{PREFIX}/catalogs", list_catalogs),
         web.get(f"{PREFIX}/catalogs/{{name}}", get_catalog),

@@ -1,0 +1,97 @@
+"""`modelog audit verify` and GET /audit/verify: the hash chain catches every kind of tampering."""
+
+import asyncio
+import subprocess
+import sys
+from dataclasses import replace
+
+import asyncpg
+import pytest
+
+from registry.eventstore import chain_hash, read_all
+
+V1 = "/api/modelog/v1"
+
+
+async def history(live) -> int:
+    await live.call("POST", f"{V1}/models", json={"name": "unity.default.audited"})
+    for _ in range(4):
+        await live.call("POST", f"{V1}/models/unity.default.audited/versions",
+                        json={"source": "s3://b"})
+    await live.call("PUT", f"{V1}/models/unity.default.audited/aliases/champion",
+                    json={"version": 2})
+    return await live.pool.fetchval("SELECT max(position) FROM events")
+
+
+async def tamper(db_url: str, *statements: str) -> None:
+    """As a superuser who switches the log's triggers off: what an insider could do."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def cli_verify(db_url: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "registry.cli", "audit", "verify",
+                           "--database-url", db_url], capture_output=True, text=True, timeout=120)
+
+
+async def test_an_untouched_log_verifies_and_names_its_head(live, db_url: str) -> None:
+    head = await history(live)
+    status, v = await live.call("GET", f"{V1}/audit/verify")
+    last = (await read_all(live.pool, after_position=head - 1))[0]
+    assert status == 200 and v["ok"] and v["count"] == head
+    assert v["head_position"] == head and v["head_hash"] == last.hash.hex()
+    out = await asyncio.to_thread(cli_verify, db_url)
+    assert out.returncode == 0 and f"OK: {head} events" in out.stdout
+    assert last.hash.hex() in out.stdout and "verifying [" in out.stderr
+
+
+@pytest.mark.parametrize("kind", ["altered", "removed", "inserted", "reordered"])
+async def test_tampering_is_found_at_the_first_event_it_touches(live, db_url: str,
+                                                                  kind: str) -> None:
+    head = await history(live)
+    p = 4  # a VersionRegistered event in the middle of the log
+    if kind == "altered":
+        await tamper(db_url, "UPDATE events SET data = jsonb_set(data, '{source}', "
+                             f"'\"s3://evil\"') WHERE position = {p}")
+        where, words = p, "altered"
+    elif kind == "removed":
+        await tamper(db_url, f"DELETE FROM events WHERE position = {p}")
+        where, words = p, "missing"
+    elif kind == "inserted":
+        # Make room after p and slip in a forged event that even carries a correct hash of its
+        # own: the event after it still links to p, not to the forgery.
+        [before] = await read_all(live.pool, after_position=p - 1, limit=1)
+        await tamper(db_url,
+                     f"UPDATE events SET position = position + 1000000 WHERE position > {p}",
+                     f"UPDATE events SET position = position - 999999 WHERE position > {p}")
+        forged = replace(before, position=p + 1, stream_version=99, prev_hash=before.hash)
+        digest = chain_hash(before.hash, forged)
+        conn = await asyncpg.connect(db_url)
+        try:
+            await conn.execute("SET session_replication_role = replica")
+            await conn.execute(
+                "INSERT INTO events (position, stream_id, stream_version, type, schema_version, "
+                "data, metadata, recorded_at, prev_hash, hash) SELECT $1, stream_id, 99, type, "
+                "schema_version, data, metadata, recorded_at, $2, $3 FROM events "
+                "WHERE position = $4", p + 1, before.hash, digest, p)
+        finally:
+            await conn.close()
+        where, words = p + 2, "link"
+    else:  # reordered: two events swap places
+        await tamper(db_url,
+                     f"UPDATE events SET position = -1 WHERE position = {p}",
+                     f"UPDATE events SET position = {p} WHERE position = {p + 1}",
+                     f"UPDATE events SET position = {p + 1} WHERE position = -1")
+        where, words = p, "link"
+    status, v = await live.call("GET", f"{V1}/audit/verify")
+    assert status == 200 and not v["ok"]
+    assert v["position"] == where and words in v["problem"], v
+    assert v["head_position"] == where - 1  # the chain still vouches for everything before
+    out = await asyncio.to_thread(cli_verify, db_url)
+    assert out.returncode == 2 and f"TAMPERED at position {where}" in out.stdout
+    assert head >= p + 2
