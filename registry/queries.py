@@ -38,8 +38,7 @@ def _comparable(key: Any, kind: type) -> bool:
         return 0 <= key <= MAX_INT
     if kind is str:
         return "\x00" not in key  # PostgreSQL strings cannot hold NUL
-    return all(_comparable(k, type(k)) for k in key if type(k) in (str, int)) and all(
-        type(k) in (str, int) for k in key)
+    return all(type(k) in (str, int) and _comparable(k, type(k)) for k in key)
 
 
 def decode_token(token: str | None, kind: type[str] | type[int] | type[list]) -> Any:

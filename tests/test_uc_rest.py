@@ -73,3 +73,13 @@ async def test_rename_within_the_schema_and_comment(live) -> None:
     assert status == 200 and model["full_name"] == "unity.default.iris2"
     assert model["comment"] == "renamed"
     assert (await live.call("GET", f"{UC}/models/unity.default.iris"))[0] == 404
+
+
+async def test_nul_in_a_query_parameter_is_a_400_on_every_surface(live) -> None:
+    for path, params, code in [
+        (f"{UC}/models", {"catalog_name": "a\x00b"}, "INVALID_ARGUMENT"),
+        ("/api/2.0/mlflow/registered-models/get", {"name": "a\x00b"}, "INVALID_PARAMETER_VALUE"),
+        ("/api/modelog/v1/models", {"name_pattern": "a\x00"}, "INVALID_ARGUMENT"),
+    ]:
+        status, body = await live.call("GET", path, params=params)
+        assert (status, body["error_code"]) == (400, code), (path, body)

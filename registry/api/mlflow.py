@@ -23,9 +23,8 @@ from ..domain.errors import InvalidArgument, NotFound
 from ..domain.models import Model, ModelVersion
 from . import reads
 from .dispatch import execute
-from .errors import from_validation
 from .keys import POOL, SETTINGS
-from .validation import parse_body
+from .validation import parse_body, parse_query
 from .wire import epoch_ms, json_response
 
 PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
@@ -156,17 +155,6 @@ class LatestBody(NameBody):
     stages: list[str] = []
 
 
-def _query(request: web.Request, model: type[pydantic.BaseModel],
-           lists: tuple[str, ...] = ()) -> Any:
-    """GET parameters: MLflow's client repeats a key for each item of a list (order_by, stages)."""
-    data: dict[str, Any] = {k: request.query.getall(k) for k in lists if k in request.query}
-    data.update({k: v for k, v in request.query.items() if k not in lists})
-    try:
-        return model.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise from_validation(exc, "query") from None
-
-
 def _tags(items: list[dict[str, str]]) -> dict[str, str]:
     out = {}
     for item in items:
@@ -225,7 +213,7 @@ async def create_model(request: web.Request) -> web.Response:
 
 
 async def get_model(request: web.Request) -> web.Response:
-    q = _query(request, NameBody)
+    q = parse_query(request, NameBody)
     return _json(registered_model=await _model_response(request, q.name))
 
 
@@ -295,7 +283,7 @@ async def _search(request: web.Request, sql: str, *args: Any) -> list[asyncpg.Re
 
 
 async def search_models(request: web.Request) -> web.Response:
-    q = _query(request, SearchQuery, ("order_by",))
+    q = parse_query(request, SearchQuery, ("order_by",))
     clauses = s.parse_filter(q.filter, frozenset({"name"}))
     p = s.Params()
     mlname = _mlname(p, request)
@@ -326,7 +314,7 @@ async def search_models(request: web.Request) -> web.Response:
 
 async def get_latest_versions(request: web.Request) -> web.Response:
     if request.method == "GET":
-        body = _query(request, LatestBody, ("stages",))
+        body = parse_query(request, LatestBody, ("stages",))
     else:
         body = await parse_body(request, LatestBody)
     model = await _model(request, body.name)
@@ -354,7 +342,7 @@ async def create_version(request: web.Request) -> web.Response:
 
 
 async def get_version(request: web.Request) -> web.Response:
-    q = _query(request, VersionBody)
+    q = parse_query(request, VersionBody)
     return _json(model_version=await _version_response(request, q.name, _version(q.version)))
 
 
@@ -398,7 +386,7 @@ async def delete_version_tag(request: web.Request) -> web.Response:
 
 
 async def download_uri(request: web.Request) -> web.Response:
-    q = _query(request, VersionBody)
+    q = parse_query(request, VersionBody)
     version = _version(q.version)
     model = await _model(request, q.name)
     mv = await queries.get_version(request.app[POOL], model.id, version)
@@ -421,7 +409,7 @@ class VersionSearchQuery(SearchQuery):
 
 
 async def search_versions(request: web.Request) -> web.Response:
-    q = _query(request, VersionSearchQuery, ("order_by",))
+    q = parse_query(request, VersionSearchQuery, ("order_by",))
     clauses = s.parse_filter(q.filter, frozenset(_VERSION_FIELDS))
     p = s.Params()
     mlname = _mlname(p, request)
@@ -479,7 +467,7 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 
 async def get_by_alias(request: web.Request) -> web.Response:
-    q = _query(request, AliasBody)
+    q = parse_query(request, AliasBody)
     found = await reads.version_by_alias(request, full_name(request, q.name), q.alias)
     if found is None:
         await _model(request, q.name)  # which is missing: the model, or the alias

@@ -3,7 +3,6 @@
 Views translate the wire format to commands and queries and nothing else.
 """
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -21,7 +20,7 @@ from . import reads
 from .dispatch import execute
 from .keys import POOL, SETTINGS
 from .validation import Body, Query, parse_body, parse_query, path_version
-from .wire import json_response
+from .wire import json_response, page
 
 PREFIX = "/api/modelog/v1"
 T = TypeVar("T")
@@ -189,15 +188,6 @@ class CommentOnlyBody(Body):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _page(found: list[T], limit: int, field: str, render: Callable[[T], Any],
-          key: Callable[[T], Any]) -> dict[str, Any]:
-    """One page from `limit + 1` fetched rows; the extra row only says there is a next page."""
-    out: dict[str, Any] = {field: [render(x) for x in found[:limit]]}
-    if len(found) > limit:
-        out["next_page_token"] = queries.encode_token(key(found[limit - 1]))
-    return out
-
-
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
     """The model by its current name, or as it was at `as_of` (replayed from its stream)."""
     full_name = full_name or request.match_info["full_name"]
@@ -250,7 +240,7 @@ async def list_catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, Page)
     found = await queries.list_catalogs(request.app[POOL], queries.decode_token(q.page_token, str),
                                         q.max_results + 1)
-    return json_response(_page(found, q.max_results, "catalogs", catalog_json,
+    return json_response(page(found, q.max_results, "catalogs", catalog_json,
                                    lambda x: x.name))
 
 
@@ -303,7 +293,7 @@ async def list_schemas(request: web.Request) -> web.Response:
         raise NotFound(f"catalog {q.catalog_name!r} does not exist", catalog=q.catalog_name)
     found = await queries.list_schemas(pool, q.catalog_name,
                                        queries.decode_token(q.page_token, str), q.max_results + 1)
-    return json_response(_page(found, q.max_results, "schemas", schema_json,
+    return json_response(page(found, q.max_results, "schemas", schema_json,
                                    lambda x: x.name))
 
 
@@ -344,7 +334,7 @@ async def list_models(request: web.Request) -> web.Response:
         request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
         name_pattern=q.name_pattern, after=queries.decode_token(q.page_token, str),
         limit=q.max_results + 1)
-    return json_response(_page(found, q.max_results, "registered_models", model_json,
+    return json_response(page(found, q.max_results, "registered_models", model_json,
                                    lambda x: x.full_name))
 
 
@@ -398,7 +388,7 @@ async def model_history(request: web.Request) -> web.Response:
     after = queries.decode_token(q.page_token, int) or 0
     found = await read_stream(pool, f"model:{model.id}", after_version=after,
                               until_position=until, limit=q.max_results + 1)
-    return json_response(_page(found, q.max_results, "events", event_json,
+    return json_response(page(found, q.max_results, "events", event_json,
                                    lambda x: x.stream_version))
 
 
@@ -434,7 +424,7 @@ async def list_versions(request: web.Request) -> web.Response:
         found = found[: q.max_results + 1]
     else:
         found = await queries.list_versions(request.app[POOL], model.id, after, q.max_results + 1)
-    return json_response(_page(found, q.max_results, "model_versions",
+    return json_response(page(found, q.max_results, "model_versions",
                                    lambda mv: version_json(model, mv), lambda x: x.version))
 
 

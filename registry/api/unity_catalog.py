@@ -20,10 +20,9 @@ from ..domain.names import FullName
 from ..domain.schemas import Schema
 from . import reads
 from .dispatch import execute
-from .errors import from_validation
 from .keys import POOL, SETTINGS
-from .validation import parse_body, path_version
-from .wire import epoch_ms, json_response
+from .validation import parse_body, parse_query, path_version
+from .wire import epoch_ms, json_response, page
 
 PREFIX = "/api/2.1/unity-catalog"
 MAX_PAGE = 1000
@@ -160,20 +159,6 @@ class CredentialsBody(Body):
     operation: str | None = None
 
 
-def _query(request: web.Request, model: type[pydantic.BaseModel]) -> Any:
-    try:
-        return model.model_validate(dict(request.query))
-    except pydantic.ValidationError as exc:
-        raise from_validation(exc, "query") from None
-
-
-def _page(found: list[Any], limit: int, field: str, render: Any, key: Any) -> web.Response:
-    out: dict[str, Any] = {field: [render(x) for x in found[:limit]]}
-    if len(found) > limit:
-        out["next_page_token"] = queries.encode_token(key(found[limit - 1]))
-    return json_response(out)
-
-
 def _no_rename(body: UpdateBody, kind: str) -> None:
     if body.new_name is not None:
         raise InvalidArgument(f"renaming a {kind} is not supported", field="new_name")
@@ -200,10 +185,10 @@ async def get_catalog(request: web.Request) -> web.Response:
 
 
 async def list_catalogs(request: web.Request) -> web.Response:
-    q = _query(request, Page)
+    q = parse_query(request, Page)
     found = await queries.list_catalogs(request.app[POOL],
                                         queries.decode_token(q.page_token, str), q.limit + 1)
-    return _page(found, q.limit, "catalogs", catalog_json, lambda x: x.name)
+    return json_response(page(found, q.limit, "catalogs", catalog_json, lambda x: x.name))
 
 
 async def update_catalog(request: web.Request) -> web.Response:
@@ -215,7 +200,7 @@ async def update_catalog(request: web.Request) -> web.Response:
 
 
 async def delete_catalog(request: web.Request) -> web.Response:
-    q = _query(request, Force)
+    q = parse_query(request, Force)
     await execute(request, c.DeleteCatalog(name=request.match_info["name"], force=q.force))
     return json_response({})
 
@@ -249,13 +234,13 @@ async def get_schema(request: web.Request) -> web.Response:
 
 
 async def list_schemas(request: web.Request) -> web.Response:
-    q = _query(request, CatalogPage)
+    q = parse_query(request, CatalogPage)
     pool = request.app[POOL]
     if await queries.get_catalog(pool, q.catalog_name) is None:
         raise NotFound(f"Catalog not found: {q.catalog_name}")
     found = await queries.list_schemas(pool, q.catalog_name,
                                        queries.decode_token(q.page_token, str), q.limit + 1)
-    return _page(found, q.limit, "schemas", schema_json, lambda x: x.name)
+    return json_response(page(found, q.limit, "schemas", schema_json, lambda x: x.name))
 
 
 async def update_schema(request: web.Request) -> web.Response:
@@ -267,7 +252,7 @@ async def update_schema(request: web.Request) -> web.Response:
 
 
 async def delete_schema(request: web.Request) -> web.Response:
-    q = _query(request, Force)
+    q = parse_query(request, Force)
     catalog, name = _schema_parts(request.match_info["full_name"])
     await execute(request, c.DeleteSchema(catalog_name=catalog, name=name, force=q.force))
     return json_response({})
@@ -296,12 +281,12 @@ async def get_model(request: web.Request) -> web.Response:
 
 
 async def list_models(request: web.Request) -> web.Response:
-    q = _query(request, ModelPage)
+    q = parse_query(request, ModelPage)
     found = await queries.list_models(
         request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
         after=queries.decode_token(q.page_token, str), limit=q.limit + 1)
-    return _page(found, q.limit, "registered_models", lambda m: model_json(request, m),
-                 lambda m: m.full_name)
+    return json_response(page(found, q.limit, "registered_models",
+                              lambda m: model_json(request, m), lambda m: m.full_name))
 
 
 async def update_model(request: web.Request) -> web.Response:
@@ -323,7 +308,7 @@ async def update_model(request: web.Request) -> web.Response:
 
 
 async def delete_model(request: web.Request) -> web.Response:
-    q = _query(request, Force)
+    q = parse_query(request, Force)
     await execute(request, c.DeleteModel(full_name=request.match_info["full_name"],
                                          force=q.force))
     return json_response({})
@@ -355,12 +340,12 @@ async def get_version(request: web.Request) -> web.Response:
 
 
 async def list_versions(request: web.Request) -> web.Response:
-    q = _query(request, Page)
+    q = parse_query(request, Page)
     model = await _model(request)
     found = await queries.list_versions(request.app[POOL], model.id,
                                         queries.decode_token(q.page_token, int), q.limit + 1)
-    return _page(found, q.limit, "model_versions", lambda mv: version_json(model, mv),
-                 lambda mv: mv.version)
+    return json_response(page(found, q.limit, "model_versions",
+                              lambda mv: version_json(model, mv), lambda mv: mv.version))
 
 
 async def update_version(request: web.Request) -> web.Response:

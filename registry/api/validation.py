@@ -2,7 +2,7 @@
 
 import json
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pydantic
 from aiohttp import web
@@ -69,14 +69,19 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise from_validation(exc) from None
 
 
-def parse_query(request: web.Request, model: type[M]) -> M:
-    params: dict[str, str] = {}
+def parse_query(request: web.Request, model: type[M], lists: tuple[str, ...] = ()) -> M:
+    """Query parameters, each given once, except the `lists` keys, which may repeat (MLflow's
+    client repeats a key for each item of a list, such as order_by or stages)."""
+    params: dict[str, Any] = {}
     for key, value in request.query.items():
-        if key in params:
-            raise ApiError(400, "INVALID_ARGUMENT", f"query parameter {key!r} is given twice")
         if "\x00" in key or "\x00" in value:  # would fail in SQL, see _UNSTORABLE
             raise ApiError(400, "INVALID_ARGUMENT", f"query parameter {key!r} contains NUL")
-        params[key] = value
+        if key in lists:
+            params.setdefault(key, []).append(value)
+        elif key in params:
+            raise ApiError(400, "INVALID_ARGUMENT", f"query parameter {key!r} is given twice")
+        else:
+            params[key] = value
     try:
         return model.model_validate(params)
     except pydantic.ValidationError as exc:
