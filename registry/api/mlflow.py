@@ -282,6 +282,30 @@ async def _search(request: web.Request, sql: str, *args: Any) -> list[asyncpg.Re
         raise InvalidArgument(f"invalid filter or page_token: {exc}", field="filter") from None
 
 
+async def _keyset_page(
+    request: web.Request, q: SearchQuery, p: s.Params, where: list[str], mlname: str,
+    order_columns: dict[str, tuple[str, str]], default_order: list[str],
+    tiebreak: list[s.OrderKey], columns: str, tables: str, max_page: int,
+) -> tuple[list[asyncpg.Record], str | None]:
+    """One page of a search, ordered by `order_by` then `tiebreak`, after the row the page token
+    names; with the token of the next page, if any."""
+    keys = [s.OrderKey(mlname if f == "name" else order_columns[f][0], desc,
+                       f"::{order_columns[f][1]}")
+            for f, desc in s.parse_order_by(q.order_by, order_columns, default_order)]
+    keys += tiebreak
+    if q.page_token:
+        where.append(s.keyset_after(keys, queries.decode_token(q.page_token, list), p))
+    limit = min(q.max_results, max_page)
+    select_keys = ", ".join(f"{k.expr} AS k{i}" for i, k in enumerate(keys))
+    rows = await _search(
+        request, f"SELECT {columns}, {select_keys} FROM {tables} "
+        f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY "
+        + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
+        + f" LIMIT {limit + 1}", *p.values)
+    token = queries.encode_token(_token(rows[limit - 1], len(keys))) if len(rows) > limit else None
+    return rows[:limit], token
+
+
 async def search_models(request: web.Request) -> web.Response:
     q = parse_query(request, SearchQuery, ("order_by",))
     clauses = s.parse_filter(q.filter, frozenset({"name"}))
@@ -289,26 +313,16 @@ async def search_models(request: web.Request) -> web.Response:
     mlname = _mlname(p, request)
     where = [s.compare(mlname, c_, p) for c_ in clauses if c_.kind == "attribute"]
     where += s.tag_filters(clauses, "model_tags", "t.model_id = m.id", p)
-    order = s.parse_order_by(q.order_by, _MODEL_ORDER, ["name ASC"])
-    keys = [s.OrderKey(mlname if f == "name" else _MODEL_ORDER[f][0], desc,
-                       f"::{_MODEL_ORDER[f][1]}") for f, desc in order]
-    keys.append(s.OrderKey("m.full_name", False, "::text"))
-    if q.page_token:
-        where.append(s.keyset_after(keys, queries.decode_token(q.page_token, list), p))
-    limit = min(q.max_results, MAX_MODELS_PAGE)
-    select_keys = ", ".join(f"{k.expr} AS k{i}" for i, k in enumerate(keys))
-    rows = await _search(
-        request, f"SELECT {queries.MODEL_COLUMNS}, {select_keys} FROM registered_models m "
-        f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY "
-        + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
-        + f" LIMIT {limit + 1}", *p.values)
-    page = rows[:limit]
+    page, token = await _keyset_page(
+        request, q, p, where, mlname, _MODEL_ORDER, ["name ASC"],
+        [s.OrderKey("m.full_name", False, "::text")], queries.MODEL_COLUMNS,
+        "registered_models m", MAX_MODELS_PAGE)
     models = [queries.model_from_row(r) for r in page]
     latest = await queries.latest_versions(request.app[POOL], [m.id for m in models])
     out: dict[str, Any] = {"registered_models": [
         model_json(shown_name(request, m.full_name), m, latest[m.id]) for m in models]}
-    if len(rows) > limit:
-        out["next_page_token"] = queries.encode_token(_token(page[-1], len(keys)))
+    if token:
+        out["next_page_token"] = token
     return json_response(out)
 
 
@@ -418,23 +432,12 @@ async def search_versions(request: web.Request) -> web.Response:
              for c_ in clauses if c_.kind == "attribute"]
     where += s.tag_filters(clauses, "version_tags",
                            "t.model_id = v.model_id AND t.version = v.version", p)
-    order = s.parse_order_by(q.order_by, _VERSION_ORDER, ["name ASC", "version_number DESC"])
-    keys = [s.OrderKey(mlname if f == "name" else _VERSION_ORDER[f][0], desc,
-                       f"::{_VERSION_ORDER[f][1]}") for f, desc in order]
-    keys += [s.OrderKey("m.full_name", False, "::text"), s.OrderKey("v.version", False, "::int")]
-    if q.page_token:
-        where.append(s.keyset_after(keys, queries.decode_token(q.page_token, list), p))
-    limit = min(q.max_results, MAX_VERSIONS_PAGE)
-    select_keys = ", ".join(f"{k.expr} AS k{i}" for i, k in enumerate(keys))
+    page, token = await _keyset_page(
+        request, q, p, where, mlname, _VERSION_ORDER, ["name ASC", "version_number DESC"],
+        [s.OrderKey("m.full_name", False, "::text"), s.OrderKey("v.version", False, "::int")],
+        f"{queries.VERSION_COLUMNS}, m.full_name",
+        "model_versions v JOIN registered_models m ON m.id = v.model_id", MAX_VERSIONS_PAGE)
     pool = request.app[POOL]
-    rows = await _search(
-        request, f"SELECT {queries.VERSION_COLUMNS}, m.full_name, {select_keys} "
-        "FROM model_versions v "
-        f"JOIN registered_models m ON m.id = v.model_id "
-        f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY "
-        + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
-        + f" LIMIT {limit + 1}", *p.values)
-    page = rows[:limit]
     versions = [queries.version_from_row(r) for r in page]
     aliases: dict[UUID, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for a in await pool.fetch("SELECT model_id, alias, version FROM model_aliases "
@@ -444,8 +447,8 @@ async def search_versions(request: web.Request) -> web.Response:
     out: dict[str, Any] = {"model_versions": [
         version_json(shown_name(request, r["full_name"]), mv, aliases[r["model_id"]][mv.version])
         for r, mv in zip(page, versions, strict=True)]}
-    if len(rows) > limit:
-        out["next_page_token"] = queries.encode_token(_token(page[-1], len(keys)))
+    if token:
+        out["next_page_token"] = token
     return json_response(out)
 
 
