@@ -132,7 +132,7 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         service = RegistryService(store, write_model)
         await service.bootstrap()
         cache = ReadCache()
-        store.writer.on_commit.append(cache.clear)
+        store.writer.on_commit.append(cache.committed)
         await cache.listen(pool)
         stack.push_async_callback(cache.close, pool)
         app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = pool, store, service, cache

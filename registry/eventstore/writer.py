@@ -170,8 +170,9 @@ class Writer:
         self._conn: asyncpg.Connection | None = None
         self.batches = 0
         self.committed = 0
-        # Called after each commit that appended, before any caller hears of it (read caches).
-        self.on_commit: list[Callable[[], None]] = []
+        # Called with the new head after each commit that appended, before any caller hears of
+        # it (read caches).
+        self.on_commit: list[Callable[[int], None]] = []
 
     async def start(self) -> None:
         if self._task is None:
@@ -287,7 +288,7 @@ class Writer:
         self.committed += len(tx.pending)
         if tx.pending:
             for hook in self.on_commit:
-                hook()
+                hook(tx.head_position)
         for item, result in done:
             if not item.future.done():
                 item.future.set_result(result)
