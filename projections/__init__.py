@@ -1,5 +1,7 @@
 """Read models built from the event log. Inline ones commit with their events."""
 
+from .alias_history import AliasHistory
+from .catch_up import CatchUpProjection
 from .model_aliases import model_aliases
 from .model_versions import model_versions
 from .namespaces import catalogs, schemas
@@ -14,8 +16,13 @@ INLINE: tuple[Projection, ...] = (
 )
 
 
+# Followed behind the writers, each with a checkpoint (projections/catch_up.py).
+def catch_up_projections() -> tuple[CatchUpProjection, ...]:
+    return (AliasHistory(),)
+
+
 def inline_projector() -> Projector:
     return Projector(INLINE)
 
 
-__all__ = ["INLINE", "Projection", "Projector", "inline_projector"]
+__all__ = ["INLINE", "Projection", "Projector", "catch_up_projections", "inline_projector"]

@@ -9,7 +9,7 @@ identity, so statements waiting on the lock go on into the rebuilt contents.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -53,11 +53,14 @@ async def tables(conn: asyncpg.Connection, schema: str) -> list[str]:
     return [r["tablename"] for r in rows]
 
 
-async def compare(conn: asyncpg.Connection, a: str, b: str) -> list[str]:
+async def compare(conn: asyncpg.Connection, a: str, b: str,
+                  only: Sequence[str] | None = None) -> list[str]:
     """Tables whose contents differ between schemas `a` and `b` (as multisets of rows)."""
     differing = []
     names_a, names_b = await tables(conn, a), await tables(conn, b)
     for name in sorted(set(names_a) | set(names_b)):
+        if only is not None and name not in only:
+            continue
         if name not in names_a or name not in names_b:
             differing.append(name)
             continue

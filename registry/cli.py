@@ -7,10 +7,15 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .settings import Settings
 
+if TYPE_CHECKING:
+    import asyncpg
+
+CATCH_UP_NAMES = ("alias_history",)  # kept in step with projections.catch_up_projections()
 ENVIRONMENT_VARIABLES = frozenset({
     "MODELOG_DATABASE_URL", "MODELOG_HOST", "MODELOG_PORT", "MODELOG_DATA_DIR",
     "MODELOG_LOG_FORMAT", "MODELOG_DEFAULT_SCHEMA", "MODELOG_STORAGE_ROOT",
@@ -58,9 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     proj_sub = proj.add_subparsers(dest="action", required=True)
     rebuild = proj_sub.add_parser(
         "rebuild", help="replay the whole log into fresh read-model tables and swap them in")
+    rebuild.add_argument("name", nargs="?", choices=("inline", *CATCH_UP_NAMES),
+                         help="one projection: 'inline' (the read models written with the "
+                              "events) or a catch-up projection; default: all of them")
     rebuild.add_argument("--check", action="store_true",
                          help="rebuild aside and compare with the live tables; change nothing")
     _database_options(rebuild)
+    status = proj_sub.add_parser("status", help="each catch-up projection's checkpoint and lag")
+    _database_options(status)
 
     audit = sub.add_parser("audit", help="audit the event log")
     audit_sub = audit.add_subparsers(dest="action", required=True)
@@ -98,35 +108,76 @@ async def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _rebuild(args: argparse.Namespace) -> int:
-    from projections.rebuild import rebuild
-
+@asynccontextmanager
+async def _pool(args: argparse.Namespace) -> AsyncIterator["asyncpg.Pool"]:
     from .database import create_pool, migrate
-
-    def progress(position: int, head: int) -> None:
-        width = 30
-        done = int(width * position / head) if head else width
-        print(f"\rreplaying [{'#' * done}{'.' * (width - done)}] {position}/{head}",
-              end="", file=sys.stderr, flush=True)
 
     async with _database(args) as url:
         pool = await create_pool(url, min_size=1, max_size=2)
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
-            result = await rebuild(pool, swap=not args.check, progress=progress)
+            yield pool
         finally:
             await pool.close()
-    print(file=sys.stderr)
-    rate = result.events / result.seconds if result.seconds else 0
-    print(f"replayed {result.events} events in {result.seconds:.2f}s ({rate:,.0f} events/s)")
-    if args.check:
-        if result.differences:
-            print("read models differ from a replay of the log: " + ", ".join(result.differences))
-            return 1
-        print("read models equal a replay of the log")
-    else:
-        print("read models swapped in")
+
+
+async def _rebuild(args: argparse.Namespace) -> int:
+    import projections
+    from projections import catch_up
+    from projections.rebuild import rebuild
+
+    failed = 0
+    async with _pool(args) as pool:
+        if args.name in (None, "inline"):
+            result = await rebuild(pool, swap=not args.check, progress=_bar("replaying"))
+            print(file=sys.stderr)
+            rate = result.events / result.seconds if result.seconds else 0
+            print(f"inline: replayed {result.events} events in {result.seconds:.2f}s "
+                  f"({rate:,.0f} events/s)")
+            if not args.check:
+                print("read models swapped in")
+            elif result.differences:
+                print("read models differ from a replay of the log: "
+                      + ", ".join(result.differences))
+                failed = 1
+            else:
+                print("read models equal a replay of the log")
+        for projection in projections.catch_up_projections():
+            if args.name not in (None, projection.name):
+                continue
+            bar = _bar(f"{projection.name}")
+            if args.check:
+                position, differences = await catch_up.check(pool, projection, progress=bar)
+                print(file=sys.stderr)
+                if differences:
+                    print(f"{projection.name} differs from a replay of the log up to its "
+                          f"checkpoint {position}: " + ", ".join(differences))
+                    failed = 1
+                else:
+                    print(f"{projection.name} equals a replay of the log up to its checkpoint "
+                          f"{position}")
+                continue
+            caught = await catch_up.rebuild(pool, projection, progress=bar)
+            print(file=sys.stderr)
+            rate = caught.events / caught.seconds if caught.seconds else 0
+            print(f"{projection.name}: replayed {caught.events} events in {caught.seconds:.2f}s "
+                  f"({rate:,.0f} events/s), now at position {caught.position}")
+    return failed
+
+
+async def _status(args: argparse.Namespace) -> int:
+    import projections
+    from projections.catch_up import checkpoint
+
+    from .eventstore import head_position
+
+    async with _pool(args) as pool:
+        head = await head_position(pool)
+        print(f"log head: {head}")
+        for projection in projections.catch_up_projections():
+            position = await checkpoint(pool, projection.name)
+            print(f"{projection.name}: position {position}, lag {head - position}")
     return 0
 
 
@@ -196,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         return asyncio.run(_migrate(args))
     if args.command == "projections":
-        return asyncio.run(_rebuild(args))
+        return asyncio.run(_rebuild(args) if args.action == "rebuild" else _status(args))
     if args.command == "audit":
         return asyncio.run(_verify(args))
     raise AssertionError(args.command)

@@ -12,9 +12,12 @@ import asyncpg
 import pytest
 from aiohttp import web
 
+import projections
 from registry.api.app import create_app
 from registry.api.keys import POOL
 from registry.database import create_pool, migrate
+from registry.eventstore import EventStore
+from registry.service import RegistryService, RegistryWriteModel
 from registry.settings import Settings
 from tests.pg import postgres_server, with_database
 
@@ -69,6 +72,18 @@ async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
     p = await create_pool(db_url, min_size=1, max_size=20)
     yield p
     await p.close()
+
+
+@pytest.fixture
+async def service(pool: asyncpg.Pool) -> AsyncIterator[RegistryService]:
+    """The registry service on a fresh database, without the HTTP server."""
+    wm = RegistryWriteModel()
+    store = EventStore(pool, projections.inline_projector(), wm)
+    await store.start()
+    svc = RegistryService(store, wm)
+    await svc.bootstrap()
+    yield svc
+    await store.close()
 
 
 @dataclass

@@ -1,28 +1,14 @@
 """`projections rebuild`: replaying the whole log gives exactly the live read models."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-import projections
 from projections.rebuild import compare, rebuild
 from registry.domain import DomainError
 from registry.domain import commands as c
-from registry.eventstore import EventStore
-from registry.service import RegistryService, RegistryWriteModel
-
-
-@pytest.fixture
-async def service(pool: asyncpg.Pool) -> AsyncIterator[RegistryService]:
-    wm = RegistryWriteModel()
-    store = EventStore(pool, projections.inline_projector(), wm)
-    await store.start()
-    svc = RegistryService(store, wm)
-    await svc.bootstrap()
-    yield svc
-    await store.close()
+from registry.service import RegistryService
 
 
 async def make_history(svc: RegistryService) -> None:

@@ -11,16 +11,29 @@ import structlog
 from aiohttp import web
 
 import projections
+from projections.catch_up import Follower
 
 from ..database import create_pool, migrate
 from ..domain.errors import DomainError
 from ..embedded import embedded_postgres
 from ..eventstore import EventStore, WriterStopped
+from ..log_head import LogHead
 from ..read_cache import ReadCache
 from ..service import ADMIN, RegistryService, RegistryWriteModel
 from ..settings import Settings
 from . import errors, mlflow, native, unity_catalog
-from .keys import ACTOR, COMMAND, POOL, READ_CACHE, REQUEST_ID, SERVICE, SETTINGS, STORE
+from .keys import (
+    ACTOR,
+    COMMAND,
+    FOLLOWERS,
+    LOG_HEAD,
+    POOL,
+    READ_CACHE,
+    REQUEST_ID,
+    SERVICE,
+    SETTINGS,
+    STORE,
+)
 from .mlflow import PREFIXES as MLFLOW_PREFIXES
 from .wire import json_response
 
@@ -98,8 +111,42 @@ async def readyz(request: web.Request) -> web.Response:
         return json_response({"status": "unavailable", "database": repr(exc)}, status=503)
     if not request.app[STORE].writer.running:
         return json_response({"status": "unavailable", "writer": "stopped"}, status=503)
-    return json_response({"status": "ready", "database": "ok", "writer": "running",
-                              "log_head": head})
+    followers = request.app[FOLLOWERS]
+    lagging = {f.projection.name: {"position": f.position, "lag": max(0, head - f.position),
+                                   "running": f.running} for f in followers}
+    ok = all(f.running for f in followers)
+    return json_response({"status": "ready" if ok else "unavailable", "database": "ok",
+                          "writer": "running", "log_head": head, "projections": lagging},
+                         status=200 if ok else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format: the log head, catch-up lag, writer and read-cache counters."""
+    app = request.app
+    writer, cache = app[STORE].writer, app[READ_CACHE]
+    lines = [
+        "# TYPE modelog_log_head_position gauge",
+        f"modelog_log_head_position {app[LOG_HEAD].position}",
+        "# TYPE modelog_events_appended_total counter",
+        f"modelog_events_appended_total {writer.committed}",
+        "# TYPE modelog_write_batches_total counter",
+        f"modelog_write_batches_total {writer.batches}",
+        "# TYPE modelog_read_cache_hits_total counter",
+        f"modelog_read_cache_hits_total {cache.hits}",
+        "# TYPE modelog_read_cache_misses_total counter",
+        f"modelog_read_cache_misses_total {cache.misses}",
+        "# TYPE modelog_projection_position gauge",
+        *(f'modelog_projection_position{{projection="{f.projection.name}"}} {f.position}'
+          for f in app[FOLLOWERS]),
+        "# TYPE modelog_projection_lag_events gauge",
+        *(f'modelog_projection_lag_events{{projection="{f.projection.name}"}} {f.lag}'
+          for f in app[FOLLOWERS]),
+        "# TYPE modelog_projection_failures_total counter",
+        *(f'modelog_projection_failures_total{{projection="{f.projection.name}"}} {f.failures}'
+          for f in app[FOLLOWERS]),
+    ]
+    return web.Response(text="\n".join(lines) + "\n",
+                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -109,6 +156,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_registry)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     native.add_routes(app)
     mlflow.add_routes(app)
     unity_catalog.add_routes(app)
@@ -135,5 +183,14 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         store.writer.on_commit.append(cache.committed)
         await cache.listen(pool)
         stack.push_async_callback(cache.close, pool)
+        head = LogHead()
+        store.writer.on_commit.append(head.advance)
+        await head.listen(pool)
+        stack.push_async_callback(head.close, pool)
+        followers = tuple(Follower(pool, p, head) for p in projections.catch_up_projections())
+        for follower in followers:
+            await follower.start()
+            stack.push_async_callback(follower.stop)
         app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = pool, store, service, cache
+        app[LOG_HEAD], app[FOLLOWERS] = head, followers
         yield

@@ -561,6 +561,9 @@ async def audit_verify(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    from . import history  # it builds on this module's shapes
+
+    history.add_routes(app)
     m = f"{PREFIX}/models/{{full_name}}"
     v = f"{m}/versions/{{version}}"
     app.router.add_routes([
