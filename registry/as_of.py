@@ -1,13 +1,24 @@
-"""Time travel: a model as it was at a log position or instant, by replaying its one stream."""
+"""Time travel: the registry as it was at a log position or instant.
 
+Nothing here replays the whole log. A model is its one stream folded up to the position (found by
+name through `model_names`); catalogs and schemas are the few namespace events (a partial index
+finds them among the model events); a list of models is the names held at the position, then the
+candidates' streams folded in one query per page.
+"""
+
+from collections import defaultdict
 from datetime import UTC, datetime
+from uuid import UUID
 
 import asyncpg
 
 from .domain.errors import InvalidArgument
 from .domain.models import Model
+from .domain.state import RegistryState
 from .eventstore import head_position, position_at, read_stream
-from .service import fold_model
+from .eventstore.reads import COLUMNS, from_row
+from .queries import like_pattern
+from .service import domain_event, fold_model, stamp
 
 
 async def resolve(db: asyncpg.Pool, as_of: str) -> int:
@@ -45,3 +56,47 @@ async def model_at(db: asyncpg.Pool, full_name: str, position: int) -> Model | N
     if model is None or model.deleted or model.full_name != full_name:
         return None
     return model
+
+
+async def namespaces_at(db: asyncpg.Pool, position: int) -> RegistryState:
+    """Catalogs and schemas as they were at `position` (in `.catalogs` and `.schemas`)."""
+    rows = await db.fetch(f"SELECT {COLUMNS} FROM events WHERE stream_id NOT LIKE 'model:%' "
+                          "AND position <= $1 ORDER BY position", position)
+    state = RegistryState()
+    for e in map(from_row, rows):
+        state.apply(e.stream_id, domain_event(e), stamp(e))
+    return state
+
+
+async def models_at(db: asyncpg.Pool, position: int, *, catalog: str | None = None,
+                    schema: str | None = None, name_pattern: str | None = None,
+                    after: str | None = None, limit: int = 100) -> list[Model]:
+    """Up to `limit` models that existed at `position`, by full name after `after`."""
+    found: list[Model] = []
+    while len(found) < limit:
+        # The name each model bore at `position`; models deleted by then drop out in the fold.
+        names = await db.fetch(
+            "SELECT model_id, full_name FROM (SELECT DISTINCT ON (model_id) model_id, full_name "
+            "  FROM model_names WHERE position <= $1 ORDER BY model_id, position DESC) n "
+            "WHERE ($2::text IS NULL OR split_part(full_name, '.', 1) = $2) "
+            "AND ($3::text IS NULL OR split_part(full_name, '.', 2) = $3) "
+            "AND ($4::text IS NULL OR split_part(full_name, '.', 3) LIKE $4) "
+            "AND ($5::text IS NULL OR full_name > $5) ORDER BY full_name LIMIT $6",
+            position, catalog, schema, None if name_pattern is None else like_pattern(name_pattern),
+            after, limit)
+        if not names:
+            break
+        streams: dict[UUID, list] = defaultdict(list)
+        for e in map(from_row, await db.fetch(
+                f"SELECT {COLUMNS} FROM events WHERE stream_id = ANY($1) AND position <= $2 "
+                "ORDER BY stream_id, stream_version",
+                [f"model:{r['model_id']}" for r in names], position)):
+            streams[UUID(e.stream_id.partition(":")[2])].append(e)
+        for r in names:
+            model = fold_model(streams[r["model_id"]])
+            if model is not None and not model.deleted and model.full_name == r["full_name"]:
+                found.append(model)
+        after = names[-1]["full_name"]
+        if len(names) < limit:
+            break
+    return found[:limit]

@@ -1,4 +1,4 @@
-"""The `modelog` command: serve, migrate, projections rebuild, version."""
+"""The `modelog` command: serve, migrate, projections, audit, replay, version."""
 
 import argparse
 import asyncio
@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser(
         "verify", help="walk the hash chain; report the head hash, or where the log was tampered")
     _database_options(verify)
+
+    replay = sub.add_parser("replay", help="print the registry (or one model) as it was at a "
+                                           "time or log position, folded from the log")
+    replay.add_argument("--as-of", required=True, metavar="T",
+                        help="an ISO-8601 time with offset (2026-03-01T12:00:00Z) or a position")
+    replay.add_argument("--model", metavar="NAME", help="just this model (catalog.schema.model)")
+    _database_options(replay)
 
     sub.add_parser("version", help="print the version")
     return parser
@@ -215,6 +222,26 @@ async def _verify(args: argparse.Namespace) -> int:
     return 2
 
 
+async def _replay(args: argparse.Namespace) -> int:
+    import orjson
+
+    from .domain.errors import InvalidArgument
+    from .replay import replay
+
+    async with _pool(args) as pool:
+        try:
+            document = await replay(pool, args.as_of, args.model, _bar("replaying"))
+            print(file=sys.stderr)
+        except InvalidArgument as exc:
+            print(f"modelog replay: {exc}", file=sys.stderr)
+            return 2
+    if document is None:
+        print(f"modelog replay: model {args.model!r} did not exist then", file=sys.stderr)
+        return 1
+    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -248,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_migrate(args))
     if args.command == "projections":
         return asyncio.run(_rebuild(args) if args.action == "rebuild" else _status(args))
+    if args.command == "replay":
+        return asyncio.run(_replay(args))
     if args.command == "audit":
         return asyncio.run(_verify(args))
     raise AssertionError(args.command)

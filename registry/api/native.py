@@ -3,6 +3,7 @@
 Views translate the wire format to commands and queries and nothing else.
 """
 
+import functools
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from ..domain.catalogs import Catalog
 from ..domain.errors import NotFound
 from ..domain.models import Model, ModelVersion
 from ..domain.schemas import Schema
+from ..domain.state import RegistryState
 from ..eventstore import RecordedEvent, read_stream
 from . import reads
 from .dispatch import execute
@@ -101,12 +103,18 @@ class VersionPage(Page):
 
 
 class ModelListQuery(Page):
+    as_of: str | None = None
     catalog_name: str | None = None
     schema_name: str | None = None
     name_pattern: str | None = None
 
 
+class CatalogListQuery(Page):
+    as_of: str | None = None
+
+
 class SchemaListQuery(Page):
+    as_of: str | None = None
     catalog_name: str
 
 
@@ -224,22 +232,35 @@ async def create_catalog(request: web.Request) -> web.Response:
     return json_response(await _catalog(request, body.name), status=201)
 
 
-async def _catalog(request: web.Request, name: str) -> dict[str, Any]:
-    cat = await queries.get_catalog(request.app[POOL], name)
+async def _namespaces_at(request: web.Request, when: str) -> RegistryState:
+    pool = request.app[POOL]
+    return await as_of.namespaces_at(pool, await as_of.resolve(pool, when))
+
+
+async def _catalog(request: web.Request, name: str, when: str | None = None) -> dict[str, Any]:
+    if when is None:
+        cat = await queries.get_catalog(request.app[POOL], name)
+    else:
+        cat = (await _namespaces_at(request, when)).catalogs.get(name)
     if cat is None:
         raise NotFound(f"catalog {name!r} does not exist", catalog=name)
     return catalog_json(cat)
 
 
 async def get_catalog(request: web.Request) -> web.Response:
-    parse_query(request, NoQuery)
-    return json_response(await _catalog(request, request.match_info["name"]))
+    q = parse_query(request, AsOf)
+    return json_response(await _catalog(request, request.match_info["name"], q.as_of))
 
 
 async def list_catalogs(request: web.Request) -> web.Response:
-    q = parse_query(request, Page)
-    found = await queries.list_catalogs(request.app[POOL], queries.decode_token(q.page_token, str),
-                                        q.max_results + 1)
+    q = parse_query(request, CatalogListQuery)
+    after = queries.decode_token(q.page_token, str)
+    if q.as_of is None:
+        found = await queries.list_catalogs(request.app[POOL], after, q.max_results + 1)
+    else:
+        catalogs = (await _namespaces_at(request, q.as_of)).catalogs
+        found = [catalogs[n] for n in sorted(catalogs) if after is None or n > after]
+        found = found[: q.max_results + 1]
     return json_response(page(found, q.max_results, "catalogs", catalog_json,
                                    lambda x: x.name))
 
@@ -266,8 +287,12 @@ def _schema_name(request: web.Request) -> tuple[str, str]:
     return catalog, name
 
 
-async def _schema(request: web.Request, catalog: str, name: str) -> dict[str, Any]:
-    s = await queries.get_schema(request.app[POOL], catalog, name)
+async def _schema(request: web.Request, catalog: str, name: str,
+                  when: str | None = None) -> dict[str, Any]:
+    if when is None:
+        s = await queries.get_schema(request.app[POOL], catalog, name)
+    else:
+        s = (await _namespaces_at(request, when)).schemas.get((catalog, name))
     if s is None:
         raise NotFound(f"schema {catalog}.{name!r} does not exist", schema=f"{catalog}.{name}")
     return schema_json(s)
@@ -282,17 +307,26 @@ async def create_schema(request: web.Request) -> web.Response:
 
 
 async def get_schema(request: web.Request) -> web.Response:
-    parse_query(request, NoQuery)
-    return json_response(await _schema(request, *_schema_name(request)))
+    q = parse_query(request, AsOf)
+    return json_response(await _schema(request, *_schema_name(request), q.as_of))
 
 
 async def list_schemas(request: web.Request) -> web.Response:
     q = parse_query(request, SchemaListQuery)
     pool = request.app[POOL]
+    after = queries.decode_token(q.page_token, str)
+    if q.as_of is not None:
+        state = await _namespaces_at(request, q.as_of)
+        if q.catalog_name not in state.catalogs:
+            raise NotFound(f"catalog {q.catalog_name!r} did not exist then",
+                           catalog=q.catalog_name)
+        found = [s for (cat, n), s in sorted(state.schemas.items())
+                 if cat == q.catalog_name and (after is None or n > after)][: q.max_results + 1]
+        return json_response(page(found, q.max_results, "schemas", schema_json,
+                                  lambda x: x.name))
     if await queries.get_catalog(pool, q.catalog_name) is None:
         raise NotFound(f"catalog {q.catalog_name!r} does not exist", catalog=q.catalog_name)
-    found = await queries.list_schemas(pool, q.catalog_name,
-                                       queries.decode_token(q.page_token, str), q.max_results + 1)
+    found = await queries.list_schemas(pool, q.catalog_name, after, q.max_results + 1)
     return json_response(page(found, q.max_results, "schemas", schema_json,
                                    lambda x: x.name))
 
@@ -330,10 +364,12 @@ async def get_model(request: web.Request) -> web.Response:
 
 async def list_models(request: web.Request) -> web.Response:
     q = parse_query(request, ModelListQuery)
-    found = await queries.list_models(
-        request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
-        name_pattern=q.name_pattern, after=queries.decode_token(q.page_token, str),
-        limit=q.max_results + 1)
+    pool = request.app[POOL]
+    list_at = queries.list_models if q.as_of is None else functools.partial(
+        as_of.models_at, position=await as_of.resolve(pool, q.as_of))
+    found = await list_at(pool, catalog=q.catalog_name, schema=q.schema_name,
+                          name_pattern=q.name_pattern,
+                          after=queries.decode_token(q.page_token, str), limit=q.max_results + 1)
     return json_response(page(found, q.max_results, "registered_models", model_json,
                                    lambda x: x.full_name))
 

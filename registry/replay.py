@@ -1,0 +1,58 @@
+"""`modelog replay --as-of T`: the registry (or one model) as it was, folded from the log."""
+
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from . import as_of
+from .api.native import catalog_json, model_json, schema_json, version_json
+from .domain.state import RegistryState
+from .eventstore import read_all
+from .service import domain_event, stamp
+
+CHUNK = 10_000
+Progress = Callable[[int, int], None]  # (position reached, position replayed to)
+
+
+async def registry_at(db: asyncpg.Pool, position: int,
+                      progress: Progress | None = None) -> RegistryState:
+    """Every catalog, schema and model at `position`: a fold of the whole log up to there."""
+    state, reached = RegistryState(), 0
+    while reached < position:
+        events = await read_all(db, after_position=reached, until_position=position, limit=CHUNK)
+        if not events:
+            break
+        for e in events:
+            state.apply(e.stream_id, domain_event(e), stamp(e))
+        reached = events[-1].position
+        if progress is not None:
+            progress(reached, position)
+    return state
+
+
+def model_document(model: Any) -> dict[str, Any]:
+    return {**model_json(model),
+            "versions": [version_json(model, mv) for _, mv in sorted(model.versions.items())]}
+
+
+def registry_document(state: RegistryState) -> dict[str, Any]:
+    live = sorted((m for m in state.models.values() if not m.deleted), key=lambda m: m.full_name)
+    return {
+        "catalogs": [catalog_json(c) for _, c in sorted(state.catalogs.items())],
+        "schemas": [schema_json(s) for _, s in sorted(state.schemas.items())],
+        "models": [model_document(m) for m in live],
+    }
+
+
+async def replay(db: asyncpg.Pool, when: str, model: str | None = None,
+                 progress: Progress | None = None) -> dict[str, Any] | None:
+    """The document `modelog replay` prints; None if `model` did not exist at `when`."""
+    position = await as_of.resolve(db, when)
+    recorded_at = await db.fetchval("SELECT recorded_at FROM events WHERE position = $1", position)
+    header = {"as_of": {"position": position,
+                        "recorded_at": None if recorded_at is None else recorded_at.isoformat()}}
+    if model is not None:
+        found = await as_of.model_at(db, model, position)
+        return None if found is None else {**header, "model": model_document(found)}
+    return {**header, **registry_document(await registry_at(db, position, progress))}
