@@ -53,7 +53,10 @@ def parse_event(type_name: str, schema_version: int, data: dict[str, Any]) -> Ev
     if cls is None:
         raise InvalidArgument(f"unknown event type {type_name!r}")
     while schema_version < cls.schema_version:
-        data = UPCASTERS[(type_name, schema_version)](data)
+        upcast = UPCASTERS.get((type_name, schema_version))
+        if upcast is None:  # a shape change without its upcaster: a bug, not bad input
+            raise LookupError(f"no upcaster for {type_name} schema version {schema_version}")
+        data = upcast(data)
         schema_version += 1
     return cls.model_validate(data)
 
