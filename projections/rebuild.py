@@ -8,6 +8,7 @@ append without the advisory lock; see registry/eventstore/writer.py). The live t
 identity, so statements waiting on the lock go on into the rebuilt contents.
 """
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 import asyncpg
 
 from registry.database import READ_MODEL_SCHEMA, create_read_model_tables
-from registry.eventstore import read_all
+from registry.eventstore import RecordedEvent, read_all
+from registry.eventstore.statements import Group, execute
 
 from . import inline_projector
 
-CHUNK = 5000
+CHUNK = 10_000
 Progress = Callable[[int, int], None]  # (position reached, head)
 
 
@@ -31,20 +33,49 @@ class RebuildResult:
     differences: list[str]  # tables whose rows differ from the live ones (compare mode)
 
 
-async def _replay(conn: asyncpg.Connection, schema: str, after: int, until: int | None,
-                  progress: Progress | None, head: int) -> tuple[int, int]:
+async def _replay(pool: asyncpg.Pool, conn: asyncpg.Connection, schema: str, after: int,
+                  until: int | None, progress: Progress | None, head: int) -> tuple[int, int]:
+    """Apply the events in (after, until] to the tables in `schema`, pipelined: while PostgreSQL
+    writes one chunk, the next is read on a second connection and planned here."""
     projector = inline_projector()
-    position, count = after, 0
-    while True:
-        events = await read_all(conn, after_position=position, until_position=until, limit=CHUNK)
-        if not events:
-            return position, count
+    position, count, chunks = after, 0, 0
+
+    async def apply(groups: list[Group]) -> None:
         async with conn.transaction():
             await conn.execute(f"SET LOCAL search_path TO {schema}, public")
-            await projector.apply(conn, events)
-        position, count = events[-1].position, count + len(events)
-        if progress is not None:
-            progress(position, max(head, position))
+            await execute(conn, groups)
+
+    async with pool.acquire() as reader:
+        def read(start: int) -> asyncio.Task[list[RecordedEvent]]:
+            return asyncio.ensure_future(read_all(reader, after_position=start,
+                                                  until_position=until, limit=CHUNK))
+
+        next_chunk, writing = read(position), None
+        try:
+            while events := await next_chunk:
+                next_chunk = read(events[-1].position)
+                groups = projector.plan(events)
+                if writing is not None:
+                    await writing
+                writing = asyncio.ensure_future(apply(groups))
+                chunks += 1
+                if chunks & (chunks - 1) == 0:
+                    # Fresh tables have no statistics: without them the planner joins each
+                    # chunk's updates against a full scan of a growing table (quadratic).
+                    await writing
+                    names = ", ".join(f"{schema}.{t}" for t in await tables(conn, schema))
+                    await conn.execute(f"ANALYZE {names}")
+                position, count = events[-1].position, count + len(events)
+                if progress is not None:
+                    progress(position, max(head, position))
+            if writing is not None:
+                await writing
+        finally:
+            for task in (next_chunk, writing):
+                if task is not None and not task.done():
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+    return position, count
 
 
 async def tables(conn: asyncpg.Connection, schema: str) -> list[str]:
@@ -82,7 +113,7 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
         head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
         if progress is not None:
             progress(0, head)
-        position, count = await _replay(conn, schema, 0, head, progress, head)
+        position, count = await _replay(pool, conn, schema, 0, head, progress, head)
         async with conn.transaction():
             # Appends wait from here to commit. Same order as a locked writer (advisory lock,
             # then events), so the two cannot deadlock; reads go on.
@@ -90,7 +121,7 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
             await conn.execute("LOCK TABLE public.events IN EXCLUSIVE MODE")
             final = await conn.fetchval("SELECT coalesce(max(position), 0) FROM public.events")
             assert final >= (locked["head_position"] or 0)
-            _, more = await _replay(conn, schema, position, final, progress, final)
+            _, more = await _replay(pool, conn, schema, position, final, progress, final)
             count += more
             differences: list[str] = []
             if swap:

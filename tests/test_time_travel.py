@@ -3,9 +3,10 @@ and the CLI show equals a fold of the whole log up to that position."""
 
 import asyncio
 import json
+from datetime import timedelta
 
 from registry.api.keys import SERVICE
-from registry.eventstore import head_position
+from registry.eventstore import head_position, position_at
 from registry.replay import registry_at, registry_document
 from tests.conftest import Live
 from tests.test_cli import run
@@ -108,3 +109,13 @@ async def test_replay_command_prints_the_registry_as_it_was(live: Live, db_url: 
     out = await asyncio.to_thread(run, "replay", "--as-of", "last tuesday", "--database-url",
                                   db_url)
     assert out.returncode == 2 and "ISO-8601" in out.stderr
+
+
+async def test_position_at_finds_the_last_event_at_or_before_an_instant(service, pool) -> None:
+    await make_history(service)
+    times = [r["recorded_at"] for r in await pool.fetch("SELECT recorded_at FROM events")]
+    tick = timedelta(microseconds=1)
+    for t in {times[0] - timedelta(days=1), times[-1] + tick, *times, *(t - tick for t in times)}:
+        expected = await pool.fetchval(
+            "SELECT coalesce(max(position), 0) FROM events WHERE recorded_at <= $1", t)
+        assert await position_at(pool, t) == expected, t

@@ -49,7 +49,6 @@ async def head_position(conn: asyncpg.Connection | asyncpg.Pool) -> int:
 
 
 async def position_at(conn: asyncpg.Connection | asyncpg.Pool, at: datetime) -> int:
-    """The last position recorded at or before `at` (recorded_at never decreases along positions)."""
-    return await conn.fetchval(
-        "SELECT coalesce(max(position), 0) FROM events WHERE recorded_at <= $1", at
-    )
+    """The last position recorded at or before `at` (recorded_at never decreases along positions;
+    see migrations/0008_position_at.sql)."""
+    return await conn.fetchval("SELECT modelog_position_at($1)", at)

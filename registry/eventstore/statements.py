@@ -9,7 +9,7 @@ going into successive statements.
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -26,8 +26,7 @@ class Sql:
         return Statement(self, values)
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
+class Statement(NamedTuple):  # a tuple: made once per row, it must be cheap to build
     sql: Sql
     values: tuple[Any, ...]
 
@@ -88,7 +87,7 @@ class Planner:
 
     def add(self, st: Statement) -> None:
         group = self._last_on_table.get(st.sql.table)
-        if group is None or group.sql != st.sql:
+        if group is None or group.sql is not st.sql:  # Sql objects are module constants
             group = Group(st.sql)
             self.groups.append(group)
             self._last_on_table[st.sql.table] = group
