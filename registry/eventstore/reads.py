@@ -50,5 +50,5 @@ async def head_position(conn: asyncpg.Connection | asyncpg.Pool) -> int:
 
 async def position_at(conn: asyncpg.Connection | asyncpg.Pool, at: datetime) -> int:
     """The last position recorded at or before `at` (recorded_at never decreases along positions;
-    see migrations/0008_position_at.sql)."""
+    see migrations/0009_position_at.sql)."""
     return await conn.fetchval("SELECT modelog_position_at($1)", at)
