@@ -110,6 +110,9 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
     async with pool.acquire() as conn:
         async with conn.transaction():
             await create_read_model_tables(conn, schema)
+            # Scratch tables: writing them needs no WAL (a crash loses only the rebuild).
+            for table in await tables(conn, schema):
+                await conn.execute(f"ALTER TABLE {schema}.{table} SET UNLOGGED")
         head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
         if progress is not None:
             progress(0, head)
