@@ -19,7 +19,7 @@ from ..eventstore import EventStore, WriterStopped
 from ..read_cache import ReadCache
 from ..service import ADMIN, RegistryService, RegistryWriteModel
 from ..settings import Settings
-from . import errors, mlflow, native, unity_catalog
+from . import audit, errors, mlflow, native, unity_catalog
 from .keys import ACTOR, COMMAND, POOL, READ_CACHE, REQUEST_ID, SERVICE, SETTINGS, STORE
 from .mlflow import PREFIXES as MLFLOW_PREFIXES
 from .wire import json_response
@@ -110,6 +110,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     native.add_routes(app)
+    audit.add_routes(app)
     mlflow.add_routes(app)
     unity_catalog.add_routes(app)
     return app

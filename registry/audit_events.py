@@ -1,0 +1,142 @@
+"""Audit queries: the log's events filtered by actor, object, type and range, keyset-paged on
+position, one SQL query per page.
+
+An event's object is the name it bore at that event: a model's from `model_names` (the name it
+held from the last position at or before the event, looked up per row with a LATERAL index
+probe), a catalog's or a schema's from its stream id (they are never renamed). `object` matches
+whole dotted segments: `prod` (or `prod.`) matches the catalog `prod` and everything in it,
+`prod.fraud` the schema and its models, `prod.fraud.scorer` that model; `prod.fra` matches
+nothing of those.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+Db = asyncpg.Pool | asyncpg.Connection
+Point = int | datetime  # a log position or an instant, both inclusive as bounds
+
+
+@dataclass(frozen=True)
+class Filter:
+    actor: str | None = None
+    object: str | None = None  # a dotted-segment prefix, without a trailing dot
+    types: tuple[str, ...] = ()
+    since: Point | None = None
+    until: Point | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    position: int
+    type: str
+    schema_version: int
+    object: str | None
+    stream_id: str
+    stream_version: int
+    data: dict[str, Any]
+    actor: str | None
+    command: str | None
+    request_id: str | None
+    recorded_at: datetime
+    hash: bytes
+
+
+def object_prefix(text: str) -> str:
+    """A user's object filter as a dotted-segment prefix; raises ValueError if it is none."""
+    prefix = text.strip().removesuffix(".")
+    if not prefix or "" in prefix.split("."):
+        raise ValueError(f"object must be a full name or a dotted prefix such as prod or "
+                         f"prod.fraud, without empty segments, not {text!r}")
+    return prefix
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# The object's name at the event. The CASE keeps the uuid cast away from catalog and schema ids.
+_SELECT = """
+SELECT e.position, e.type, e.schema_version,
+       coalesce(n.full_name, substr(e.stream_id, strpos(e.stream_id, ':') + 1)) AS object,
+       e.stream_id, e.stream_version, e.data, e.metadata->>'actor' AS actor,
+       e.metadata->>'command' AS command, e.metadata->>'request_id' AS request_id,
+       e.recorded_at, e.hash
+FROM events e
+LEFT JOIN LATERAL (
+    SELECT n.full_name FROM model_names n
+    WHERE n.model_id = CASE WHEN e.stream_id LIKE 'model:%' THEN substr(e.stream_id, 7)::uuid END
+      AND n.position <= e.position
+    ORDER BY n.position DESC LIMIT 1
+) n ON true
+"""
+
+
+def last_position_sql(op: str, at: str) -> str:
+    """SQL for the last position whose recorded_at is `op` (`<=` or `<`) the parameter `at`,
+    0 if none: a binary search over the primary key, valid because recorded_at never decreases
+    along position. About log2(head) index probes, where max(position) ... WHERE recorded_at
+    scans every event after the answer."""
+    return f"""(WITH RECURSIVE s(lo, hi) AS (
+        SELECT 0::bigint, (SELECT coalesce(max(position), 0) FROM events)
+      UNION ALL
+        SELECT CASE WHEN x.ok THEN m.mid ELSE m.lo END, CASE WHEN x.ok THEN m.hi ELSE m.mid - 1 END
+        FROM (SELECT lo, hi, (lo + hi + 1) / 2 AS mid FROM s WHERE lo < hi) m,
+        LATERAL (SELECT coalesce((SELECT recorded_at {op} {at} FROM events
+                                  WHERE position >= m.mid ORDER BY position LIMIT 1), false) AS ok) x
+    ) SELECT lo FROM s WHERE lo >= hi)"""
+
+
+def _streams(prefix: str, name: str, below: str) -> str:
+    """SQL for the streams an object prefix can reach, as one array, so that a narrow prefix is
+    an index lookup: the model streams that ever bore a matching name (`model_names` is small),
+    and the catalog and schema a prefix of one or two segments names. A catalog prefix also
+    reaches its schemas' streams, matched by pattern."""
+    exact = {1: f"'catalog:' || {name}", 2: f"'schema:' || {name}"}.get(prefix.count(".") + 1)
+    known = f" UNION ALL SELECT {exact}" if exact else ""
+    among = (f"e.stream_id = ANY(ARRAY(SELECT 'model:' || m.model_id FROM model_names m "
+             f"WHERE m.full_name = {name} OR m.full_name LIKE {below}{known}))")
+    if "." not in prefix:
+        return f"({among} OR e.stream_id LIKE 'schema:' || {below})"
+    return among
+
+
+def page_query(f: Filter, after: int, limit: int) -> tuple[str, list[Any]]:
+    """The SQL and arguments of one page: events after position `after` matching `f`."""
+    args: list[Any] = [after]
+    where = ["e.position > $1"]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    # Times become position bounds, computed once per page, so a page is a range of the
+    # primary key.
+    if isinstance(f.since, int):
+        where.append(f"e.position >= {arg(f.since)}")
+    elif f.since is not None:
+        where.append(f"e.position > {last_position_sql('<', arg(f.since))}")
+    if isinstance(f.until, int):
+        where.append(f"e.position <= {arg(f.until)}")
+    elif f.until is not None:
+        where.append(f"e.position <= {last_position_sql('<=', arg(f.until))}")
+    if f.actor is not None:
+        where.append(f"e.metadata->>'actor' = {arg(f.actor)}")
+    if f.types:
+        where.append(f"e.type = ANY({arg(list(f.types))}::text[])")
+    named = ""
+    if f.object is not None:
+        name, below = arg(f.object), arg(like_escape(f.object) + ".%")
+        where.append(_streams(f.object, name, below))
+        # The streams bound the scan; the object's name at each event decides.
+        named = f"WHERE object = {name} OR object LIKE {below}"
+    sql = (f"SELECT * FROM ({_SELECT} WHERE {' AND '.join(where)}) x {named} "
+           f"ORDER BY position LIMIT {arg(limit)}")
+    return sql, args
+
+
+async def fetch_page(db: Db, f: Filter, after: int, limit: int) -> list[AuditEvent]:
+    sql, args = page_query(f, after, limit)
+    return [AuditEvent(*r) for r in await db.fetch(sql, *args)]
