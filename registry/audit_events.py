@@ -89,18 +89,35 @@ def last_position_sql(op: str, at: str) -> str:
     ) SELECT lo FROM s WHERE lo >= hi)"""
 
 
-def _streams(prefix: str, name: str, below: str) -> str:
-    """SQL for the streams an object prefix can reach, as one array, so that a narrow prefix is
-    an index lookup: the model streams that ever bore a matching name (`model_names` is small),
-    and the catalog and schema a prefix of one or two segments names. A catalog prefix also
-    reaches its schemas' streams, matched by pattern."""
-    exact = {1: f"'catalog:' || {name}", 2: f"'schema:' || {name}"}.get(prefix.count(".") + 1)
-    known = f" UNION ALL SELECT {exact}" if exact else ""
-    among = (f"e.stream_id = ANY(ARRAY(SELECT 'model:' || m.model_id FROM model_names m "
-             f"WHERE m.full_name = {name} OR m.full_name LIKE {below}{known}))")
-    if "." not in prefix:
-        return f"({among} OR e.stream_id LIKE 'schema:' || {below})"
-    return among
+# Up to this many model streams under an object are read stream by stream (an index lookup, then
+# a sort); more are found by walking the log in position order, which a page's LIMIT cuts short.
+NARROW = 64
+
+
+def _object_sql(prefix: str, name: str, below: str, select: str, limit: str) -> str:
+    """One page of the events of the streams an object prefix reaches: the model streams that
+    ever bore a name under it (from the small `model_names`), the catalog or schema it names,
+    and for a catalog prefix its schemas; then the object's name at each event decides.
+
+    How they are read is decided in the query itself: a narrow prefix by stream, a broad one by
+    walking the log in order. Each way is a UNION ALL branch with its own ORDER BY and LIMIT,
+    so the walk stops at a page; the other branch's one-time filter is false and never runs."""
+    models = (f"SELECT 'model:' || m.model_id FROM model_names m "
+              f"WHERE m.full_name = {name} OR m.full_name LIKE {below}")
+
+    def branch(streams: str) -> str:
+        return (f"(SELECT * FROM ({select} AND {streams}) x "
+                f"WHERE object = {name} OR object LIKE {below} ORDER BY position LIMIT {limit})")
+
+    depth = prefix.count(".") + 1
+    if depth == 1:  # a whole catalog: broad, walked
+        return branch(f"(e.stream_id IN ({models}) OR e.stream_id = 'catalog:' || {name} "
+                      f"OR e.stream_id LIKE 'schema:' || {below})")
+    own = f"'schema:' || {name}" if depth == 2 else "NULL"
+    few = f"(SELECT count(*) FROM ({models}) c) <= {NARROW}"
+    return (f"SELECT * FROM ({branch(f'{few} AND e.stream_id = ANY(ARRAY({models} UNION ALL SELECT {own}))')}"
+            f" UNION ALL {branch(f'NOT {few} AND (e.stream_id IN ({models}) OR e.stream_id = {own})')}"
+            f") y ORDER BY position LIMIT {limit}")
 
 
 def page_query(f: Filter, after: int, limit: int) -> tuple[str, list[Any]]:
@@ -126,15 +143,11 @@ def page_query(f: Filter, after: int, limit: int) -> tuple[str, list[Any]]:
         where.append(f"e.metadata->>'actor' = {arg(f.actor)}")
     if f.types:
         where.append(f"e.type = ANY({arg(list(f.types))}::text[])")
-    named = ""
-    if f.object is not None:
-        name, below = arg(f.object), arg(like_escape(f.object) + ".%")
-        where.append(_streams(f.object, name, below))
-        # The streams bound the scan; the object's name at each event decides.
-        named = f"WHERE object = {name} OR object LIKE {below}"
-    sql = (f"SELECT * FROM ({_SELECT} WHERE {' AND '.join(where)}) x {named} "
-           f"ORDER BY position LIMIT {arg(limit)}")
-    return sql, args
+    select = f"{_SELECT} WHERE {' AND '.join(where)}"
+    if f.object is None:
+        return f"{select} ORDER BY e.position LIMIT {arg(limit)}", args
+    name, below = arg(f.object), arg(like_escape(f.object) + ".%")
+    return _object_sql(f.object, name, below, select, arg(limit)), args
 
 
 async def fetch_page(db: Db, f: Filter, after: int, limit: int) -> list[AuditEvent]:
