@@ -27,7 +27,7 @@ dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 table{border-collapse:collapse;width:100%;margin:.3em 0 1em;font-size:.92em}
 caption{text-align:left;font-weight:600;padding:.3em 0;color:#333}
 th,td{border:1px solid #d0d7de;padding:.3em .5em;text-align:left;vertical-align:top;
-overflow-wrap:anywhere}th{background:#f3f5f7}tbody tr:nth-child(even){background:#fafbfc}
+overflow-wrap:break-word}th{background:#f3f5f7}tbody tr:nth-child(even){background:#fafbfc}
 td.num,th.num{text-align:right}
 section.model{border-top:1px solid #d0d7de;margin-top:2em}
 figure{margin:.5em 0}figcaption{color:#444;font-size:.9em}
@@ -61,11 +61,24 @@ def _table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[object]
             f"<tbody>{body}</tbody></table>")
 
 
-def _changes(caption: str, changes: Iterable[Change]) -> str:
-    return _table(caption, ("When", "Who", "What", "Version", "Subject", "From", "To", "Detail",
+def _alias_changes(caption: str, changes: Iterable[Change]) -> str:
+    return _table(caption, ("When", "Who", "Alias", "Change", "From version", "To version",
                             "Position"),
-                  ((when(c.at), c.actor, c.action, c.version, c.subject, c.before, c.after,
-                    c.detail, c.position) for c in changes), numeric=(3, 8))
+                  ((when(c.at), c.actor, c.subject, c.action, c.before, c.after, c.position)
+                   for c in changes), numeric=(4, 5, 6))
+
+
+def _stage_changes(caption: str, changes: Iterable[Change]) -> str:
+    return _table(caption, ("When", "Who", "Version", "From stage", "To stage", "Position"),
+                  ((when(c.at), c.actor, c.version, c.before, c.after, c.position)
+                   for c in changes), numeric=(2, 5))
+
+
+def _other_changes(caption: str, changes: Iterable[Change]) -> str:
+    return _table(caption, ("When", "Who", "What", "Version", "Tag", "From", "To", "Detail",
+                            "Position"),
+                  ((when(c.at), c.actor, f"{c.kind} {c.action}", c.version, c.subject, c.before,
+                    c.after, c.detail, c.position) for c in changes), numeric=(3, 8))
 
 
 def _tick(t: datetime, span: timedelta) -> str:
@@ -134,8 +147,9 @@ def _model(i: int, m: ModelSection, report: Report) -> str:
                  "</figcaption></figure>")
     else:
         chart = '<p class="note">No alias or stage held a version in this window.</p>'
-    by_kind = {k: [c for c in m.changes if c.kind in k]
-               for k in (("alias",), ("stage",), ("model", "version", "tag"))}
+    aliases = [c for c in m.changes if c.kind == "alias"]
+    stages = [c for c in m.changes if c.kind == "stage"]
+    others = [c for c in m.changes if c.kind in ("model", "version", "tag")]
     return (
         f'<section class="model" id="model-{i}" aria-labelledby="model-{i}-h" '
         f'data-model="{esc(m.full_name)}"><h2 id="model-{i}-h">{esc(m.full_name)}</h2>'
@@ -146,8 +160,8 @@ def _model(i: int, m: ModelSection, report: Report) -> str:
                  ("Version", "Registered by", "When", "Source", "Run id", "Status"),
                  ((v.version, v.registered_by, when(v.registered_at), v.source, v.run_id,
                    v.status) for v in m.versions), numeric=(0,))
-        + "<h3>Alias changes</h3>" + _changes(f"Alias changes of {m.full_name}", by_kind[("alias",)])
-        + "<h3>Stage changes</h3>" + _changes(f"Stage changes of {m.full_name}", by_kind[("stage",)])
+        + "<h3>Alias changes</h3>" + _alias_changes(f"Alias changes of {m.full_name}", aliases)
+        + "<h3>Stage changes</h3>" + _stage_changes(f"Stage changes of {m.full_name}", stages)
         + "<h3>Transition requests</h3>"
         + _table(f"Stage transition requests on {m.full_name}",
                  ("Version", "To stage", "Requested by", "When", "Comment", "Outcome",
@@ -156,7 +170,7 @@ def _model(i: int, m: ModelSection, report: Report) -> str:
                    r.outcome, r.decided_by, when(r.decided_at), r.decision_comment)
                   for r in m.requests), numeric=(0,))
         + "<h3>Model, version and tag changes</h3>"
-        + _changes(f"Other changes to {m.full_name}", by_kind[("model", "version", "tag")])
+        + _other_changes(f"Other changes to {m.full_name}", others)
         + "</section>")
 
 
