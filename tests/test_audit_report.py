@@ -250,3 +250,15 @@ def test_empty_window_reports_nothing():
     at = datetime(2026, 1, 1, tzinfo=UTC)
     built = ReportBuilder(Window(at, at, 1, 0)).report()
     assert built.models == () and built.actors == () and built.last_hash is None
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--since", "last week"], "--since must be a log position or an ISO-8601 time"),
+    (["--object", "prod..x"], "empty segments"),
+    (["--since", "2026-02-01T00:00:00Z", "--until", "2026-01-01T00:00:00Z"], "before it starts"),
+])
+def test_report_refuses_bad_arguments(db_url: str, args: list[str], words: str):
+    done = subprocess.run([sys.executable, "-m", "registry.cli", "audit", "report",
+                           "--database-url", db_url, *args], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and words in done.stderr and not done.stdout, done.stderr
