@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 
+from .domain.errors import InvalidArgument
+
 Db = asyncpg.Pool | asyncpg.Connection
 Point = int | datetime  # a log position or an instant, both inclusive as bounds
 
@@ -45,11 +47,11 @@ class AuditEvent:
 
 
 def object_prefix(text: str) -> str:
-    """A user's object filter as a dotted-segment prefix; raises ValueError if it is none."""
+    """A user's object filter as a dotted-segment prefix (a trailing dot dropped)."""
     prefix = text.strip().removesuffix(".")
     if not prefix or "" in prefix.split("."):
-        raise ValueError(f"object must be a full name or a dotted prefix such as prod or "
-                         f"prod.fraud, without empty segments, not {text!r}")
+        raise InvalidArgument(f"object must be a full name or a dotted prefix such as prod or "
+                              f"prod.fraud, without empty segments, not {text!r}", field="object")
     return prefix
 
 

@@ -207,7 +207,7 @@ def _report(args: argparse.Namespace) -> int:
 
     try:
         report = asyncio.run(gather())
-    except (InvalidArgument, ValueError) as exc:
+    except InvalidArgument as exc:
         print(f"modelog audit report: {exc}", file=sys.stderr)
         return 2
     print(file=sys.stderr)
