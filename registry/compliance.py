@@ -141,7 +141,8 @@ class _Model:
     seen_alive: bool = False  # alive at some point in the window
     tags: dict[str, str] = field(default_factory=dict)
     version_tags: dict[int, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
-    aliases: dict[str, tuple[int, str, datetime]] = field(default_factory=dict)  # by, since
+    # What each alias and each version's stage holds now, set by whom and when.
+    aliases: dict[str, tuple[int, str, datetime]] = field(default_factory=dict)
     stages: dict[int, tuple[str, str, datetime]] = field(default_factory=dict)
     open_requests: dict[tuple[int, str], RequestRecord] = field(default_factory=dict)
     events: int = 0
@@ -254,6 +255,8 @@ def _apply(m: _Model, d: Event, e: RecordedEvent, log: _Log | None) -> None:
                                                       "PENDING_REGISTRATION")
             note("version", "registered", version=d.version, after=d.source,
                  detail=None if d.run_id is None else f"run {d.run_id}")
+            for key, value in sorted(d.tags.items()):
+                note("tag", "set", version=d.version, subject=key, after=value)
         case ev.VersionReady() | ev.VersionFailed():
             status = "READY" if isinstance(d, ev.VersionReady) else "FAILED_REGISTRATION"
             _status(m, d.version, status)
