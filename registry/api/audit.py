@@ -26,8 +26,8 @@ class EventsQuery(Page):
     actor: str | None = None
     object: str | None = None
     type: list[str] = []  # repeatable, each may be comma-separated
-    since: str | None = None
-    until: str | None = None
+    since: int | datetime | None = None  # a log position or an instant, as `as_of`
+    until: int | datetime | None = None
     format: Literal["json", "csv"] | None = None
 
     @pydantic.field_validator("type")
@@ -39,6 +39,11 @@ class EventsQuery(Page):
             raise ValueError(f"unknown event type(s) {', '.join(unknown)}; known: "
                              f"{', '.join(sorted(EVENT_TYPES))}")
         return names
+
+    @pydantic.field_validator("since", "until", mode="before")
+    @classmethod
+    def _point(cls, given: str, info: pydantic.ValidationInfo) -> int | datetime:
+        return parse_point(given, info.field_name)
 
     @pydantic.field_validator("object")
     @classmethod
@@ -71,14 +76,10 @@ def _wants_csv(request: web.Request, q: EventsQuery) -> bool:
     return "text/csv" in accepted
 
 
-def _point(text: str | None, field: str) -> int | datetime | None:
-    return None if text is None else parse_point(text, field)
-
-
 async def audit_events_view(request: web.Request) -> web.Response:
     q = parse_query(request, EventsQuery, lists=("type",))
     f = audit_events.Filter(actor=q.actor, object=q.object, types=tuple(q.type),
-                            since=_point(q.since, "since"), until=_point(q.until, "until"))
+                            since=q.since, until=q.until)
     after = queries.decode_token(q.page_token, int, MAX_POSITION) or 0
     found = await audit_events.fetch_page(request.app[POOL], f, after, q.max_results + 1)
     body = page(found, q.max_results, "events", event_json, lambda e: e.position)
