@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test install dev lint bench clean
+.PHONY: run test install dev browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,17 @@ dev: $(VENV)/.dev
 run: install
 	$(BIN)/modelog serve --host $(HOST) --port $(PORT) --data-dir ./.modelog
 
+## Debian's Chromium for the HTML report's browser test (playwright drives it; never `playwright
+## install`). Installed only when missing; a stale package index is refreshed once if needed.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends chromium </dev/null \
+	  || { apt-get update </dev/null && apt-get install -y --no-install-recommends chromium </dev/null; }; \
+	fi
+
 ## Install the dev dependencies and run the whole test suite (exit 5, "no tests", is a failure here)
-test: dev
+test: dev browser
 	$(BIN)/ruff check .
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)"; exit 0; fi; exit $$rc

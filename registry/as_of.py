@@ -20,29 +20,38 @@ from .eventstore.reads import COLUMNS, from_row
 from .queries import like_pattern
 from .service import domain_event, fold_model, stamp
 
+MAX_POSITION = 2**63 - 1  # PostgreSQL bigint, the type of positions
 
-async def resolve(db: asyncpg.Pool, as_of: str) -> int:
-    """`as_of` is a log position (an integer) or an ISO-8601 instant; returns a position."""
-    text = as_of.strip()
+
+def parse_point(text: str, field: str = "as_of") -> int | datetime:
+    """A point in the log as given in `field`: a position (ASCII digits) or an ISO-8601 instant
+    with a UTC offset (returned in UTC)."""
+    text = text.strip()
     if text.isascii() and text.isdigit():  # isdigit alone also takes '²', which int() refuses
-        head = await head_position(db)
         digits = text.lstrip("0") or "0"
-        # Past the head is the head; a huge number is never parsed (int() caps its digits).
-        return head if len(digits) > 18 else min(int(digits), head)
+        # A huge number is never parsed (int() caps its digits): it is past any log's head.
+        return MAX_POSITION if len(digits) > 18 else int(digits)
     try:
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidArgument(
-            f"as_of must be a log position or an ISO-8601 time, not {as_of!r}", field="as_of"
+            f"{field} must be a log position or an ISO-8601 time, not {text!r}", field=field
         ) from None
     if at.tzinfo is None:
-        raise InvalidArgument("as_of time needs a UTC offset, e.g. 2026-03-01T12:00:00Z",
-                              field="as_of")
+        raise InvalidArgument(f"{field} time needs a UTC offset, e.g. 2026-03-01T12:00:00Z",
+                              field=field)
     try:
-        at = at.astimezone(UTC)  # e.g. 0001-01-01T00:00+01:00 is before the first datetime
+        return at.astimezone(UTC)  # e.g. 0001-01-01T00:00+01:00 is before the first datetime
     except OverflowError:
-        raise InvalidArgument(f"as_of time {as_of!r} is out of range", field="as_of") from None
-    return await position_at(db, at)
+        raise InvalidArgument(f"{field} time {text!r} is out of range", field=field) from None
+
+
+async def resolve(db: asyncpg.Pool, as_of: str) -> int:
+    """`as_of` is a log position (an integer) or an ISO-8601 instant; returns a position."""
+    point = parse_point(as_of)
+    if isinstance(point, int):
+        return min(point, await head_position(db))  # past the head is the head
+    return await position_at(db, point)
 
 
 async def model_at(db: asyncpg.Pool, full_name: str, position: int) -> Model | None:

@@ -1,4 +1,4 @@
-"""The `modelog` command: serve, migrate, projections, audit, replay, version."""
+"""The `modelog` command: serve, migrate, projections, audit verify and report, replay, version."""
 
 import argparse
 import asyncio
@@ -77,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser(
         "verify", help="walk the hash chain; report the head hash, or where the log was tampered")
     _database_options(verify)
+    report = audit_sub.add_parser(
+        "report", help="write a compliance report: per model, every version, alias, stage and "
+                       "transition request change in a window of the log, with who and when")
+    report.add_argument("--since", help="the window's start, inclusive: a log position or an "
+                                        "ISO-8601 time with a UTC offset (default: the log's start)")
+    report.add_argument("--until", help="the window's end, inclusive, as --since (default: now)")
+    report.add_argument("--object", help="only the models under this dotted prefix (prod, "
+                                         "prod.fraud) or with this full name")
+    report.add_argument("--format", choices=("json", "csv", "html"), default="html",
+                        help="html (one self-contained page with alias timelines; the default), "
+                             "json (everything) or csv (one row per change)")
+    report.add_argument("--output", "-o", help="the file to write (default: standard output)")
+    _database_options(report)
 
     replay = sub.add_parser("replay", help="print the registry (or one model) as it was at a "
                                            "time or log position, folded from the log")
@@ -242,6 +255,50 @@ async def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    import asyncpg
+
+    from .as_of import parse_point
+    from .audit_events import object_prefix
+    from .compliance import Report
+    from .compliance_html import to_html
+    from .compliance_render import to_csv, to_json
+    from .compliance_report import build, window
+    from .database import init_connection, migrate
+    from .domain.errors import InvalidArgument
+
+    async def gather() -> Report:
+        since, until = (None if text is None else parse_point(text, flag)
+                        for text, flag in ((args.since, "--since"), (args.until, "--until")))
+        prefix = None if args.object is None else object_prefix(args.object)
+        async with _database(args) as url:
+            conn = await asyncpg.connect(url)
+            try:
+                await migrate(conn)
+                await init_connection(conn)
+                w = await window(conn, since, until, prefix, datetime.now(UTC))
+                return await build(conn, w, _bar("reading"))
+            finally:
+                await conn.close()
+
+    try:
+        report = asyncio.run(gather())
+    except InvalidArgument as exc:
+        print(f"modelog audit report: {exc}", file=sys.stderr)
+        return 2
+    print(file=sys.stderr)
+    text = {"json": to_json, "csv": to_csv, "html": to_html}[args.format](report)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({args.format}, {len(report.models)} model(s))",
+              file=sys.stderr)
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -278,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "replay":
         return asyncio.run(_replay(args))
     if args.command == "audit":
-        return asyncio.run(_verify(args))
+        return asyncio.run(_verify(args)) if args.action == "verify" else _report(args)
     raise AssertionError(args.command)
 
 

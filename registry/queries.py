@@ -31,18 +31,20 @@ def encode_token(key: Any) -> str:
 MAX_INT = 2**31 - 1  # PostgreSQL integer, the type of version numbers and stream versions
 
 
-def _comparable(key: Any, kind: type) -> bool:
+def _comparable(key: Any, kind: type, maximum: int = MAX_INT) -> bool:
     if type(key) is not kind:  # `type`, not isinstance: True is no version number
         return False
     if kind is int:
-        return 0 <= key <= MAX_INT
+        return 0 <= key <= maximum
     if kind is str:
         return "\x00" not in key  # PostgreSQL strings cannot hold NUL
     return all(type(k) in (str, int) and _comparable(k, type(k)) for k in key)
 
 
-def decode_token(token: str | None, kind: type[str] | type[int] | type[list]) -> Any:
-    """The key `encode_token` wrote; `kind` is the type of the list's key (a name or a number).
+def decode_token(token: str | None, kind: type[str] | type[int] | type[list],
+                 maximum: int = MAX_INT) -> Any:
+    """The key `encode_token` wrote; `kind` is the type of the list's key (a name or a number,
+    at most `maximum`: log positions are bigints).
 
     A token is client input: anything but a key of that type, one SQL can compare, is refused
     here rather than failing in the query.
@@ -53,7 +55,7 @@ def decode_token(token: str | None, kind: type[str] | type[int] | type[list]) ->
         key = json.loads(base64.urlsafe_b64decode(token.encode()))
     except Exception:
         key = None
-    if not _comparable(key, kind):
+    if not _comparable(key, kind, maximum):
         raise InvalidArgument("invalid page_token", field="page_token")
     return key
 

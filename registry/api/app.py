@@ -21,7 +21,7 @@ from ..log_head import LogHead
 from ..read_cache import ReadCache
 from ..service import ADMIN, RegistryService, RegistryWriteModel
 from ..settings import Settings
-from . import errors, mlflow, native, unity_catalog
+from . import audit, errors, mlflow, native, unity_catalog
 from .keys import (
     ACTOR,
     COMMAND,
@@ -158,6 +158,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     native.add_routes(app)
+    audit.add_routes(app)
     mlflow.add_routes(app)
     unity_catalog.add_routes(app)
     return app

@@ -1,0 +1,97 @@
+"""`GET /api/modelog/v1/audit/events`: the log filtered by actor, object, type and range, paged,
+as JSON or CSV (`format=csv` or `Accept: text/csv`)."""
+
+import csv
+import io
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+import pydantic
+from aiohttp import web
+
+from .. import audit_events, queries
+from ..as_of import MAX_POSITION, parse_point
+from ..domain.events import EVENT_TYPES
+from .keys import POOL
+from .native import PREFIX, Page, _time
+from .validation import parse_query
+from .wire import json_response, page
+
+CSV_COLUMNS = ("position", "recorded_at", "type", "schema_version", "object", "stream_id",
+               "stream_version", "actor", "command", "request_id", "data", "hash")
+
+
+class EventsQuery(Page):
+    actor: str | None = None
+    object: str | None = None
+    type: list[str] = []  # repeatable, each may be comma-separated
+    since: int | datetime | None = None  # a log position or an instant, as `as_of`
+    until: int | datetime | None = None
+    format: Literal["json", "csv"] | None = None
+
+    @pydantic.field_validator("type")
+    @classmethod
+    def _known_types(cls, given: list[str]) -> list[str]:
+        names = [n.strip() for item in given for n in item.split(",") if n.strip()]
+        unknown = sorted(set(names) - EVENT_TYPES.keys())
+        if unknown:
+            raise ValueError(f"unknown event type(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(sorted(EVENT_TYPES))}")
+        return names
+
+    @pydantic.field_validator("since", "until", mode="before")
+    @classmethod
+    def _point(cls, given: str, info: pydantic.ValidationInfo) -> int | datetime:
+        return parse_point(given, info.field_name)
+
+    @pydantic.field_validator("object")
+    @classmethod
+    def _segments(cls, given: str | None) -> str | None:
+        return None if given is None else audit_events.object_prefix(given)
+
+
+def event_json(e: audit_events.AuditEvent) -> dict[str, Any]:
+    return {"position": e.position, "type": e.type, "schema_version": e.schema_version,
+            "object": e.object, "stream_id": e.stream_id, "stream_version": e.stream_version,
+            "data": e.data, "actor": e.actor, "command": e.command, "request_id": e.request_id,
+            "recorded_at": _time(e.recorded_at), "hash": e.hash.hex()}
+
+
+def events_csv(events: list[dict[str, Any]]) -> str:
+    """`event_json` rows as CSV: flat columns, the payload as compact JSON."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in events:
+        data = orjson.dumps(row["data"], option=orjson.OPT_SORT_KEYS).decode()
+        writer.writerow(data if c == "data" else row[c] for c in CSV_COLUMNS)
+    return out.getvalue()
+
+
+def _wants_csv(request: web.Request, q: EventsQuery) -> bool:
+    if q.format is not None:
+        return q.format == "csv"
+    accepted = (r.split(";")[0].strip().lower() for r in request.headers.get("Accept", "").split(","))
+    return "text/csv" in accepted
+
+
+async def audit_events_view(request: web.Request) -> web.Response:
+    q = parse_query(request, EventsQuery, lists=("type",))
+    f = audit_events.Filter(actor=q.actor, object=q.object, types=tuple(q.type),
+                            since=q.since, until=q.until)
+    after = queries.decode_token(q.page_token, int, MAX_POSITION) or 0
+    found = await audit_events.fetch_page(request.app[POOL], f, after, q.max_results + 1)
+    body = page(found, q.max_results, "events", event_json, lambda e: e.position)
+    if not _wants_csv(request, q):
+        return json_response(body)
+    response = web.Response(text=events_csv(body["events"]), content_type="text/csv")
+    token = body.get("next_page_token")
+    if token is not None:
+        response.headers["X-Next-Page-Token"] = token
+        response.headers["Link"] = f'<{request.rel_url.update_query(page_token=token)}>; rel="next"'
+    return response
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get(f"{PREFIX}/audit/events", audit_events_view)
