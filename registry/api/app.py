@@ -21,10 +21,13 @@ from ..log_head import LogHead
 from ..read_cache import ReadCache
 from ..service import ADMIN, RegistryService, RegistryWriteModel
 from ..settings import Settings
-from . import errors, mlflow, native, unity_catalog
+from ..webhooks.dispatcher import Dispatcher
+from ..webhooks.service import Webhooks
+from . import errors, events_feed, mlflow, native, unity_catalog, webhooks
 from .keys import (
     ACTOR,
     COMMAND,
+    DISPATCHER,
     FOLLOWERS,
     LOG_HEAD,
     POOL,
@@ -33,6 +36,7 @@ from .keys import (
     SERVICE,
     SETTINGS,
     STORE,
+    WEBHOOKS,
 )
 from .mlflow import PREFIXES as MLFLOW_PREFIXES
 from .wire import json_response
@@ -144,6 +148,11 @@ async def metrics(request: web.Request) -> web.Response:
         "# TYPE modelog_projection_failures_total counter",
         *(f'modelog_projection_failures_total{{projection="{f.projection.name}"}} {f.failures}'
           for f in app[FOLLOWERS]),
+        "# TYPE modelog_webhook_attempts_total counter",
+        f"modelog_webhook_attempts_total {app[DISPATCHER].attempts}",
+        "# TYPE modelog_webhook_deliveries_total counter",
+        f'modelog_webhook_deliveries_total{{outcome="delivered"}} {app[DISPATCHER].delivered}',
+        f'modelog_webhook_deliveries_total{{outcome="failed"}} {app[DISPATCHER].failed}',
     ]
     return web.Response(text="\n".join(lines) + "\n",
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
@@ -158,6 +167,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     native.add_routes(app)
+    events_feed.add_routes(app)
+    webhooks.add_routes(app)
     mlflow.add_routes(app)
     unity_catalog.add_routes(app)
     return app
@@ -191,6 +202,12 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         for follower in followers:
             await follower.start()
             stack.push_async_callback(follower.stop)
+        dispatcher = Dispatcher(pool, timeout=settings.webhook_timeout, backoff=settings.webhook_backoff,
+                                backoff_cap=settings.webhook_backoff_cap,
+                                max_attempts=settings.webhook_max_attempts)
+        await dispatcher.start()
+        stack.push_async_callback(dispatcher.stop)
         app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = pool, store, service, cache
         app[LOG_HEAD], app[FOLLOWERS] = head, followers
+        app[WEBHOOKS], app[DISPATCHER] = Webhooks(store), dispatcher
         yield
