@@ -18,7 +18,7 @@ import asyncpg
 from registry.domain import events as ev
 from registry.domain.events import parse_event
 from registry.eventstore import RecordedEvent
-from registry.feed import FeedEvent, resolve, time
+from registry.feed import FeedEvent, iso_time, resolve
 from registry.webhooks.names import payload, webhook_event
 
 NAME = "webhook_outbox"
@@ -66,7 +66,7 @@ def plan(feed: Sequence[FeedEvent], subscriptions: dict[str, Subscription]) -> P
             if s.active and name in s.events:
                 body = body or payload(event_type=r.type, name=fe.object, data=r.data,
                                        position=r.position, stream_id=r.stream_id, actor=r.actor,
-                                       recorded_at=time(r.recorded_at))
+                                       recorded_at=iso_time(r.recorded_at))
                 out.deliveries.append((delivery_id(s.webhook_id, r.position), s.webhook_id,
                                        r.position, r.stream_id, name, body))
     return out

@@ -66,12 +66,12 @@ async def resolve(conn: asyncpg.Connection | asyncpg.Pool,
     return [FeedEvent(e, object_name(e, names)) for e in events]
 
 
-def time(t: datetime) -> str:
+def iso_time(t: datetime) -> str:
     return t.isoformat(timespec="microseconds")
 
 
 def feed_json(fe: FeedEvent) -> dict[str, Any]:
     e = fe.event
     return {"position": e.position, "type": e.type, "object": fe.object, "stream_id": e.stream_id,
-            "data": e.data, "actor": e.actor, "recorded_at": time(e.recorded_at),
+            "data": e.data, "actor": e.actor, "recorded_at": iso_time(e.recorded_at),
             "hash": e.hash.hex()}

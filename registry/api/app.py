@@ -118,9 +118,11 @@ async def readyz(request: web.Request) -> web.Response:
     followers = request.app[FOLLOWERS]
     lagging = {f.projection.name: {"position": f.position, "lag": max(0, head - f.position),
                                    "running": f.running} for f in followers}
-    ok = all(f.running for f in followers)
+    dispatching = request.app[DISPATCHER].running
+    ok = dispatching and all(f.running for f in followers)
     return json_response({"status": "ready" if ok else "unavailable", "database": "ok",
-                          "writer": "running", "log_head": head, "projections": lagging},
+                          "writer": "running", "log_head": head, "projections": lagging,
+                          "webhook_dispatcher": "running" if dispatching else "stopped"},
                          status=200 if ok else 503)
 
 

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from .. import queries
 from ..domain.errors import NotFound
-from ..feed import time
+from ..feed import iso_time
 from ..webhooks import service
 from ..webhooks.registrations import Webhook
 from .keys import ACTOR, COMMAND, DISPATCHER, POOL, REQUEST_ID, WEBHOOKS
@@ -42,17 +42,17 @@ class DeliveriesQuery(Page):
 
 def webhook_json(w: Webhook) -> dict[str, Any]:
     return {"id": str(w.id), "url": w.url, "events": list(w.events), "description": w.description,
-            "active": w.active, "created_at": time(w.created_at), "created_by": w.created_by,
-            "updated_at": time(w.updated_at), "updated_by": w.updated_by}
+            "active": w.active, "created_at": iso_time(w.created_at), "created_by": w.created_by,
+            "updated_at": iso_time(w.updated_at), "updated_by": w.updated_by}
 
 
 def delivery_json(r: Any) -> dict[str, Any]:
     return {"id": str(r["id"]), "event": r["event"], "position": r["position"], "status": r["status"],
             "attempts": r["attempts"], "last_status_code": r["last_status_code"],
             "last_error": r["last_error"],
-            "next_attempt_at": time(r["next_attempt_at"]) if r["status"] == "pending" else None,
-            "created_at": time(r["created_at"]),
-            "finished_at": None if r["finished_at"] is None else time(r["finished_at"]),
+            "next_attempt_at": iso_time(r["next_attempt_at"]) if r["status"] == "pending" else None,
+            "created_at": iso_time(r["created_at"]),
+            "finished_at": None if r["finished_at"] is None else iso_time(r["finished_at"]),
             "attempt_log": r["attempt_log"]}
 
 
