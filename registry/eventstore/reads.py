@@ -6,7 +6,7 @@ import asyncpg
 
 from .records import RecordedEvent
 
-_COLUMNS = ("position, stream_id, stream_version, type, schema_version, data, metadata, "
+COLUMNS = ("position, stream_id, stream_version, type, schema_version, data, metadata, "
             "recorded_at, prev_hash, hash")
 
 
@@ -19,7 +19,7 @@ async def read_stream(
     until_position: int | None = None, limit: int | None = None,
 ) -> list[RecordedEvent]:
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 "
+        f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 "
         "AND ($3::bigint IS NULL OR position <= $3) ORDER BY stream_version LIMIT $4",
         stream_id, after_version, until_position, limit,
     )
@@ -31,7 +31,7 @@ async def read_all(
     until_position: int | None = None, limit: int = 1000,
 ) -> list[RecordedEvent]:
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM events WHERE position > $1 "
+        f"SELECT {COLUMNS} FROM events WHERE position > $1 "
         "AND ($2::bigint IS NULL OR position <= $2) ORDER BY position LIMIT $3",
         after_position, until_position, limit,
     )

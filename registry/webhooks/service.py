@@ -14,6 +14,7 @@ import asyncpg
 from registry.domain import events as ev
 from registry.domain.events import parse_event
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx, read_stream
+from registry.eventstore.reads import COLUMNS, from_row
 from registry.service import stamp
 
 from . import registrations as reg
@@ -39,10 +40,9 @@ async def get(db: asyncpg.Pool | asyncpg.Connection, webhook_id: UUID) -> Webhoo
 
 
 async def list_all(db: asyncpg.Pool | asyncpg.Connection) -> list[Webhook]:
-    rows = await db.fetch(
-        "SELECT position, stream_id, stream_version, type, schema_version, data, metadata, "
-        "recorded_at, prev_hash, hash FROM events WHERE stream_id LIKE 'webhook:%' ORDER BY position")
-    return sorted(fold([RecordedEvent(*r) for r in rows]).values(), key=lambda w: w.created_at)
+    rows = await db.fetch(f"SELECT {COLUMNS} FROM events WHERE stream_id LIKE 'webhook:%' "
+                          "ORDER BY position")  # the partial index events_webhooks
+    return sorted(fold([from_row(r) for r in rows]).values(), key=lambda w: w.created_at)
 
 
 async def secret_of(db: asyncpg.Pool | asyncpg.Connection, secret_id: UUID) -> str:
