@@ -9,6 +9,7 @@ from .registered_models import model_names, registered_models
 from .runner import Projection, Projector
 from .tags import model_tags, version_tags
 from .transition_requests import transition_requests
+from .webhook_outbox import WebhookOutbox
 
 INLINE: tuple[Projection, ...] = (
     catalogs, schemas, registered_models, model_names, model_versions, model_aliases,
@@ -18,7 +19,7 @@ INLINE: tuple[Projection, ...] = (
 
 # Followed behind the writers, each with a checkpoint (projections/catch_up.py).
 def catch_up_projections() -> tuple[CatchUpProjection, ...]:
-    return (AliasHistory(),)
+    return (AliasHistory(), WebhookOutbox())
 
 
 def inline_projector() -> Projector:

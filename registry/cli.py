@@ -1,4 +1,4 @@
-"""The `modelog` command: serve, migrate, projections, audit verify and report, replay, version."""
+"""The `modelog` command: serve, migrate, projections, audit, replay, webhook, version."""
 
 import argparse
 import asyncio
@@ -15,7 +15,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     import asyncpg
 
-CATCH_UP_NAMES = ("alias_history",)  # kept in step with projections.catch_up_projections()
+CATCH_UP_NAMES = ("alias_history", "webhook_outbox")  # kept in step with projections.catch_up_projections()
 ENVIRONMENT_VARIABLES = frozenset({
     "MODELOG_DATABASE_URL", "MODELOG_HOST", "MODELOG_PORT", "MODELOG_DATA_DIR",
     "MODELOG_LOG_FORMAT", "MODELOG_DEFAULT_SCHEMA", "MODELOG_STORAGE_ROOT",
@@ -97,6 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
                         help="an ISO-8601 time with offset (2026-03-01T12:00:00Z) or a position")
     replay.add_argument("--model", metavar="NAME", help="just this model (catalog.schema.model)")
     _database_options(replay)
+
+    webhook = sub.add_parser("webhook", help="webhooks: register, list, remove, delivery log")
+    webhook_sub = webhook.add_subparsers(dest="action", required=True)
+    create = webhook_sub.add_parser("create", help="register a URL for some event types")
+    create.add_argument("--url", required=True, help="http:// or https:// URL to POST events to")
+    create.add_argument("--events", required=True,
+                        help="comma-separated webhook event names, e.g. MODEL_VERSION_CREATED,"
+                             "MODEL_VERSION_ALIAS_CREATED")
+    create.add_argument("--secret", required=True, help="shared secret that signs the deliveries")
+    create.add_argument("--description")
+    _database_options(create)
+    for action, text in (("list", "the registered webhooks"), ("delete", "remove a webhook"),
+                         ("deliveries", "a webhook's delivery log, newest first")):
+        p = webhook_sub.add_parser(action, help=text)
+        if action != "list":
+            p.add_argument("id", help="the webhook's id")
+        if action == "deliveries":
+            p.add_argument("--limit", type=int, default=50)
+        _database_options(p)
 
     sub.add_parser("version", help="print the version")
     return parser
@@ -299,6 +318,46 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _webhook(args: argparse.Namespace) -> int:
+    from uuid import UUID
+
+    import projections
+
+    from .domain.errors import DomainError
+    from .eventstore import EventStore
+    from .service import ADMIN, RegistryWriteModel
+    from .webhooks import service
+
+    async with _pool(args) as pool:
+        store = EventStore(pool, projections.inline_projector(), RegistryWriteModel())
+        await store.start()
+        try:
+            webhook_id = UUID(args.id) if hasattr(args, "id") else None
+            if args.action == "create":
+                w = await service.Webhooks(store).create(
+                    url=args.url, events=[e.strip() for e in args.events.split(",") if e.strip()],
+                    secret=args.secret, description=args.description, actor=ADMIN, client="modelog-cli")
+                print(f"created webhook {w.id}: {w.url} on {','.join(w.events)}")
+            elif args.action == "list":
+                for w in await service.list_all(pool):
+                    print(f"{w.id}  {'active' if w.active else 'paused'}  {w.url}  {','.join(w.events)}")
+            elif args.action == "delete":
+                await service.Webhooks(store).delete(webhook_id, actor=ADMIN, client="modelog-cli")
+                print(f"deleted webhook {webhook_id}")
+            else:
+                await service.get(pool, webhook_id)
+                for d in await service.deliveries(pool, webhook_id, limit=args.limit):
+                    print(f"{d['id']}  {d['event']}  position={d['position']}  {d['status']}  "
+                          f"attempts={d['attempts']}  code={d['last_status_code']}  "
+                          f"error={d['last_error'] or '-'}")
+        except (DomainError, ValueError) as exc:
+            print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+            return 1
+        finally:
+            await store.close()
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -336,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_replay(args))
     if args.command == "audit":
         return asyncio.run(_verify(args)) if args.action == "verify" else _report(args)
+    if args.command == "webhook":
+        return asyncio.run(_webhook(args))
     raise AssertionError(args.command)
 
 

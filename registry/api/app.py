@@ -21,10 +21,13 @@ from ..log_head import LogHead
 from ..read_cache import ReadCache
 from ..service import ADMIN, RegistryService, RegistryWriteModel
 from ..settings import Settings
-from . import audit, errors, mlflow, native, unity_catalog
+from ..webhooks.dispatcher import Dispatcher
+from ..webhooks.service import Webhooks
+from . import audit, errors, events_feed, mlflow, native, unity_catalog, webhooks
 from .keys import (
     ACTOR,
     COMMAND,
+    DISPATCHER,
     FOLLOWERS,
     LOG_HEAD,
     POOL,
@@ -33,6 +36,7 @@ from .keys import (
     SERVICE,
     SETTINGS,
     STORE,
+    WEBHOOKS,
 )
 from .mlflow import PREFIXES as MLFLOW_PREFIXES
 from .wire import json_response
@@ -114,9 +118,11 @@ async def readyz(request: web.Request) -> web.Response:
     followers = request.app[FOLLOWERS]
     lagging = {f.projection.name: {"position": f.position, "lag": max(0, head - f.position),
                                    "running": f.running} for f in followers}
-    ok = all(f.running for f in followers)
+    dispatching = request.app[DISPATCHER].running
+    ok = dispatching and all(f.running for f in followers)
     return json_response({"status": "ready" if ok else "unavailable", "database": "ok",
-                          "writer": "running", "log_head": head, "projections": lagging},
+                          "writer": "running", "log_head": head, "projections": lagging,
+                          "webhook_dispatcher": "running" if dispatching else "stopped"},
                          status=200 if ok else 503)
 
 
@@ -144,6 +150,11 @@ async def metrics(request: web.Request) -> web.Response:
         "# TYPE modelog_projection_failures_total counter",
         *(f'modelog_projection_failures_total{{projection="{f.projection.name}"}} {f.failures}'
           for f in app[FOLLOWERS]),
+        "# TYPE modelog_webhook_attempts_total counter",
+        f"modelog_webhook_attempts_total {app[DISPATCHER].attempts}",
+        "# TYPE modelog_webhook_deliveries_total counter",
+        f'modelog_webhook_deliveries_total{{outcome="delivered"}} {app[DISPATCHER].delivered}',
+        f'modelog_webhook_deliveries_total{{outcome="failed"}} {app[DISPATCHER].failed}',
     ]
     return web.Response(text="\n".join(lines) + "\n",
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
@@ -159,6 +170,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics)
     native.add_routes(app)
     audit.add_routes(app)
+    events_feed.add_routes(app)
+    webhooks.add_routes(app)
     mlflow.add_routes(app)
     unity_catalog.add_routes(app)
     return app
@@ -192,6 +205,12 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         for follower in followers:
             await follower.start()
             stack.push_async_callback(follower.stop)
+        dispatcher = Dispatcher(pool, timeout=settings.webhook_timeout, backoff=settings.webhook_backoff,
+                                backoff_cap=settings.webhook_backoff_cap,
+                                max_attempts=settings.webhook_max_attempts)
+        await dispatcher.start()
+        stack.push_async_callback(dispatcher.stop)
         app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = pool, store, service, cache
         app[LOG_HEAD], app[FOLLOWERS] = head, followers
+        app[WEBHOOKS], app[DISPATCHER] = Webhooks(store), dispatcher
         yield

@@ -1,5 +1,7 @@
 """Typed application state shared by the app factory and the views."""
 
+import asyncio
+
 import asyncpg
 from aiohttp import web
 
@@ -10,6 +12,8 @@ from ..log_head import LogHead
 from ..read_cache import ReadCache
 from ..service import RegistryService
 from ..settings import Settings
+from ..webhooks.dispatcher import Dispatcher
+from ..webhooks.service import Webhooks
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -18,6 +22,9 @@ SERVICE = web.AppKey("service", RegistryService)
 READ_CACHE = web.AppKey("read_cache", ReadCache)
 LOG_HEAD = web.AppKey("log_head", LogHead)
 FOLLOWERS = web.AppKey("followers", tuple[Follower, ...])
+WEBHOOKS = web.AppKey("webhooks", Webhooks)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+FEEDS_CLOSING = web.AppKey("feeds_closing", asyncio.Event)  # set on shutdown: event streams end
 
 REQUEST_ID = web.RequestKey("request_id", str)
 ACTOR = web.RequestKey("actor", str)

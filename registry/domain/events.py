@@ -258,6 +258,36 @@ class AliasDeleted(Event):
     version: int
 
 
+# --- webhooks (stream 'webhook:<id>') ----------------------------------------------------------
+# The signing secret itself stays out of the log (table webhook_secrets): events name it by id.
+
+
+@event
+class WebhookCreated(Event):
+    webhook_id: UUID
+    url: str
+    events: list[str]
+    description: str | None = None
+    active: bool = True
+    secret_id: UUID
+
+
+@event
+class WebhookUpdated(Event):
+    """Only the fields given changed."""
+
+    url: str | None = None
+    events: list[str] | None = None
+    description: str | None = None
+    active: bool | None = None
+    secret_id: UUID | None = None
+
+
+@event
+class WebhookDeleted(Event):
+    webhook_id: UUID
+
+
 # --- who and when -----------------------------------------------------------------------------
 
 

@@ -1,0 +1,138 @@
+"""Catch-up projection `webhook_outbox`: each event a webhook subscribes to becomes a delivery row,
+written in the same transaction as the checkpoint moves, so across crashes and restarts no event
+is enqueued twice or skipped. The dispatcher (registry/webhooks/dispatcher.py) sends the rows.
+
+Registrations are folded in log order along with everything else (`webhook_subscriptions`), so an
+event goes to exactly the webhooks that were subscribed at its position, however far behind the
+projection runs. `plan` is pure. A rebuild re-derives the subscriptions; the delivery rows stay,
+and replayed events find theirs already there (same id, ON CONFLICT DO NOTHING): nothing resent.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from registry.domain import events as ev
+from registry.domain.events import parse_event
+from registry.eventstore import RecordedEvent
+from registry.feed import FeedEvent, iso_time, resolve
+from registry.webhooks.names import payload, webhook_event
+
+NAME = "webhook_outbox"
+NOTIFY = "modelog_webhook_outbox"
+_DELIVERY_IDS = uuid.UUID("6d6f6465-6c6f-6700-8000-776562686f6f")  # namespace for uuid5
+
+
+@dataclass
+class Subscription:
+    webhook_id: str
+    url: str
+    events: list[str]
+    active: bool
+    secret_id: str
+    updated_position: int
+
+
+@dataclass
+class Plan:
+    upserts: dict[str, Subscription] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    deliveries: list[tuple] = field(default_factory=list)  # (id, webhook, position, key, event, payload)
+
+
+def delivery_id(webhook_id: str, position: int) -> uuid.UUID:
+    """Stable for a (webhook, event): the same across retries, restarts and rebuilds."""
+    return uuid.uuid5(_DELIVERY_IDS, f"{webhook_id}:{position}")
+
+
+def plan(feed: Sequence[FeedEvent], subscriptions: dict[str, Subscription]) -> Plan:
+    """`subscriptions` (as of the checkpoint) is updated in place to the chunk's end."""
+    out = Plan()
+    for fe in feed:
+        r = fe.event
+        if r.stream_id.startswith("webhook:"):
+            webhook_id = r.stream_id.partition(":")[2]
+            e = r.event or parse_event(r.type, r.schema_version, r.data)
+            _follow(subscriptions, out, webhook_id, e, r.position)
+            continue
+        name = webhook_event(r.type)
+        if name is None:
+            continue
+        body: dict[str, Any] | None = None
+        for s in subscriptions.values():
+            if s.active and name in s.events:
+                body = body or payload(event_type=r.type, name=fe.object, data=r.data,
+                                       position=r.position, stream_id=r.stream_id, actor=r.actor,
+                                       recorded_at=iso_time(r.recorded_at))
+                out.deliveries.append((delivery_id(s.webhook_id, r.position), s.webhook_id,
+                                       r.position, r.stream_id, name, body))
+    return out
+
+
+def _follow(subscriptions: dict[str, Subscription], out: Plan, webhook_id: str, e: ev.Event,
+            position: int) -> None:
+    match e:
+        case ev.WebhookCreated():
+            s = Subscription(webhook_id, e.url, list(e.events), e.active, str(e.secret_id), position)
+        case ev.WebhookUpdated() if webhook_id in subscriptions:
+            s = subscriptions[webhook_id]
+            s.url, s.events = e.url or s.url, list(e.events or s.events)
+            s.active = s.active if e.active is None else e.active
+            s.secret_id = str(e.secret_id or s.secret_id)
+            s.updated_position = position
+        case ev.WebhookDeleted():
+            subscriptions.pop(webhook_id, None)
+            out.upserts.pop(webhook_id, None)
+            out.deleted.append(webhook_id)
+            return
+        case _:
+            return
+    subscriptions[webhook_id] = s
+    out.upserts[webhook_id] = s
+
+
+UPSERT = (
+    "INSERT INTO webhook_subscriptions (webhook_id, url, events, active, secret_id, updated_position) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (webhook_id) DO UPDATE SET url = excluded.url, "
+    "events = excluded.events, active = excluded.active, secret_id = excluded.secret_id, "
+    "updated_position = excluded.updated_position")
+INSERT = (
+    "INSERT INTO webhook_deliveries (id, webhook_id, position, ordering_key, event, payload) "
+    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[]) "
+    "ON CONFLICT (webhook_id, position) DO NOTHING")
+
+
+class WebhookOutbox:
+    """The projection as the catch-up runner sees it (projections/catch_up.py)."""
+
+    name = NAME
+    tables = ("webhook_subscriptions",)  # the outbox rows change as they are delivered
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None:
+        subscriptions = {str(r["webhook_id"]): Subscription(
+            str(r["webhook_id"]), r["url"], list(r["events"]), r["active"], str(r["secret_id"]),
+            r["updated_position"]) for r in await conn.fetch("SELECT * FROM webhook_subscriptions")}
+        if not subscriptions and not any(e.stream_id.startswith("webhook:") for e in events):
+            return  # nobody listens: no names to look up
+        p = plan(await resolve(conn, events), subscriptions)
+        if p.deleted:
+            await conn.execute("DELETE FROM webhook_subscriptions WHERE webhook_id = ANY($1::uuid[])",
+                               p.deleted)
+            await conn.execute("UPDATE webhook_deliveries SET status = 'cancelled', finished_at = now() "
+                               "WHERE webhook_id = ANY($1::uuid[]) AND status = 'pending'", p.deleted)
+        if p.upserts:
+            await conn.executemany(UPSERT, [(s.webhook_id, s.url, s.events, s.active, s.secret_id,
+                                             s.updated_position) for s in p.upserts.values()])
+        if p.deliveries:
+            await conn.execute(INSERT, *_columns(p.deliveries))
+            await conn.execute("SELECT pg_notify($1, '')", NOTIFY)  # delivered at commit
+
+    async def reset(self, conn: asyncpg.Connection) -> None:
+        await conn.execute("TRUNCATE webhook_subscriptions")
+
+
+def _columns(rows: Sequence[tuple]) -> list[list]:
+    return [list(c) for c in zip(*rows, strict=True)]

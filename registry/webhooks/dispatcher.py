@@ -1,0 +1,205 @@
+"""The dispatcher: sends the outbox's delivery rows, at least once, in log order per model.
+
+Only the lowest pending position of each (webhook, stream) is eligible, so a model's later event
+waits until its earlier ones to the same webhook are delivered or have failed for good. Rows are
+leased (owner, expiry) before sending, so several processes share the outbox without sending a
+row at once; a crash leaves a lease that expires, and a clean stop hands its leases back. A
+receiver may therefore see a delivery again (same delivery id) if the process stops after it
+answered and before the answer was recorded: that is at-least-once. Failed attempts are retried
+after an exponentially growing, jittered delay; after `max_attempts` the row is marked failed.
+"""
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import asyncpg
+import orjson
+import structlog
+
+from projections.webhook_outbox import NOTIFY
+
+from . import signing
+from .names import PING, ping_payload
+from .registrations import Webhook
+from .service import secret_of
+
+log = structlog.get_logger(__name__)
+MAX_ERROR = 500  # characters of an error kept in the delivery log
+
+_HEADS = """
+    SELECT DISTINCT ON (webhook_id, ordering_key) d.id, d.webhook_id, d.position,
+           d.next_attempt_at, d.lease_until
+    FROM webhook_deliveries d WHERE d.status = 'pending'
+    ORDER BY webhook_id, ordering_key, position"""
+CLAIM = f"""
+WITH heads AS ({_HEADS}),
+due AS (
+    SELECT h.id FROM heads h JOIN webhook_subscriptions s USING (webhook_id)
+    WHERE s.active AND h.next_attempt_at <= now() AND (h.lease_until IS NULL OR h.lease_until < now())
+    ORDER BY h.position LIMIT $1)
+UPDATE webhook_deliveries d SET lease_owner = $2, lease_until = now() + make_interval(secs => $3)
+FROM due, webhook_subscriptions s, webhook_secrets k
+WHERE d.id = due.id AND s.webhook_id = d.webhook_id AND k.id = s.secret_id
+  AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < now())
+RETURNING d.id, d.webhook_id, d.event, d.payload, d.attempts, s.url, k.secret"""
+NEXT_DUE = f"""
+WITH heads AS ({_HEADS})
+SELECT extract(epoch FROM min(greatest(h.next_attempt_at, coalesce(h.lease_until, h.next_attempt_at)))
+                          - now())
+FROM heads h JOIN webhook_subscriptions s USING (webhook_id) WHERE s.active"""
+RECORD_ATTEMPT = ("INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms) "
+                  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+RECORD_OUTCOME = """
+UPDATE webhook_deliveries SET attempts = $2, status = $3, last_status_code = $4, last_error = $5,
+    next_attempt_at = now() + make_interval(secs => $6), lease_owner = NULL, lease_until = NULL,
+    finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END
+WHERE id = $1 AND lease_owner = $7"""
+
+
+def retry_delay(attempts: int, base: float, cap: float, rand: float) -> float:
+    """Seconds before the next attempt after `attempts` failed ones: exponential, capped, with
+    "equal jitter" (half fixed, half random) so receivers that come back are not stampeded."""
+    delay = min(cap, base * 2 ** (attempts - 1))
+    return delay / 2 + delay / 2 * rand
+
+
+@dataclass(frozen=True)
+class Sent:
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Dispatcher:
+    def __init__(self, pool: asyncpg.Pool, *, timeout: float = 10.0, backoff: float = 2.0,
+                 backoff_cap: float = 600.0, max_attempts: int = 8, batch: int = 32,
+                 idle_poll: float = 5.0, rand: Callable[[], float] = random.random) -> None:
+        self.pool, self.timeout, self.batch, self.idle_poll = pool, timeout, batch, idle_poll
+        self.backoff, self.backoff_cap, self.max_attempts, self.rand = (
+            backoff, backoff_cap, max_attempts, rand)
+        self.owner = uuid.uuid4()
+        self.attempts = self.delivered = self.failed = 0  # counters for /metrics
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout),
+                                           headers={"User-Agent": "Modelog-Webhooks/1"})
+        self._listener = await self.pool.acquire()
+        await self._listener.add_listener(NOTIFY, self._notified)
+        self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        with contextlib.suppress(Exception):  # hand the leases back: a new process resends now
+            await self.pool.execute("UPDATE webhook_deliveries SET lease_owner = NULL, "
+                                    "lease_until = NULL WHERE lease_owner = $1", self.owner)
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.remove_listener(NOTIFY, self._notified)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.pool.release(self._listener))
+            self._listener = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                claimed = await self.pool.fetch(CLAIM, self.batch, self.owner,
+                                                self.timeout * 2 + 5)
+                if claimed:
+                    await asyncio.gather(*(self._deliver(row) for row in claimed))
+                    continue
+                due = await self.pool.fetchval(NEXT_DUE)
+                wait = self.idle_poll if due is None else min(self.idle_poll, max(float(due), 0.01))
+            except Exception as exc:
+                log.warning("webhook dispatch failed; retrying", error=repr(exc))
+                wait = self.idle_poll
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _send(self, url: str, secret: str, delivery_id: uuid.UUID, event: str, attempt: int,
+                    body: bytes) -> Sent:
+        assert self._http is not None, "the dispatcher is not started"
+        headers = {"Content-Type": "application/json", "X-Modelog-Delivery": str(delivery_id),
+                   "X-Modelog-Event": event, "X-Modelog-Attempt": str(attempt),
+                   signing.HEADER: signing.signature(secret, int(time.time()), body)}
+        started = time.perf_counter()
+        try:
+            async with self._http.post(url, data=body, headers=headers, allow_redirects=False) as r:
+                code, error = r.status, None if r.status < 300 else f"HTTP {r.status} {r.reason}"
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            code, error = None, (repr(exc) or type(exc).__name__)[:MAX_ERROR]
+        return Sent(code, error, (time.perf_counter() - started) * 1000)
+
+    async def _deliver(self, row: asyncpg.Record) -> None:
+        attempt = row["attempts"] + 1
+        body = orjson.dumps({"delivery_id": str(row["id"]), "webhook_id": str(row["webhook_id"]),
+                             **row["payload"]})
+        sent = await self._send(row["url"], row["secret"], row["id"], row["event"], attempt, body)
+        self.attempts += 1
+        if sent.ok:
+            status, delay = "delivered", 0.0
+            self.delivered += 1
+        elif attempt >= self.max_attempts:
+            status, delay = "failed", 0.0
+            self.failed += 1
+            log.warning("webhook delivery failed for good", delivery_id=str(row["id"]),
+                        webhook_id=str(row["webhook_id"]), attempts=attempt, error=sent.error)
+        else:
+            status = "pending"
+            delay = retry_delay(attempt, self.backoff, self.backoff_cap, self.rand())
+            log.info("webhook delivery will be retried", delivery_id=str(row["id"]),
+                     attempt=attempt, retry_in=round(delay, 3), error=sent.error)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(RECORD_ATTEMPT, row["id"], attempt, sent.status_code, sent.error,
+                               sent.duration_ms)
+            await conn.execute(RECORD_OUTCOME, row["id"], attempt, status, sent.status_code,
+                               sent.error, delay, self.owner)
+
+    async def ping(self, webhook: Webhook) -> dict[str, Any]:
+        """Send a PING to the webhook now, once, and log it as a delivery."""
+        delivery_id = uuid.uuid4()
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        payload = ping_payload(str(webhook.id), now)
+        body = orjson.dumps({"delivery_id": str(delivery_id), "webhook_id": str(webhook.id),
+                             **payload})
+        secret = await secret_of(self.pool, webhook.secret_id)
+        sent = await self._send(webhook.url, secret, delivery_id, PING, 1, body)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO webhook_deliveries (id, webhook_id, ordering_key, event, payload, status, "
+                "attempts, last_status_code, last_error, finished_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, now())",
+                delivery_id, webhook.id, f"ping:{delivery_id}", PING, payload,
+                "delivered" if sent.ok else "failed", sent.status_code, sent.error)
+            await conn.execute(RECORD_ATTEMPT, delivery_id, 1, sent.status_code, sent.error,
+                               sent.duration_ms)
+        return {"delivery_id": str(delivery_id), "success": sent.ok,
+                "status_code": sent.status_code, "error": sent.error}
