@@ -15,6 +15,7 @@ from typing import Any
 
 from .domain import events as ev
 from .domain.events import Event, parse_event
+from .domain.names import within
 from .eventstore.records import RecordedEvent
 
 STAGE_ORDER = ("Staging", "Production", "Archived")  # stage lanes, in this order ("None": none)
@@ -126,10 +127,6 @@ def summary(report: Report) -> dict[str, int]:
             **counts(c for m in report.models for c in m.changes), "actors": len(report.actors)}
 
 
-def in_scope(name: str, prefix: str | None) -> bool:
-    return prefix is None or name == prefix or name.startswith(prefix + ".")
-
-
 @dataclass
 class _Model:
     """One model's running state and what has been recorded of it so far."""
@@ -183,7 +180,7 @@ class ReportBuilder:
             if m.alive and not m.seen_alive:  # alive all through the window, no event in it
                 m.seen_alive = True
                 m.names.append(m.name)
-            if not m.seen_alive or not any(in_scope(n, w.object) for n in m.names):
+            if not m.seen_alive or not any(within(n, w.object) for n in m.names):
                 continue
             for alias, (version, by, at) in m.aliases.items():
                 _segment(m, w, "alias", alias, version, by, at, w.until)

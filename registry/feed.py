@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 
 from .database import READ_MODEL_SCHEMA
+from .domain.names import within
 from .eventstore import RecordedEvent
 
 Names = dict[str, list[tuple[int, str]]]  # model id -> (position, full name) in position order
@@ -42,9 +43,7 @@ def matches(fe: FeedEvent, types: frozenset[str] | None, prefix: str | None) -> 
     """`prefix` is a full name or a dotted prefix of one ('unity' matches 'unity.default.m')."""
     if types is not None and fe.event.type not in types:
         return False
-    if prefix is None:
-        return True
-    return fe.object is not None and (fe.object == prefix or fe.object.startswith(prefix + "."))
+    return within(fe.object, prefix)
 
 
 async def model_names(conn: asyncpg.Connection | asyncpg.Pool, model_ids: Iterable[str],

@@ -14,6 +14,7 @@ import contextlib
 import orjson
 from aiohttp import web
 
+from ..audit_events import object_prefix
 from ..domain.events import EVENT_TYPES
 from ..eventstore import read_all
 from ..feed import feed_json, matches, resolve
@@ -68,7 +69,7 @@ async def _wait(app: web.Application, position: int, seconds: float) -> bool:
 async def events_feed(request: web.Request) -> web.StreamResponse:
     q = parse_query(request, FeedQuery, lists=("type",))
     after, types = _after(request, q), _types(q)
-    prefix = q.object.strip(".") if q.object else None
+    prefix = object_prefix(q.object) if q.object else None
     app = request.app
     pool, closing, heartbeat = app[POOL], app[FEEDS_CLOSING], app[SETTINGS].feed_heartbeat
     response = web.StreamResponse(headers={

@@ -140,3 +140,11 @@ def comment(value: str | None) -> str | None:
     if value is not None and len(value) > MAX_COMMENT_LENGTH:
         raise InvalidArgument(f"text is longer than {MAX_COMMENT_LENGTH} characters", field="comment")
     return value
+
+
+def within(name: str | None, prefix: str | None) -> bool:
+    """Whether `name` is `prefix` or under it, by whole dotted segments ('prod.fraud' is within
+    'prod', 'prod.fraudulent' is not); no prefix takes everything."""
+    if prefix is None:
+        return True
+    return name is not None and (name == prefix or name.startswith(prefix + "."))
