@@ -21,7 +21,7 @@ from registry.eventstore.statements import Group, execute
 
 from . import inline_projector
 
-CHUNK = 10_000
+CHUNK = 50_000
 Progress = Callable[[int, int], None]  # (position reached, head)
 
 
