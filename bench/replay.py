@@ -230,6 +230,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             async with pool.acquire() as conn:
                 await migrate(conn)
             total = await load(pool, args.models, args.events_per_model)
+            await pool.execute("VACUUM ANALYZE events")  # as autovacuum would have by now
             result: dict[str, Any] = {"events": total, "models": args.models}
             result["read_log_baseline"] = await timed(
                 "reading the log", lambda p: read_whole_log(pool, p), total)

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -23,6 +24,7 @@ from . import inline_projector
 
 CHUNK = 50_000
 Progress = Callable[[int, int], None]  # (position reached, head)
+VERSION_TABLES = frozenset({"model_versions", "version_tags", "transition_requests"})
 
 
 @dataclass(frozen=True)
@@ -33,17 +35,29 @@ class RebuildResult:
     differences: list[str]  # tables whose rows differ from the live ones (compare mode)
 
 
-async def _replay(pool: asyncpg.Pool, conn: asyncpg.Connection, schema: str, after: int,
-                  until: int | None, progress: Progress | None, head: int) -> tuple[int, int]:
+async def _replay(pool: asyncpg.Pool, writers: Sequence[asyncpg.Connection], schema: str,
+                  after: int, until: int | None, progress: Progress | None,
+                  head: int) -> tuple[int, int]:
     """Apply the events in (after, until] to the tables in `schema`, pipelined: while PostgreSQL
-    writes one chunk, the next is read on a second connection and planned here."""
+    writes one chunk, the next is read on another connection and planned here. With two writers,
+    the version tables (most of the work) go to the second: each table stays on one connection,
+    which keeps its statements in order."""
     projector = inline_projector()
     position, count, chunks = after, 0, 0
+    conn = writers[0]
 
-    async def apply(groups: list[Group]) -> None:
-        async with conn.transaction():
-            await conn.execute(f"SET LOCAL search_path TO {schema}, public")
-            await execute(conn, groups)
+    async def apply(c: asyncpg.Connection, groups: list[Group]) -> None:
+        if groups:
+            async with c.transaction():
+                await c.execute(f"SET LOCAL search_path TO {schema}, public")
+                await execute(c, groups)
+
+    def write(groups: list[Group]) -> asyncio.Future[Any]:
+        if len(writers) == 1:
+            return asyncio.ensure_future(apply(conn, groups))
+        heavy = [g for g in groups if g.sql.table in VERSION_TABLES]
+        rest = [g for g in groups if g.sql.table not in VERSION_TABLES]
+        return asyncio.gather(apply(conn, rest), apply(writers[1], heavy))
 
     async with pool.acquire() as reader:
         def read(start: int) -> asyncio.Task[list[RecordedEvent]]:
@@ -57,7 +71,7 @@ async def _replay(pool: asyncpg.Pool, conn: asyncpg.Connection, schema: str, aft
                 groups = projector.plan(events)
                 if writing is not None:
                     await writing
-                writing = asyncio.ensure_future(apply(groups))
+                writing = write(groups)
                 chunks += 1
                 if chunks & (chunks - 1) == 0:
                     # Fresh tables have no statistics: without them the planner joins each
@@ -116,7 +130,8 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
         head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
         if progress is not None:
             progress(0, head)
-        position, count = await _replay(pool, conn, schema, 0, head, progress, head)
+        async with pool.acquire() as second:
+            position, count = await _replay(pool, (conn, second), schema, 0, head, progress, head)
         async with conn.transaction():
             # Appends wait from here to commit. Same order as a locked writer (advisory lock,
             # then events), so the two cannot deadlock; reads go on.
@@ -124,7 +139,7 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
             await conn.execute("LOCK TABLE public.events IN EXCLUSIVE MODE")
             final = await conn.fetchval("SELECT coalesce(max(position), 0) FROM public.events")
             assert final >= (locked["head_position"] or 0)
-            _, more = await _replay(pool, conn, schema, position, final, progress, final)
+            _, more = await _replay(pool, (conn,), schema, position, final, progress, final)
             count += more
             differences: list[str] = []
             if swap:

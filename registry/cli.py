@@ -152,7 +152,7 @@ async def _pool(args: argparse.Namespace) -> AsyncIterator["asyncpg.Pool"]:
     from .database import create_pool, migrate
 
     async with _database(args) as url:
-        pool = await create_pool(url, min_size=1, max_size=2)
+        pool = await create_pool(url, min_size=1, max_size=4)
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
