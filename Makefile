@@ -35,7 +35,8 @@ browser:
 	  || { apt-get update </dev/null && apt-get install -y --no-install-recommends chromium </dev/null; }; \
 	fi
 
-## Install the dev dependencies and run the whole test suite (exit 5, "no tests", is a failure here)
+## Install the dev dependencies and run the whole test suite. Exit 5 ("no tests collected", e.g. a
+## PYTEST_ARGS selection that matches nothing) is reported, not failed.
 test: dev browser
 	$(BIN)/ruff check .
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
