@@ -8,14 +8,13 @@ the writer fills in the same statement as the events, so every visible event's n
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from .database import READ_MODEL_SCHEMA
 from .domain.names import within
-from .eventstore import RecordedEvent
+from .eventstore import RecordedEvent, iso_time
 
 Names = dict[str, list[tuple[int, str]]]  # model id -> (position, full name) in position order
 
@@ -63,10 +62,6 @@ async def resolve(conn: asyncpg.Connection | asyncpg.Pool,
     ids = {e.stream_id[6:] for e in events if e.stream_id.startswith("model:")}
     names = await model_names(conn, ids, events[-1].position) if ids else {}
     return [FeedEvent(e, object_name(e, names)) for e in events]
-
-
-def iso_time(t: datetime) -> str:
-    return t.isoformat(timespec="microseconds")
 
 
 def feed_json(fe: FeedEvent) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from aiohttp import web
 from .. import audit_events, queries
 from ..as_of import MAX_POSITION, parse_point
 from ..domain.events import EVENT_TYPES
+from ..eventstore import iso_time
 from .keys import POOL
-from .native import PREFIX, Page, _time
+from .native import PREFIX, Page
 from .validation import parse_query
 from .wire import json_response, page
 
@@ -55,7 +56,7 @@ def event_json(e: audit_events.AuditEvent) -> dict[str, Any]:
     return {"position": e.position, "type": e.type, "schema_version": e.schema_version,
             "object": e.object, "stream_id": e.stream_id, "stream_version": e.stream_version,
             "data": e.data, "actor": e.actor, "command": e.command, "request_id": e.request_id,
-            "recorded_at": _time(e.recorded_at), "hash": e.hash.hex()}
+            "recorded_at": iso_time(e.recorded_at), "hash": e.hash.hex()}
 
 
 def events_csv(events: list[dict[str, Any]]) -> str:

@@ -12,9 +12,9 @@ from aiohttp import web
 
 from .. import as_of, queries, timeline
 from ..domain.errors import NotFound
-from ..eventstore import head_position, read_stream
+from ..eventstore import head_position, iso_time, read_stream
 from .keys import POOL
-from .native import PREFIX, Page, _time
+from .native import PREFIX, Page
 from .validation import parse_query
 from .wire import json_response, page
 
@@ -31,9 +31,9 @@ class TimelineQuery(Page):
 
 def period_json(p: timeline.Period) -> dict[str, Any]:
     return {"kind": p.kind, "lane": p.lane, "version": p.version,
-            "valid_from": _time(p.valid_from), "valid_from_position": p.valid_from_position,
+            "valid_from": iso_time(p.valid_from), "valid_from_position": p.valid_from_position,
             "set_by": p.set_by,
-            "valid_to": None if p.valid_to is None else _time(p.valid_to),
+            "valid_to": None if p.valid_to is None else iso_time(p.valid_to),
             "valid_to_position": p.valid_to_position, "ended_by": p.ended_by}
 
 

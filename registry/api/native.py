@@ -4,7 +4,6 @@ Views translate the wire format to commands and queries and nothing else.
 """
 
 import functools
-from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -17,7 +16,7 @@ from ..domain.errors import NotFound
 from ..domain.models import Model, ModelVersion
 from ..domain.schemas import Schema
 from ..domain.state import RegistryState
-from ..eventstore import RecordedEvent, read_stream
+from ..eventstore import RecordedEvent, iso_time, read_stream
 from . import reads
 from .dispatch import execute
 from .keys import POOL, SETTINGS
@@ -31,15 +30,9 @@ T = TypeVar("T")
 # --- wire shapes ------------------------------------------------------------------------------
 
 
-def _time(t: datetime) -> str:
-    # Microseconds, as stored: a time read here (e.g. an event's recorded_at) passed back as
-    # `as_of` must cover that event, which a truncated time would miss.
-    return t.isoformat(timespec="microseconds")
-
-
 def _audit(o: Any) -> dict[str, Any]:
-    return {"created_at": _time(o.created_at), "created_by": o.created_by,
-            "updated_at": _time(o.updated_at), "updated_by": o.updated_by}
+    return {"created_at": iso_time(o.created_at), "created_by": o.created_by,
+            "updated_at": iso_time(o.updated_at), "updated_by": o.updated_by}
 
 
 def catalog_json(cat: Catalog) -> dict[str, Any]:
@@ -71,7 +64,7 @@ def version_json(m: Model, mv: ModelVersion) -> dict[str, Any]:
         "storage_location": mv.storage_location, "stage": mv.stage, "tags": dict(mv.tags),
         "transition_requests": [
             {"stage": r.stage, "comment": r.comment, "requested_by": r.requested_by,
-             "requested_at": _time(r.requested_at)} for r in mv.requests.values()],
+             "requested_at": iso_time(r.requested_at)} for r in mv.requests.values()],
         "aliases": m.aliases_of(mv.version), **_audit(mv),
     }
 
@@ -79,7 +72,7 @@ def version_json(m: Model, mv: ModelVersion) -> dict[str, Any]:
 def event_json(e: RecordedEvent) -> dict[str, Any]:
     return {"position": e.position, "stream_id": e.stream_id, "stream_version": e.stream_version,
             "type": e.type, "schema_version": e.schema_version, "data": e.data,
-            "metadata": e.metadata, "recorded_at": _time(e.recorded_at), "hash": e.hash.hex()}
+            "metadata": e.metadata, "recorded_at": iso_time(e.recorded_at), "hash": e.hash.hex()}
 
 
 # --- requests ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from .. import queries
 from ..domain.errors import NotFound
-from ..feed import iso_time
+from ..eventstore import iso_time
 from ..webhooks import service
 from ..webhooks.registrations import Webhook
 from .keys import ACTOR, COMMAND, DISPATCHER, POOL, REQUEST_ID, WEBHOOKS

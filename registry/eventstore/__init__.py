@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from .reads import head_position, position_at, read_all, read_stream, stream_version
-from .records import GENESIS_HASH, NewEvent, RecordedEvent, canonical, chain_hash
+from .records import GENESIS_HASH, NewEvent, RecordedEvent, canonical, chain_hash, iso_time
 from .writer import Projector, Tx, WriteModel, Writer, WriterStopped
 
 T = TypeVar("T")
@@ -58,6 +58,6 @@ class EventStore:
 
 __all__ = [
     "GENESIS_HASH", "EventStore", "NewEvent", "Projector", "RecordedEvent", "Tx", "WriteModel",
-    "WriterStopped", "canonical", "chain_hash", "head_position", "position_at", "read_all", "read_stream",
-    "stream_version",
+    "WriterStopped", "canonical", "chain_hash", "head_position", "iso_time", "position_at",
+    "read_all", "read_stream", "stream_version",
 ]

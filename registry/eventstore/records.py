@@ -38,6 +38,13 @@ class RecordedEvent:
         return str(self.metadata.get("actor", "unknown"))
 
 
+def iso_time(t: datetime) -> str:
+    """Times as the log writes them: ISO-8601 with microseconds. A time read anywhere (e.g. an
+    event's recorded_at) and passed back as `as_of` must cover that event, which a truncated time
+    would miss."""
+    return t.isoformat(timespec="microseconds")
+
+
 def canonical(event: RecordedEvent) -> bytes:
     """The bytes a hash covers: every field but the hashes, in one stable JSON form (sorted keys,
     no spaces, UTF-8). Verification must serialize exactly so: keep it orjson."""
@@ -50,7 +57,7 @@ def canonical(event: RecordedEvent) -> bytes:
             "schema_version": event.schema_version,
             "data": event.data,
             "metadata": event.metadata,
-            "recorded_at": event.recorded_at.isoformat(timespec="microseconds"),
+            "recorded_at": iso_time(event.recorded_at),
         },
         option=orjson.OPT_SORT_KEYS,
     )
