@@ -80,6 +80,7 @@ class ReadCache:
     async def close(self, pool: asyncpg.Pool) -> None:
         self._listening = False
         if self._conn is not None:
+            self._conn.remove_termination_listener(self._lost)  # the pool closing it is no loss
             with contextlib.suppress(Exception):
                 await self._conn.remove_listener(CHANNEL, self._notified)
             with contextlib.suppress(Exception):
