@@ -1,7 +1,8 @@
 """Rebuild: replay the whole log into fresh read-model tables, then compare them with the live
 ones, or copy them over the live ones.
 
-The replay runs in chunks without holding up writers. Only the last stretch (events appended
+The replay folds the log in memory, in chunks, without holding up writers, and copies the
+resulting rows in (projections/memory.py). Only the last stretch (events appended
 while it ran) and the copy happen with appends held off: under the writers' lock, which locked
 writers take, and a table lock on `events`, which every insert takes (writers that know the head
 append without the advisory lock; see registry/eventstore/writer.py). The live tables keep their
@@ -12,19 +13,18 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 
 from registry.database import READ_MODEL_SCHEMA, create_read_model_tables
 from registry.eventstore import RecordedEvent, read_all
-from registry.eventstore.statements import Group, execute
+from registry.eventstore.reads import read_for_projection
 
 from . import inline_projector
+from .memory import MemoryTables, primary_keys
 
 CHUNK = 50_000
 Progress = Callable[[int, int], None]  # (position reached, head)
-VERSION_TABLES = frozenset({"model_versions", "version_tags", "transition_requests"})
 
 
 @dataclass(frozen=True)
@@ -35,61 +35,50 @@ class RebuildResult:
     differences: list[str]  # tables whose rows differ from the live ones (compare mode)
 
 
-async def _replay(pool: asyncpg.Pool, writers: Sequence[asyncpg.Connection], schema: str,
-                  after: int, until: int | None, progress: Progress | None,
-                  head: int) -> tuple[int, int]:
-    """Apply the events in (after, until] to the tables in `schema`, pipelined: while PostgreSQL
-    writes one chunk, the next is read on another connection and planned here. With two writers,
-    the version tables (most of the work) go to the second: each table stays on one connection,
-    which keeps its statements in order."""
+async def _fold(pool: asyncpg.Pool, conn: asyncpg.Connection, schema: str, until: int,
+                progress: Progress | None) -> tuple[int, int]:
+    """Replay the log up to `until` into the empty tables of `schema`: the statements run on
+    tables in memory (projections/memory.py), while the next chunk is read on another
+    connection, and the final rows are copied in."""
     projector = inline_projector()
-    position, count, chunks = after, 0, 0
-    conn = writers[0]
-
-    async def apply(c: asyncpg.Connection, groups: list[Group]) -> None:
-        if groups:
-            async with c.transaction():
-                await c.execute(f"SET LOCAL search_path TO {schema}, public")
-                await execute(c, groups)
-
-    def write(groups: list[Group]) -> asyncio.Future[Any]:
-        if len(writers) == 1:
-            return asyncio.ensure_future(apply(conn, groups))
-        heavy = [g for g in groups if g.sql.table in VERSION_TABLES]
-        rest = [g for g in groups if g.sql.table not in VERSION_TABLES]
-        return asyncio.gather(apply(conn, rest), apply(writers[1], heavy))
-
+    memory = MemoryTables(await primary_keys(conn, schema))
+    position, count = 0, 0
     async with pool.acquire() as reader:
-        def read(start: int) -> asyncio.Task[list[RecordedEvent]]:
-            return asyncio.ensure_future(read_all(reader, after_position=start,
-                                                  until_position=until, limit=CHUNK))
+        def read(start: int) -> asyncio.Future[list[RecordedEvent]]:
+            return asyncio.ensure_future(read_for_projection(
+                reader, after_position=start, until_position=until, limit=CHUNK))
 
-        next_chunk, writing = read(position), None
+        next_chunk = read(position)
         try:
             while events := await next_chunk:
                 next_chunk = read(events[-1].position)
-                groups = projector.plan(events)
-                if writing is not None:
-                    await writing
-                writing = write(groups)
-                chunks += 1
-                if chunks & (chunks - 1) == 0:
-                    # Fresh tables have no statistics: without them the planner joins each
-                    # chunk's updates against a full scan of a growing table (quadratic).
-                    await writing
-                    names = ", ".join(f"{schema}.{t}" for t in await tables(conn, schema))
-                    await conn.execute(f"ANALYZE {names}")
+                memory.apply_all(projector.statements(events))
                 position, count = events[-1].position, count + len(events)
                 if progress is not None:
-                    progress(position, max(head, position))
-            if writing is not None:
-                await writing
+                    progress(position, max(until, position))
         finally:
-            for task in (next_chunk, writing):
-                if task is not None and not task.done():
-                    task.cancel()
-                    await asyncio.gather(task, return_exceptions=True)
+            if not next_chunk.done():
+                next_chunk.cancel()
+                await asyncio.gather(next_chunk, return_exceptions=True)
+    await memory.copy_to(conn, schema)
+    names = ", ".join(f"{schema}.{t}" for t in await tables(conn, schema))
+    await conn.execute(f"ANALYZE {names}")  # for the statements of the last stretch
     return position, count
+
+
+async def _replay(conn: asyncpg.Connection, schema: str, after: int, until: int,
+                  progress: Progress | None) -> int:
+    """Apply the events in (after, until] to the tables in `schema` through PostgreSQL."""
+    projector, count = inline_projector(), 0
+    while events := await read_all(conn, after_position=after, until_position=until,
+                                   limit=CHUNK):
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL search_path TO {schema}, public")
+            await projector.apply(conn, events)
+        after, count = events[-1].position, count + len(events)
+        if progress is not None:
+            progress(after, until)
+    return count
 
 
 async def tables(conn: asyncpg.Connection, schema: str) -> list[str]:
@@ -130,8 +119,7 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
         head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
         if progress is not None:
             progress(0, head)
-        async with pool.acquire() as second:
-            position, count = await _replay(pool, (conn, second), schema, 0, head, progress, head)
+        position, count = await _fold(pool, conn, schema, head, progress)
         async with conn.transaction():
             # Appends wait from here to commit. Same order as a locked writer (advisory lock,
             # then events), so the two cannot deadlock; reads go on.
@@ -139,8 +127,7 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
             await conn.execute("LOCK TABLE public.events IN EXCLUSIVE MODE")
             final = await conn.fetchval("SELECT coalesce(max(position), 0) FROM public.events")
             assert final >= (locked["head_position"] or 0)
-            _, more = await _replay(pool, (conn,), schema, position, final, progress, final)
-            count += more
+            count += await _replay(conn, schema, position, final, progress)
             differences: list[str] = []
             if swap:
                 for table in await tables(conn, schema):

@@ -7,7 +7,7 @@ grouped per table and SQL, and groups on distinct tables run together as one sta
 writer runs them in the statement that appends the events themselves.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,16 +61,20 @@ class Projector:
             self._handlers[event_type] = found
         return found
 
-    def plan(self, events: Sequence[RecordedEvent]) -> list[Group]:
-        planner = Planner()
+    def statements(self, events: Sequence[RecordedEvent]) -> Iterator[Statement]:
+        """What the events become, in order."""
         for event in events:
             # Types no projection knows (the store is generic) pass through unparsed.
             parsed = event.event
             if parsed is None and event.type in EVENT_TYPES:
                 parsed = parse_event(event.type, event.schema_version, event.data)
             for handler in self.handlers(event.type):
-                for st in handler(event, parsed):
-                    planner.add(st)
+                yield from handler(event, parsed)
+
+    def plan(self, events: Sequence[RecordedEvent]) -> list[Group]:
+        planner = Planner()
+        for st in self.statements(events):
+            planner.add(st)
         return planner.groups
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None:

@@ -21,6 +21,9 @@ class Sql:
     table: str
     text: str
     key_len: int = 0  # leading values that identify the row; 0 keeps every row
+    # What the text does, for readers other than PostgreSQL (projections/memory.py).
+    kind: str = "insert"  # insert (an upsert when key_len), update or delete
+    columns: tuple[tuple[str, str], ...] = ()  # (name, type) of each value, in order
 
     def __call__(self, *values: Any) -> "Statement":
         return Statement(self, values)
@@ -45,7 +48,7 @@ def insert(table: str, columns: dict[str, str], *, upsert_on: tuple[str, ...] = 
         rest = [c for c in columns if c not in upsert_on]
         text += (f" ON CONFLICT ({', '.join(upsert_on)}) DO UPDATE SET "
                  + ", ".join(f"{c} = EXCLUDED.{c}" for c in rest))
-    return Sql(table, text, len(upsert_on))
+    return Sql(table, text, len(upsert_on), "insert", tuple(columns.items()))
 
 
 def update(table: str, key: dict[str, str], values: dict[str, str]) -> Sql:
@@ -54,12 +57,13 @@ def update(table: str, key: dict[str, str], values: dict[str, str]) -> Sql:
     sets = ", ".join(f"{c} = u.{c}" for c in values)
     where = " AND ".join(f"t.{c} = u.{c}" for c in key)
     return Sql(table, f"UPDATE {table} t SET {sets} FROM {_unnest({**key, **values})} "
-                      f"WHERE {where}", len(key))
+                      f"WHERE {where}", len(key), "update", tuple({**key, **values}.items()))
 
 
 def delete(table: str, key: dict[str, str]) -> Sql:
     where = " AND ".join(f"t.{c} = u.{c}" for c in key)
-    return Sql(table, f"DELETE FROM {table} t USING {_unnest(key)} WHERE {where}")
+    return Sql(table, f"DELETE FROM {table} t USING {_unnest(key)} WHERE {where}", 0, "delete",
+               tuple(key.items()))
 
 
 @dataclass
