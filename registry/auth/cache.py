@@ -1,0 +1,33 @@
+"""A small time-bounded cache of who a token or a trusted name is, to keep the check off the
+database in the common case.
+
+A revocation or admin change made by this process clears it at once; one made by another
+process (the CLI, another replica) is seen within `seconds`.
+"""
+
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+MAX_ENTRIES = 10_000
+
+
+class TtlCache:
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self._clock = seconds, clock
+        self._entries: dict[Hashable, tuple[float, Any]] = {}
+
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
+        now = self._clock()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = await load()
+        if value is not None:  # unknown ids are not kept: guesses cannot fill the cache
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (now + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
