@@ -86,7 +86,7 @@ async def test_token_commands(secured, db_url: str) -> None:
     assert revoked.returncode == 0 and token_id in revoked.stdout
     assert (await call(server, *SURFACES["native"], token))[0] == 401
     listed = await asyncio.to_thread(run, "token", "list", "--database-url", db_url)
-    assert not [x for x in listed.stdout.splitlines() if x.startswith(token_id)][0].endswith("-")
+    assert not next(x for x in listed.stdout.splitlines() if x.startswith(token_id)).endswith("-")
 
     unknown = await asyncio.to_thread(run, "token", "revoke", "nope", "--database-url", db_url)
     assert unknown.returncode == 1 and "does not exist" in unknown.stderr
