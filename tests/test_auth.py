@@ -198,13 +198,17 @@ async def test_tokens_are_issued_listed_and_revoked_by_admins_only(secured) -> N
     assert status == 200 and revoked["revoked"] and revoked["revoked_by"] == "admin"
     assert (await call(server, "DELETE", f"{V1}/tokens/{alice['id']}", admin))[0] == 200
     assert (await call(server, "DELETE", f"{V1}/tokens/0000000000000000", admin))[0] == 404
+    # Revoking by the whole token works, and the answer does not echo its secret.
+    _, dave, _ = await call(server, "POST", f"{V1}/tokens", admin, json={"principal": "dave"})
+    status, revoked, _ = await call(server, "DELETE", f"{V1}/tokens/{dave['token']}", admin)
+    assert status == 200 and revoked["id"] == dave["id"] and dave["token"] not in str(revoked)
     status, err, _ = await call(server, "GET", f"{V1}/models/unity.default.m", alice["token"])
     assert status == 401 and err["error_code"] == "UNAUTHENTICATED"
 
-    assert await actors(server, "principal:") == [("PrincipalCreated", "admin"),
-                                                  ("PrincipalCreated", "admin")]
-    assert await actors(server, "token:") == [("TokenIssued", "admin"), ("TokenIssued", "admin"),
-                                              ("TokenRevoked", "admin")]
+    assert await actors(server, "principal:") == [("PrincipalCreated", "admin")] * 3
+    assert await actors(server, "token:") == [
+        ("TokenIssued", "admin"), ("TokenIssued", "admin"), ("TokenRevoked", "admin"),
+        ("TokenIssued", "admin"), ("TokenRevoked", "admin")]
     # The log holds no secret nor hash: only ids.
     logged = await server.app[AUTH].pool.fetchval("SELECT string_agg(data::text, ' ') FROM events")
     hashes = await server.app[AUTH].pool.fetch("SELECT secret_hash FROM auth_tokens")

@@ -107,6 +107,8 @@ class Auth:
         return token, issued
 
     async def revoke(self, token_id: str, *, actor: str, **metadata: Any) -> IssuedToken:
+        if (whole := tokens.parse(token_id)) is not None:  # given the token itself: never echo it
+            token_id = whole.id
         stream = p.token_stream(token_id)
         meta = {k: v for k, v in {"actor": actor, "command": "RevokeToken", **metadata}.items()
                 if v is not None}
