@@ -170,6 +170,21 @@ async def test_every_surface_answers_401_in_its_own_format(secured) -> None:
     assert (await call(server, "GET", "/api/2.0/mlflow/nope"))[0] == 401
 
 
+async def test_odd_authorization_headers_are_401s_never_500s(secured) -> None:
+    server, admin = secured
+    odd = [admin, f"bearer {admin}x", f"Basic {admin}", f"Bearer {admin} {admin}", "Bearer\t" + admin,
+           "Bearer " + "é" * 100, "Bearer mlg_" + "0" * 16 + "_" + "A" * 43, "Bearer " + "A" * 8000]
+    async with aiohttp.ClientSession() as http:
+        for header in odd:
+            async with http.get(server.url + SURFACES["native"][1],
+                                headers={"Authorization": header}) as r:
+                # Past aiohttp's 8 KiB header limit the server answers 400 before any middleware.
+                assert r.status in ((400, 401) if len(header) > 8000 else (401,)), header[:40]
+        async with http.get(server.url + SURFACES["native"][1],
+                            headers={"Authorization": f"bearer {admin}"}) as r:
+            assert r.status == 200
+
+
 async def test_tokens_are_issued_listed_and_revoked_by_admins_only(secured) -> None:
     server, admin = secured
     status, alice, _ = await call(server, "POST", f"{V1}/tokens", admin,
