@@ -94,6 +94,10 @@ async def test_token_commands(secured, db_url: str) -> None:
                                   "--database-url", db_url)
     assert bad.returncode == 1 and "expiry" in bad.stderr
 
+    # Auth events replay like any other: the read models still equal a replay of the log.
+    check = await asyncio.to_thread(run, "projections", "rebuild", "--check", "--database-url", db_url)
+    assert check.returncode == 0, check.stdout + check.stderr
+
 
 def test_serve_on_a_non_loopback_bind_requires_tokens(db_url: str) -> None:
     port = free_port()

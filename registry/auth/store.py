@@ -96,7 +96,7 @@ class Auth:
                 if v is not None}
 
         async def job(tx: Tx) -> IssuedToken:
-            state = fold([*await tx.read_stream(streams[0])]).principals.get(principal)
+            state = fold(await tx.read_stream(streams[0])).principals.get(principal)
             before, issued = p.issue(state, principal, token.id, expires_at, admin)
             await tx.append(streams[0], await tx.version(streams[0]), _new(before), meta)
             recorded = await tx.append(streams[1], 0, _new([issued]), meta)
