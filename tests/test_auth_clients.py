@@ -3,6 +3,7 @@
 
 import asyncio
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -128,3 +129,15 @@ def test_serve_on_a_non_loopback_bind_requires_tokens(db_url: str) -> None:
 
     contradiction = run("serve", "--auth", "tokens", "--insecure-no-auth", "--database-url", db_url)
     assert contradiction.returncode == 2 and "contradicts" in contradiction.stderr
+
+
+async def test_a_revocation_by_another_process_clears_the_cache(db_url: str, tmp_path: Path) -> None:
+    async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=60) as server:
+        token, issued = await server.app[AUTH].issue("eve", actor="admin")
+        assert (await call(server, *SURFACES["uc"], token))[0] == 200  # now cached for 60 s
+        revoked = await asyncio.to_thread(run, "token", "revoke", issued.id, "--database-url", db_url)
+        assert revoked.returncode == 0, revoked.stderr
+        started = time.monotonic()
+        while (await call(server, *SURFACES["uc"], token))[0] != 401:
+            assert time.monotonic() - started < 10, "the revocation was not seen"
+            await asyncio.sleep(0.05)

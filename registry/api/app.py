@@ -221,7 +221,10 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = pool, store, service, cache
         app[LOG_HEAD], app[FOLLOWERS] = head, followers
         app[WEBHOOKS], app[DISPATCHER] = Webhooks(store), dispatcher
-        app[AUTH] = await _auth(settings, store)
+        app[AUTH] = auth = await _auth(settings, store)
+        if settings.auth_mode != "none":
+            auth.follow(head)
+            stack.push_async_callback(auth.stop)
         yield
 
 

@@ -1,8 +1,9 @@
 """A small time-bounded cache of who a token or a trusted name is, to keep the check off the
 database in the common case.
 
-A revocation or admin change made by this process clears it at once; one made by another
-process (the CLI, another replica) is seen within `seconds`.
+A revocation or admin change made by this process clears it at once; one made by another process
+(the CLI, another replica) clears it when that commit's notification arrives (see
+`Auth.follow`), and within `seconds` in any case, should a notification be lost.
 """
 
 import time

@@ -5,12 +5,15 @@ A token's hash is written to `auth_tokens` before the TokenIssued event (the two
 writer's statement); if the append then fails, the log never names the token and it is refused.
 """
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import structlog
 
 from registry.domain import events as ev
 from registry.domain import principals as p
@@ -18,11 +21,15 @@ from registry.domain.events import parse_event
 from registry.domain.principals import IssuedToken, Principal
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx
 from registry.eventstore.reads import COLUMNS, from_row
+from registry.log_head import LogHead
 from registry.service import ADMIN, stamp
 
 from . import tokens
 from .cache import TtlCache
 from .tokens import Token
+
+log = structlog.get_logger(__name__)
+AUTH_STREAMS = "(stream_id LIKE 'principal:%' OR stream_id LIKE 'token:%')"  # as index events_auth
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,7 @@ async def directory(db: asyncpg.Pool | asyncpg.Connection, streams: Sequence[str
                     ) -> Directory:
     """All of it (through the partial index events_auth), or just these streams."""
     if streams is None:
-        rows = await db.fetch(f"SELECT {COLUMNS} FROM events WHERE stream_id LIKE 'principal:%' "
-                              "OR stream_id LIKE 'token:%' ORDER BY position")
+        rows = await db.fetch(f"SELECT {COLUMNS} FROM events WHERE {AUTH_STREAMS} ORDER BY position")
     else:
         rows = await db.fetch(f"SELECT {COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) "
                               "ORDER BY position", list(streams))
@@ -77,6 +83,37 @@ class Auth:
     def __init__(self, store: EventStore, cache_seconds: float = 10.0) -> None:
         self.store = store
         self.cache = TtlCache(cache_seconds)
+        self._follower: asyncio.Task[None] | None = None
+
+    def follow(self, head: LogHead) -> None:
+        """Clear the cache soon after any process issues or revokes (the TTL is the backstop)."""
+        self._follower = asyncio.create_task(self._follow(head))
+
+    async def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+
+    async def _follow(self, head: LogHead) -> None:
+        # The head moves on every commit, ours or PostgreSQL's notification of another process's;
+        # the partial index events_auth says cheaply whether an auth event is among them.
+        seen = head.position
+        while True:
+            if not await head.wait_past(seen, 30.0):
+                continue
+            now = head.position
+            try:
+                changed = await self.pool.fetchval(
+                    f"SELECT EXISTS (SELECT 1 FROM events WHERE position > $1 AND position <= $2 "
+                    f"AND {AUTH_STREAMS})", seen, now)
+            except (OSError, asyncpg.PostgresError):
+                log.warning("auth cache could not check the log; entries expire by age only")
+                await asyncio.sleep(1)
+                continue
+            if changed:
+                self.cache.clear()
+            seen = now
 
     @property
     def pool(self) -> asyncpg.Pool:
