@@ -118,6 +118,13 @@ async def test_the_cache_expires_and_keeps_no_misses() -> None:
     assert await cache.get("x", lambda: load("c")) == "c"
     assert loads == ["a", "b", "None", "c"]
 
+    async def raced() -> str:  # a revocation's clear lands while this load reads the old state
+        cache.clear()
+        return "stale"
+
+    assert await cache.get("r", raced) == "stale"
+    assert await cache.get("r", lambda: load("fresh")) == "fresh"
+
 
 # --------------------------------------------------------------------------- over HTTP
 

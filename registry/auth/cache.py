@@ -17,18 +17,22 @@ class TtlCache:
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds, self._clock = seconds, clock
         self._entries: dict[Hashable, tuple[float, Any]] = {}
+        self._generation = 0  # a load that raced a clear does not store its (older) answer
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
         now = self._clock()
         hit = self._entries.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        generation = self._generation
         value = await load()
-        if value is not None:  # unknown ids are not kept: guesses cannot fill the cache
+        # Unknown ids are not kept, so guesses cannot fill the cache.
+        if value is not None and generation == self._generation:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
             self._entries[key] = (now + self.seconds, value)
         return value
 
     def clear(self) -> None:
+        self._generation += 1
         self._entries.clear()

@@ -129,8 +129,7 @@ class Auth:
             "INSERT INTO auth_tokens (id, principal, secret_hash) VALUES ($1, $2, $3)",
             token.id, principal, tokens.digest(token.secret))
         streams = (p.principal_stream(principal), p.token_stream(token.id))
-        meta = {k: v for k, v in {"actor": actor, "command": "IssueToken", **metadata}.items()
-                if v is not None}
+        meta = _metadata("IssueToken", actor, metadata)
 
         async def job(tx: Tx) -> IssuedToken:
             state = fold(await tx.read_stream(streams[0])).principals.get(principal)
@@ -147,8 +146,7 @@ class Auth:
         if (whole := tokens.parse(token_id)) is not None:  # given the token itself: never echo it
             token_id = whole.id
         stream = p.token_stream(token_id)
-        meta = {k: v for k, v in {"actor": actor, "command": "RevokeToken", **metadata}.items()
-                if v is not None}
+        meta = _metadata("RevokeToken", actor, metadata)
 
         async def job(tx: Tx) -> IssuedToken:
             state = fold(await tx.read_stream(stream)).tokens.get(token_id)
@@ -203,3 +201,7 @@ class Auth:
 
 def _new(events: Sequence[ev.Event]) -> list[NewEvent]:
     return [NewEvent(e.type_name(), e.payload(), e.schema_version, e) for e in events]
+
+
+def _metadata(command: str, actor: str, given: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in {"actor": actor, "command": command, **given}.items() if v is not None}
