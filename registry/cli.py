@@ -1,4 +1,4 @@
-"""The `modelog` command: serve, migrate, projections, audit, replay, webhook, version."""
+"""The `modelog` command: serve, migrate, projections, audit, replay, webhook, token, version."""
 
 import argparse
 import asyncio
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 CATCH_UP_NAMES = ("alias_history", "webhook_outbox")  # kept in step with projections.catch_up_projections()
 ENVIRONMENT_VARIABLES = frozenset({
     "MODELOG_DATABASE_URL", "MODELOG_HOST", "MODELOG_PORT", "MODELOG_DATA_DIR",
-    "MODELOG_LOG_FORMAT", "MODELOG_DEFAULT_SCHEMA", "MODELOG_STORAGE_ROOT",
+    "MODELOG_LOG_FORMAT", "MODELOG_DEFAULT_SCHEMA", "MODELOG_STORAGE_ROOT", "MODELOG_AUTH",
+    "MODELOG_TRUSTED_HEADER",
 })
 
 
@@ -54,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--storage-root", default=_env("MODELOG_STORAGE_ROOT"),
                        help="where model version files go (default file://<data dir>/artifacts; "
                             "env MODELOG_STORAGE_ROOT)")
+    serve.add_argument("--auth", choices=("tokens", "trusted-header"), default=_env("MODELOG_AUTH"),
+                       help="require a bearer token on every request but health (tokens), or "
+                            "also take the principal from a proxy's header (trusted-header); "
+                            "default: tokens unless bound to loopback (env MODELOG_AUTH)")
+    serve.add_argument("--trusted-header", default=_env("MODELOG_TRUSTED_HEADER", "X-Forwarded-User"),
+                       help="the header a proxy names the user in, with --auth trusted-header "
+                            "(default X-Forwarded-User; env MODELOG_TRUSTED_HEADER)")
+    serve.add_argument("--insecure-no-auth", action="store_true",
+                       help="no authentication even on a non-loopback bind: every request acts "
+                            "as the admin")
     _database_options(serve)
 
     migrate = sub.add_parser("migrate", help="apply the SQL migrations (idempotent)")
@@ -116,6 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "deliveries":
             p.add_argument("--limit", type=int, default=50)
         _database_options(p)
+
+    token = sub.add_parser("token", help="bearer tokens: issue, list, revoke")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    issue = token_sub.add_parser("create", help="issue a token (printed once) to a principal, "
+                                                "creating the principal if new")
+    issue.add_argument("--principal", required=True, help="who the token acts as")
+    issue.add_argument("--expires", help="lifetime, e.g. 30d, 12h, 90m (default: none)")
+    issue.add_argument("--admin", action="store_true", help="make the principal an admin")
+    _database_options(issue)
+    _database_options(token_sub.add_parser("list", help="every token: principal, created, "
+                                                        "expires, last used, revoked"))
+    revoke = token_sub.add_parser("revoke", help="revoke a token for good")
+    revoke.add_argument("id", help="the token's id (the part after mlg_)")
+    _database_options(revoke)
 
     sub.add_parser("version", help="print the version")
     return parser
@@ -358,6 +383,49 @@ async def _webhook(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _token(args: argparse.Namespace) -> int:
+    import projections
+
+    from .auth.store import Auth, directory, last_used
+    from .domain.errors import DomainError
+    from .domain.principals import parse_duration
+    from .eventstore import EventStore
+    from .service import ADMIN, RegistryWriteModel
+
+    def when(t: object) -> str:
+        return "-" if t is None else f"{t:%Y-%m-%dT%H:%M:%SZ}"
+
+    async with _pool(args) as pool:
+        store = EventStore(pool, projections.inline_projector(), RegistryWriteModel())
+        await store.start()
+        try:
+            auth = Auth(store)
+            if args.action == "create":
+                expires_in = None if args.expires is None else parse_duration(args.expires)
+                token, issued = await auth.issue(args.principal, actor=ADMIN, expires_in=expires_in,
+                                                 admin=True if args.admin else None,
+                                                 client="modelog-cli")
+                print(f"issued token {issued.id} to {issued.principal} (expires "
+                      f"{when(issued.expires_at)}); it is shown only this once:", file=sys.stderr)
+                print(token)
+            elif args.action == "list":
+                found, used = await directory(pool), await last_used(pool)
+                print("id                principal  admin  created  expires  last_used  revoked")
+                for t in sorted(found.tokens.values(), key=lambda t: t.created_at):
+                    admin = getattr(found.principals.get(t.principal), "admin", False)
+                    print(f"{t.id}  {t.principal}  {'admin' if admin else '-'}  {when(t.created_at)}  "
+                          f"{when(t.expires_at)}  {when(used.get(t.id))}  {when(t.revoked_at)}")
+            else:
+                await auth.revoke(args.id, actor=ADMIN, client="modelog-cli")
+                print(f"revoked token {args.id}")
+        except DomainError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            await store.close()
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -371,7 +439,11 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     settings = Settings(host=args.host, port=args.port, data_dir=Path(args.data_dir),
                         database_url=args.database_url, default_schema=args.default_schema,
-                        storage_root=args.storage_root)
+                        storage_root=args.storage_root, auth=args.auth,
+                        insecure_no_auth=args.insecure_no_auth, trusted_header=args.trusted_header)
+    if args.auth and args.insecure_no_auth:
+        print("modelog serve: --insecure-no-auth contradicts --auth", file=sys.stderr)
+        return 2
     web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
                 print=lambda msg: print(msg, file=sys.stderr))
     return 0
@@ -397,6 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_verify(args)) if args.action == "verify" else _report(args)
     if args.command == "webhook":
         return asyncio.run(_webhook(args))
+    if args.command == "token":
+        return asyncio.run(_token(args))
     raise AssertionError(args.command)
 
 

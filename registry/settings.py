@@ -1,7 +1,11 @@
 """Server settings, from the command line and MODELOG_* environment variables."""
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+AuthMode = Literal["none", "tokens", "trusted-header"]
 
 
 @dataclass(frozen=True)
@@ -12,6 +16,16 @@ class Settings:
     database_url: str | None = None  # None: start an embedded PostgreSQL under data_dir
     default_schema: str = "unity.default"  # where MLflow names without dots live
     storage_root: str | None = None  # None: file://<data_dir>/artifacts
+    auth: AuthMode | None = None  # None: "none" on a loopback bind, else "tokens"
+    insecure_no_auth: bool = False  # "none" on any bind
+    trusted_header: str = "X-Forwarded-User"  # names the principal in "trusted-header" mode
+    auth_cache_seconds: float = 10.0  # how late another process's revocation may be seen
+
+    @property
+    def auth_mode(self) -> AuthMode:
+        if self.auth is not None:
+            return self.auth
+        return "none" if self.insecure_no_auth or is_loopback(self.host) else "tokens"
 
     @property
     def artifacts(self) -> str:
@@ -23,3 +37,12 @@ class Settings:
     webhook_backoff: float = 2.0  # first retry after about this many seconds, doubling after
     webhook_backoff_cap: float = 600.0
     webhook_max_attempts: int = 8  # then the delivery is marked failed
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost may resolve to anything
+        return False

@@ -1,6 +1,7 @@
 """The aiohttp application: factory, shared state, middlewares, health."""
 
 import asyncio
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,19 +14,22 @@ from aiohttp import web
 import projections
 from projections.catch_up import Follower
 
+from ..auth.middleware import authenticate
+from ..auth.store import Auth
 from ..database import create_pool, migrate
 from ..domain.errors import DomainError
 from ..embedded import embedded_postgres
 from ..eventstore import EventStore, WriterStopped
 from ..log_head import LogHead
 from ..read_cache import ReadCache
-from ..service import ADMIN, RegistryService, RegistryWriteModel
+from ..service import RegistryService, RegistryWriteModel
 from ..settings import Settings
 from ..webhooks.dispatcher import Dispatcher
 from ..webhooks.service import Webhooks
-from . import audit, errors, events_feed, mlflow, native, unity_catalog, webhooks
+from . import audit, errors, events_feed, mlflow, native, tokens, unity_catalog, webhooks
 from .keys import (
     ACTOR,
+    AUTH,
     COMMAND,
     DISPATCHER,
     FOLLOWERS,
@@ -51,7 +55,6 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
     """One line per request: id, actor, route, command, status, latency."""
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     request[REQUEST_ID] = request_id
-    request[ACTOR] = ADMIN  # until authentication exists, a loopback server acts as its admin
     started = time.perf_counter()
     status = 500
     try:
@@ -62,7 +65,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
     finally:
         route = request.match_info.route.resource
         log.info(
-            "request", request_id=request_id, actor=request[ACTOR], method=request.method,
+            "request", request_id=request_id, actor=request.get(ACTOR), method=request.method,
             route=route.canonical if route is not None else request.path, status=status,
             command=request.get(COMMAND),
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -97,10 +100,14 @@ async def error_json(request: web.Request, handler: Handler) -> web.StreamRespon
         err = errors.ApiError(500, "INTERNAL_ERROR", "internal error; see the server log for "
                               f"request {request.get(REQUEST_ID)}")
     if request.path.startswith(MLFLOW_PREFIXES):
-        return errors.mlflow_response(err, request.get(REQUEST_ID))
-    if request.path.startswith(unity_catalog.PREFIX + "/"):
-        return errors.uc_response(err, request.get(REQUEST_ID))
-    return errors.response(err, request.get(REQUEST_ID))
+        response = errors.mlflow_response(err, request.get(REQUEST_ID))
+    elif request.path.startswith(unity_catalog.PREFIX + "/"):
+        response = errors.uc_response(err, request.get(REQUEST_ID))
+    else:
+        response = errors.response(err, request.get(REQUEST_ID))
+    if response.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="modelog"'
+    return response
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -162,7 +169,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes,
-                          middlewares=[request_log, error_json])
+                          middlewares=[request_log, error_json, authenticate])
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_registry)
     app.router.add_get("/healthz", healthz)
@@ -172,6 +179,7 @@ def create_app(settings: Settings) -> web.Application:
     audit.add_routes(app)
     events_feed.add_routes(app)
     webhooks.add_routes(app)
+    tokens.add_routes(app)
     mlflow.add_routes(app)
     unity_catalog.add_routes(app)
     return app
@@ -213,4 +221,25 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = pool, store, service, cache
         app[LOG_HEAD], app[FOLLOWERS] = head, followers
         app[WEBHOOKS], app[DISPATCHER] = Webhooks(store), dispatcher
+        app[AUTH] = auth = await _auth(settings, store)
+        if settings.auth_mode != "none":
+            auth.follow(head)
+            stack.push_async_callback(auth.stop)
         yield
+
+
+async def _auth(settings: Settings, store: EventStore) -> Auth:
+    """Say which mode the server is in; on the first start with authentication, make an admin."""
+    auth = Auth(store, settings.auth_cache_seconds)
+    mode = settings.auth_mode
+    if mode == "none":
+        log.warning("authentication is off: every request acts as the local admin",
+                    host=settings.host, hint="bind a non-loopback --host, or pass --auth tokens")
+        return auth
+    log.info("authentication on", mode=mode, open_paths="/healthz /readyz /metrics",
+             trusted_header=settings.trusted_header if mode == "trusted-header" else None)
+    token = await auth.bootstrap()
+    if token is not None:  # on stderr, once, and never through the log, which may be shipped
+        print(f"modelog: created the admin principal 'admin'. Its token, shown only this once:\n"
+              f"    {token}\n", file=sys.stderr, flush=True)
+    return auth

@@ -7,6 +7,8 @@ from aiohttp import web
 
 from projections.catch_up import Follower
 
+from ..auth.store import Auth
+from ..domain.principals import Principal
 from ..eventstore import EventStore
 from ..log_head import LogHead
 from ..read_cache import ReadCache
@@ -24,8 +26,10 @@ LOG_HEAD = web.AppKey("log_head", LogHead)
 FOLLOWERS = web.AppKey("followers", tuple[Follower, ...])
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+AUTH = web.AppKey("auth", Auth)
 FEEDS_CLOSING = web.AppKey("feeds_closing", asyncio.Event)  # set on shutdown: event streams end
 
 REQUEST_ID = web.RequestKey("request_id", str)
-ACTOR = web.RequestKey("actor", str)
+ACTOR = web.RequestKey("actor", str)  # the principal's name: every event's metadata.actor
+PRINCIPAL = web.RequestKey("principal", Principal)
 COMMAND = web.RequestKey("command", str)

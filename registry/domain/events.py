@@ -288,6 +288,34 @@ class WebhookDeleted(Event):
     webhook_id: UUID
 
 
+# --- principals and tokens (streams 'principal:<name>', 'token:<id>') --------------------------
+# Who could act, from when to when. A token's secret and its hash stay out of the log (table
+# auth_tokens): the log is streamed to subscribers and can never be withdrawn from.
+
+
+@event
+class PrincipalCreated(Event):
+    name: str
+    admin: bool = False
+
+
+@event
+class PrincipalAdminSet(Event):
+    admin: bool
+
+
+@event
+class TokenIssued(Event):
+    token_id: str
+    principal: str
+    expires_at: datetime | None = None
+
+
+@event
+class TokenRevoked(Event):
+    token_id: str
+
+
 # --- who and when -----------------------------------------------------------------------------
 
 

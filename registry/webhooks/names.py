@@ -38,6 +38,10 @@ MODELOG_NAMES: dict[str, str] = {
     ev.SchemaCreated.type_name(): "SCHEMA_CREATED",
     ev.SchemaUpdated.type_name(): "SCHEMA_UPDATED",
     ev.SchemaDeleted.type_name(): "SCHEMA_DELETED",
+    ev.PrincipalCreated.type_name(): "PRINCIPAL_CREATED",
+    ev.PrincipalAdminSet.type_name(): "PRINCIPAL_UPDATED",
+    ev.TokenIssued.type_name(): "TOKEN_ISSUED",
+    ev.TokenRevoked.type_name(): "TOKEN_REVOKED",
 }
 WEBHOOK_NAMES: dict[str, str] = {**MLFLOW_NAMES, **MODELOG_NAMES}  # event type -> webhook name
 WEBHOOK_EVENTS: frozenset[str] = frozenset(WEBHOOK_NAMES.values())

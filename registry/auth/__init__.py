@@ -1,0 +1,1 @@
+"""Authentication: principals, bearer tokens and the server's auth modes."""

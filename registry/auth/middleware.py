@@ -1,0 +1,63 @@
+"""Who a request is: the local admin (no auth), a bearer token's principal, or a trusted proxy's
+user. Unauthenticated requests get a 401 in their surface's own error format (see api.app's
+error_json, which this runs inside), with `WWW-Authenticate: Bearer`.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from registry.api.errors import ApiError
+from registry.api.keys import ACTOR, AUTH, PRINCIPAL, SETTINGS
+from registry.domain.errors import InvalidArgument
+from registry.domain.principals import Principal
+from registry.service import ADMIN
+
+from . import tokens
+
+LOCAL_ADMIN = Principal(ADMIN, admin=True)
+# Health for probes; /metrics for scrapers: counters only, no names. Until privileges exist any
+# token may write, so a scraper's token would be a registry credential.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def unauthenticated(why: str) -> ApiError:
+    # The presented credential is never echoed back, nor logged.
+    return ApiError(401, "UNAUTHENTICATED", f"{why}; send 'Authorization: Bearer <token>' "
+                    "(MLFLOW_TRACKING_TOKEN or MLFLOW_UC_OSS_TOKEN for the MLflow client)")
+
+
+async def identify(request: web.Request) -> Principal:
+    settings = request.app[SETTINGS]
+    if settings.auth_mode == "trusted-header" and settings.trusted_header in request.headers:
+        try:
+            return await request.app[AUTH].principal(request.headers[settings.trusted_header])
+        except InvalidArgument:
+            raise unauthenticated("the trusted header does not name a principal") from None
+    header = request.headers.get("Authorization")
+    if header is None:
+        raise unauthenticated("authentication required")
+    token = tokens.bearer(header)
+    principal = None if token is None else await request.app[AUTH].authenticate(token)
+    if principal is None:
+        raise unauthenticated("the bearer token is invalid, expired or revoked")
+    return principal
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.app[SETTINGS].auth_mode == "none":
+        principal = LOCAL_ADMIN
+    elif request.path in OPEN_PATHS:
+        return await handler(request)
+    else:
+        principal = await identify(request)
+    request[PRINCIPAL], request[ACTOR] = principal, principal.name
+    return await handler(request)
+
+
+def require_admin(request: web.Request) -> None:
+    if not request[PRINCIPAL].admin:
+        raise ApiError(403, "PERMISSION_DENIED", f"principal {request[PRINCIPAL].name!r} is not an admin")
