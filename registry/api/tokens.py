@@ -9,7 +9,7 @@ from pydantic import Field
 from ..auth.middleware import require_admin
 from ..auth.store import directory, last_used
 from ..domain.principals import IssuedToken, Principal, parse_duration
-from ..feed import iso_time
+from ..eventstore import iso_time
 from .keys import ACTOR, AUTH, COMMAND, POOL, REQUEST_ID
 from .native import PREFIX, NoQuery
 from .validation import Body, parse_body, parse_query
