@@ -236,7 +236,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "reading the log", lambda p: read_whole_log(pool, p), total)
             result["replay_inline"] = await timed(
                 "replaying inline read models",
-                lambda p: rebuild_inline(pool, swap=True, progress=p), total)
+                lambda p: rebuild_inline(pool, swap=True, progress=p, dsn=url), total)
             result["replay_alias_history"] = await timed(
                 "replaying alias_history",
                 lambda p: rebuild_catch_up(pool, AliasHistory(), progress=p), total)

@@ -10,13 +10,16 @@ identity, so statements waiting on the lock go on into the rebuilt contents.
 """
 
 import asyncio
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
-from registry.database import READ_MODEL_SCHEMA, create_read_model_tables
+from registry.database import READ_MODEL_SCHEMA, create_read_model_tables, init_connection
 from registry.eventstore import RecordedEvent, read_all
 from registry.eventstore.reads import read_for_projection
 
@@ -35,35 +38,69 @@ class RebuildResult:
     differences: list[str]  # tables whose rows differ from the live ones (compare mode)
 
 
-async def _fold(pool: asyncpg.Pool, conn: asyncpg.Connection, schema: str, until: int,
-                progress: Progress | None) -> tuple[int, int]:
-    """Replay the log up to `until` into the empty tables of `schema`: the statements run on
-    tables in memory (projections/memory.py), while the next chunk is read on another
-    connection, and the final rows are copied in."""
+async def _fold(db: asyncpg.Pool | asyncpg.Connection, conn: asyncpg.Connection, schema: str,
+                until: int, progress: Progress | None, part: int = 0, parts: int = 1) -> int:
+    """Replay the log up to `until` (or the streams of one part of it) into the empty tables of
+    `schema`: the statements run on tables in memory (projections/memory.py) while the next chunk
+    is read on `db`, and the final rows are copied in. Returns the events applied."""
     projector = inline_projector()
     memory = MemoryTables(await primary_keys(conn, schema))
     position, count = 0, 0
-    async with pool.acquire() as reader:
-        def read(start: int) -> asyncio.Future[list[RecordedEvent]]:
-            return asyncio.ensure_future(read_for_projection(
-                reader, after_position=start, until_position=until, limit=CHUNK))
 
-        next_chunk = read(position)
-        try:
-            while events := await next_chunk:
-                next_chunk = read(events[-1].position)
-                memory.apply_all(projector.statements(events))
-                position, count = events[-1].position, count + len(events)
-                if progress is not None:
-                    progress(position, max(until, position))
-        finally:
-            if not next_chunk.done():
-                next_chunk.cancel()
-                await asyncio.gather(next_chunk, return_exceptions=True)
+    def read(start: int) -> asyncio.Future[list[RecordedEvent]]:
+        return asyncio.ensure_future(read_for_projection(
+            db, after_position=start, until_position=until, limit=CHUNK, part=part, parts=parts))
+
+    next_chunk = read(position)
+    try:
+        while events := await next_chunk:
+            next_chunk = read(events[-1].position)
+            memory.apply_all(projector.statements(events))
+            position, count = events[-1].position, count + len(events)
+            if progress is not None:
+                progress(count, until)
+    finally:
+        if not next_chunk.done():
+            next_chunk.cancel()
+            await asyncio.gather(next_chunk, return_exceptions=True)
     await memory.copy_to(conn, schema)
-    names = ", ".join(f"{schema}.{t}" for t in await tables(conn, schema))
-    await conn.execute(f"ANALYZE {names}")  # for the statements of the last stretch
-    return position, count
+    return count
+
+
+def _fold_part(dsn: str, schema: str, until: int, part: int, parts: int, done: Any) -> int:
+    """One worker process's share of a parallel fold: the streams whose hash falls in `part`
+    (a stream's events all land in one part, and its statements touch only its own rows)."""
+    async def run() -> int:
+        reader = await asyncpg.connect(dsn)
+        writer = await asyncpg.connect(dsn)
+        try:
+            await init_connection(reader)
+            return await _fold(reader, writer, schema, until,
+                               lambda n, _: done.put((part, n)), part, parts)
+        finally:
+            await reader.close()
+            await writer.close()
+
+    return asyncio.run(run())
+
+
+async def _fold_in_parallel(dsn: str, schema: str, until: int, progress: Progress | None,
+                            parts: int) -> int:
+    loop = asyncio.get_running_loop()
+    spawn = multiprocessing.get_context("spawn")  # no forked copies of this process's loop
+    with spawn.Manager() as manager, ProcessPoolExecutor(parts, mp_context=spawn) as pool:
+        done = manager.Queue()
+        workers = [loop.run_in_executor(pool, _fold_part, dsn, schema, until, k, parts, done)
+                   for k in range(parts)]
+        counts = dict.fromkeys(range(parts), 0)  # each worker's running count
+        while not all(w.done() for w in workers):
+            await asyncio.wait(workers, timeout=0.5)
+            while not done.empty():
+                part, n = done.get()
+                counts[part] = n
+            if progress is not None:
+                progress(sum(counts.values()), until)
+        return sum(await asyncio.gather(*workers))
 
 
 async def _replay(conn: asyncpg.Connection, schema: str, after: int, until: int,
@@ -106,8 +143,11 @@ async def compare(conn: asyncpg.Connection, a: str, b: str,
     return differing
 
 
-async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None = None
+async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None = None,
+                  dsn: str | None = None, workers: int = 2, parallel_from: int = 200_000
                   ) -> RebuildResult:
+    """With `dsn`, a log of `parallel_from` events or more is folded by `workers` processes,
+    each taking a share of the streams (the fold is bound by Python's CPU)."""
     started = time.perf_counter()
     schema = f"{READ_MODEL_SCHEMA}_rebuild_{int(time.time() * 1000)}"
     async with pool.acquire() as conn:
@@ -119,7 +159,14 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
         head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
         if progress is not None:
             progress(0, head)
-        position, count = await _fold(pool, conn, schema, head, progress)
+        if dsn is not None and head >= parallel_from and workers > 1:
+            count = await _fold_in_parallel(dsn, schema, head, progress, workers)
+        else:
+            async with pool.acquire() as reader:
+                count = await _fold(reader, conn, schema, head, progress)
+        position = head
+        names = ", ".join(f"{schema}.{t}" for t in await tables(conn, schema))
+        await conn.execute(f"ANALYZE {names}")  # for the statements of the last stretch
         async with conn.transaction():
             # Appends wait from here to commit. Same order as a locked writer (advisory lock,
             # then events), so the two cannot deadlock; reads go on.

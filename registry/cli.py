@@ -174,16 +174,21 @@ async def _migrate(args: argparse.Namespace) -> int:
 
 @asynccontextmanager
 async def _pool(args: argparse.Namespace) -> AsyncIterator["asyncpg.Pool"]:
+    async with _database(args) as url, _migrated_pool(url) as pool:
+        yield pool
+
+
+@asynccontextmanager
+async def _migrated_pool(url: str) -> AsyncIterator["asyncpg.Pool"]:
     from .database import create_pool, migrate
 
-    async with _database(args) as url:
-        pool = await create_pool(url, min_size=1, max_size=4)
-        try:
-            async with pool.acquire() as conn:
-                await migrate(conn)
-            yield pool
-        finally:
-            await pool.close()
+    pool = await create_pool(url, min_size=1, max_size=4)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        yield pool
+    finally:
+        await pool.close()
 
 
 async def _rebuild(args: argparse.Namespace) -> int:
@@ -192,9 +197,9 @@ async def _rebuild(args: argparse.Namespace) -> int:
     from projections.rebuild import rebuild
 
     failed = 0
-    async with _pool(args) as pool:
+    async with _database(args) as url, _migrated_pool(url) as pool:
         if args.name in (None, "inline"):
-            result = await rebuild(pool, swap=not args.check, progress=_bar("replaying"))
+            result = await rebuild(pool, swap=not args.check, progress=_bar("replaying"), dsn=url)
             print(file=sys.stderr)
             rate = result.events / result.seconds if result.seconds else 0
             print(f"inline: replayed {result.events} events in {result.seconds:.2f}s "

@@ -109,3 +109,15 @@ async def test_rebuild_with_swap_repairs_drift_and_keeps_serving(service: Regist
                             "ON m.id = v.model_id WHERE m.full_name = 'prod.fraud.m1' "
                             "ORDER BY version")
     assert [r["version"] for r in rows] == [1, 2, 3, 5]
+
+
+async def test_a_parallel_rebuild_equals_the_live_read_models(service: RegistryService,
+                                                              pool: asyncpg.Pool,
+                                                              db_url: str) -> None:
+    await make_history(service)
+    seen: list[tuple[int, int]] = []
+    result = await rebuild(pool, swap=False, dsn=db_url, parallel_from=0,
+                           progress=lambda p, h: seen.append((p, h)))
+    assert result.differences == []
+    assert result.events == await pool.fetchval("SELECT count(*) FROM events")
+    assert seen[-1][0] == seen[-1][1]
