@@ -21,7 +21,6 @@ Without `--database-url` a throwaway embedded PostgreSQL is started in a tempora
 
 import argparse
 import asyncio
-import hashlib
 import json
 import logging
 import random
@@ -35,7 +34,6 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-import orjson
 from aiohttp import web
 
 import projections
@@ -47,7 +45,7 @@ from projections.rebuild import rebuild as rebuild_inline
 from registry import audit, logs
 from registry.api.app import create_app
 from registry.database import create_pool, migrate
-from registry.eventstore import GENESIS_HASH, read_all
+from registry.eventstore import GENESIS_HASH, RecordedEvent, chain_hash, read_all
 from registry.settings import Settings
 
 CATALOG, SCHEMA, ACTORS = "bench", "models", ("alice", "bob", "carol", "dan")
@@ -91,14 +89,6 @@ def model_script(model_id: uuid.UUID, n: int, events: int) -> Iterator[tuple[str
             emitted += 1
 
 
-def canonical(row: tuple) -> bytes:
-    position, stream_id, stream_version, type_, schema_version, data, metadata, at = row[:8]
-    return orjson.dumps({
-        "position": position, "stream_id": stream_id, "stream_version": stream_version,
-        "type": type_, "schema_version": schema_version, "data": data, "metadata": metadata,
-        "recorded_at": at.isoformat(timespec="microseconds")}, option=orjson.OPT_SORT_KEYS)
-
-
 def generate(models: int, per_model: int) -> Iterator[tuple]:
     """Rows for `events`, hash-chained exactly as the event store chains them."""
     start = datetime.now(UTC) - timedelta(days=365)
@@ -123,9 +113,8 @@ def generate(models: int, per_model: int) -> Iterator[tuple]:
         body = (position, stream, versions[stream], type_, 1, data,
                 {"actor": actor, "command": "bench", "request_id": f"r{position}"},
                 start + step * position, prev)
-        digest = hashlib.sha256(prev + canonical(body)).digest()
-        prev = digest
-        return (*body, digest)
+        prev = chain_hash(prev, RecordedEvent(*body, b""))  # exactly as the event store chains
+        return (*body, prev)
 
     for stream, type_, data in namespace:
         yield row(stream, type_, data)
