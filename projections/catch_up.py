@@ -1,4 +1,5 @@
-"""Catch-up projections: read models that follow the log behind the writers.
+"""Catch-up projections: read models that follow the log behind the writers (reading what
+projections use of each event: `read_for_projection`).
 
 Each step locks the projection's checkpoint row, reads the events after it, applies them and moves
 the checkpoint, all in one transaction: a crash or restart resumes exactly after the last step
@@ -16,7 +17,8 @@ from typing import Protocol
 import asyncpg
 import structlog
 
-from registry.eventstore import RecordedEvent, head_position, read_all
+from registry.eventstore import RecordedEvent, head_position
+from registry.eventstore.reads import read_for_projection
 from registry.log_head import LogHead
 
 log = structlog.get_logger(__name__)
@@ -48,7 +50,7 @@ async def step(conn: asyncpg.Connection, projection: CatchUpProjection, limit: i
     """Apply up to `limit` events after the checkpoint; returns (checkpoint now, events applied)."""
     async with conn.transaction():
         position = await _locked_checkpoint(conn, projection.name)
-        events = await read_all(conn, after_position=position, limit=limit)
+        events = await read_for_projection(conn, after_position=position, limit=limit)
         if not events:
             return position, 0
         await projection.apply(conn, events)
@@ -107,8 +109,8 @@ async def check(pool: asyncpg.Pool, projection: CatchUpProjection, *, chunk: int
         await conn.execute(f"SET LOCAL search_path TO {schema}, public")
         reached = 0
         while reached < position:
-            events = await read_all(conn, after_position=reached, until_position=position,
-                                    limit=chunk)
+            events = await read_for_projection(conn, after_position=reached,
+                                               until_position=position, limit=chunk)
             await projection.apply(conn, events)
             reached = events[-1].position
             if progress is not None:
