@@ -45,18 +45,18 @@ async def _fold(db: asyncpg.Pool | asyncpg.Connection, conn: asyncpg.Connection,
     is read on `db`, and the final rows are copied in. Returns the events applied."""
     projector = inline_projector()
     memory = MemoryTables(await primary_keys(conn, schema))
-    position, count = 0, 0
+    count = 0
 
     def read(start: int) -> asyncio.Future[list[RecordedEvent]]:
         return asyncio.ensure_future(read_for_projection(
             db, after_position=start, until_position=until, limit=CHUNK, part=part, parts=parts))
 
-    next_chunk = read(position)
+    next_chunk = read(0)
     try:
         while events := await next_chunk:
             next_chunk = read(events[-1].position)
             memory.apply_all(projector.statements(events))
-            position, count = events[-1].position, count + len(events)
+            count += len(events)
             if progress is not None:
                 progress(count, until)
     finally:
