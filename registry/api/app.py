@@ -26,7 +26,7 @@ from ..service import RegistryService, RegistryWriteModel
 from ..settings import Settings
 from ..webhooks.dispatcher import Dispatcher
 from ..webhooks.service import Webhooks
-from . import audit, errors, events_feed, mlflow, native, tokens, unity_catalog, webhooks
+from . import audit, errors, events_feed, mlflow, native, permissions, tokens, unity_catalog, webhooks
 from .keys import (
     ACTOR,
     AUTH,
@@ -182,6 +182,8 @@ def create_app(settings: Settings) -> web.Application:
     tokens.add_routes(app)
     mlflow.add_routes(app)
     unity_catalog.add_routes(app)
+    permissions.add_routes(app, native.PREFIX, native=True)
+    permissions.add_routes(app, unity_catalog.PREFIX, native=False)
     return app
 
 

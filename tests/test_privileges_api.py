@@ -1,0 +1,125 @@
+"""The permissions API over real HTTP with tokens: Unity Catalog's GET/PATCH /permissions and
+effective-permissions, the native twins and ownership transfer; grants are events, survive a
+restart and count from the next request."""
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.serving import Server, serving
+from tests.test_auth import V1, actors, call
+
+UC = "/api/2.1/unity-catalog"
+BOOTSTRAP = re.compile(r"mlg_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
+MODEL = "unity.default.scorer"
+
+
+@pytest.fixture
+async def team(db_url: str, tmp_path, capsys: pytest.CaptureFixture[str]
+               ) -> AsyncIterator[tuple[Server, dict[str, str]]]:
+    """A tokens-mode server, tokens for admin, alice and bob, and alice's model (she may use the
+    catalog and schema, and create models in it)."""
+    async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=0) as server:
+        tokens = {"admin": BOOTSTRAP.findall(capsys.readouterr().err)[0]}
+        for name in ("alice", "bob"):
+            _, issued, _ = await call(server, "POST", f"{V1}/tokens", tokens["admin"],
+                                      json={"principal": name})
+            tokens[name] = issued["token"]
+        for securable, privileges in (("catalog/unity", ["USE CATALOG"]),
+                                      ("schema/unity.default", ["USE SCHEMA", "CREATE MODEL"])):
+            status, _, _ = await call(server, "PATCH", f"{V1}/permissions/{securable}", tokens["admin"],
+                                      json=patch("alice", privileges))
+            assert status == 200
+        status, _, _ = await call(server, "POST", f"{V1}/models", tokens["alice"], json={"name": MODEL})
+        assert status == 201
+        yield server, tokens
+
+
+def patch(principal: str, add: list[str] = (), remove: list[str] = ()) -> dict:
+    return {"changes": [{"principal": principal, "add": list(add), "remove": list(remove)}]}
+
+
+async def use_parents(server: Server, admin: str, principal: str) -> None:
+    for securable, privilege in (("catalog/unity", "USE CATALOG"), ("schema/unity.default", "USE SCHEMA")):
+        status, _, _ = await call(server, "PATCH", f"{V1}/permissions/{securable}", admin,
+                                  json=patch(principal, [privilege]))
+        assert status == 200
+
+
+async def test_owner_grants_and_the_grantee_reads(team) -> None:
+    server, t = team
+    path = f"{UC}/permissions/registered_model/{MODEL}"
+    status, body, _ = await call(server, "PATCH", path, t["alice"], json=patch("bob", ["EXECUTE"]))
+    assert status == 200
+    assert body == {"privilege_assignments": [{"principal": "bob", "privileges": ["EXECUTE"]}]}
+    # bob may not grant, nor (without USE on the parents) see the grants.
+    status, err, _ = await call(server, "PATCH", path, t["bob"], json=patch("bob", ["MANAGE"]))
+    assert status == 403 and err["error_code"] == "PERMISSION_DENIED" and err["details"]
+    assert (await call(server, "GET", path, t["bob"]))[0] == 403
+    await use_parents(server, t["admin"], "bob")
+    status, body, _ = await call(server, "GET", path + "?principal=bob", t["bob"])
+    assert status == 200 and body["privilege_assignments"] == [
+        {"principal": "bob", "privileges": ["EXECUTE"]}]
+    status, body, _ = await call(server, "GET", f"{UC}/effective-permissions/schema/unity.default"
+                                 "?principal=bob", t["bob"])
+    assert body == {"privilege_assignments": [{"principal": "bob", "privileges": [
+        {"privilege": "USE SCHEMA"}]}]}
+    _, body, _ = await call(server, "GET", f"{V1}/effective-permissions/registered_model/{MODEL}",
+                            t["admin"])
+    assert {a["principal"] for a in body["privilege_assignments"]} == {"admin", "alice", "bob"}
+    # Revoked: the next request sees it.
+    status, body, _ = await call(server, "PATCH", path, t["alice"], json=patch("bob", remove=["EXECUTE"]))
+    assert status == 200 and body == {"privilege_assignments": []}
+    assert (await call(server, "GET", path, t["bob"]))[0] == 403
+    assert await actors(server, "model:") == [
+        ("ModelCreated", "alice"), ("PrivilegesChanged", "alice"), ("PrivilegesChanged", "alice")]
+
+
+async def test_grants_and_owners_survive_a_restart(team, db_url: str, tmp_path) -> None:
+    server, t = team
+    await use_parents(server, t["admin"], "bob")
+    await call(server, "PATCH", f"{V1}/permissions/registered_model/{MODEL}", t["alice"],
+               json=patch("bob", ["MANAGE"]))
+    status, body, _ = await call(server, "PUT", f"{V1}/owner/registered_model/{MODEL}", t["bob"],
+                                 json={"owner": "carol"})
+    assert status == 200 and body["owner"] == "carol"
+    await server.runner.cleanup()
+    async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=0) as again:
+        path = f"{V1}/permissions/registered_model/{MODEL}"
+        status, body, _ = await call(again, "GET", path, t["admin"])
+        assert body == {"privilege_assignments": [{"principal": "bob", "privileges": ["MANAGE"]}]}
+        # alice is no longer the owner, and holds nothing.
+        assert (await call(again, "PATCH", path, t["alice"], json=patch("alice", ["EXECUTE"])))[0] == 403
+        _, model, _ = await call(again, "GET", f"{V1}/models/{MODEL}", t["admin"])
+        assert model["owner"] == "carol"
+
+
+@pytest.mark.parametrize(("path", "body", "status"), [
+    ("registered_model/unity.default.scorer", patch("bob", ["USE CATALOG"]), 400),
+    ("registered_model/unity.default.scorer", patch("bob", ["EXECUTE'; DROP TABLE grants; --"]), 400),
+    ("registered_model/unity.default.scorer", patch("", ["EXECUTE"]), 400),
+    ("registered_model/unity.default.scorer", {"changes": "EXECUTE"}, 400),
+    ("table/unity.default.scorer", patch("bob", ["EXECUTE"]), 400),
+    ("registered_model/unity.default.other", patch("bob", ["EXECUTE"]), 404),
+    ("registered_model/unity.default", patch("bob", ["EXECUTE"]), 404),
+    ("schema/unity.default.scorer", patch("bob", ["EXECUTE"]), 404),
+    ("registered_model/unity..scorer", patch("bob", ["EXECUTE"]), 404),
+    ("registered_model/unity.default.scorer%27%20OR%201=1", patch("bob", ["EXECUTE"]), 404),
+    ("registered_model/..%2F..%2Funity.default.scorer", patch("bob", ["EXECUTE"]), 404),
+])
+async def test_bad_changes_and_names(team, path: str, body: dict, status: int) -> None:
+    server, t = team
+    for prefix in (UC, V1):
+        got, err, _ = await call(server, "PATCH", f"{prefix}/permissions/{path}", t["admin"], json=body)
+        assert got == status, err
+    _, grants, _ = await call(server, "GET", f"{V1}/permissions/registered_model/{MODEL}", t["admin"])
+    assert grants == {"privilege_assignments": []}
+
+
+async def test_without_auth_the_local_admin_may_grant(db_url: str, tmp_path) -> None:
+    async with serving(db_url, tmp_path) as server:
+        status, body, _ = await call(server, "PATCH", f"{UC}/permissions/catalog/unity",
+                                     json=patch("bob", ["use_catalog"]))
+        assert status == 200
+        assert body == {"privilege_assignments": [{"principal": "bob", "privileges": ["USE CATALOG"]}]}
