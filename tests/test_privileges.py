@@ -5,7 +5,8 @@ from uuid import uuid4
 
 import pytest
 
-from registry.domain import InvalidArgument, NotFound
+from registry.domain import InvalidArgument, NotFound, RegistryState, authority
+from registry.domain import commands as c
 from registry.domain import events as ev
 from registry.domain.principals import Principal
 from registry.domain.privileges import (
@@ -198,3 +199,53 @@ def test_effective_names_where_each_privilege_comes_from() -> None:
     assert {p for p, _ in effective("mo", chain(acls, MODEL))} == {
         Privilege.EXECUTE, Privilege.APPLY_TAG, Privilege.MANAGE, Privilege.ALL_PRIVILEGES}
     assert effective("stranger", chain(acls, MODEL)) == []
+
+
+# --- what commands need (registry.domain.authority) -------------------------------------------
+
+M = "prod.fraud.scorer"
+
+
+@pytest.mark.parametrize(("cmd", "expected"), [
+    (c.CreateCatalog(name="x"), None),
+    (c.DeleteCatalog(name="prod"), [(A.MODIFY, CATALOG)]),
+    (c.CreateSchema(catalog_name="prod", name="s"), [(A.CREATE_SCHEMA, CATALOG)]),
+    (c.UpdateSchema(catalog_name="prod", name="fraud"), [(A.MODIFY, SCHEMA)]),
+    (c.CreateModel(full_name=M), [(A.CREATE_MODEL, SCHEMA)]),
+    (c.RegisterVersion(full_name=M, source="s3://x"), [(A.MODIFY, MODEL)]),
+    (c.SetAlias(full_name=M, alias="champion", version=1), [(A.MODIFY, MODEL)]),
+    (c.DeleteAlias(full_name=M, alias="champion"), [(A.MODIFY, MODEL)]),
+    (c.TransitionStage(full_name=M, version=1, stage="Production"), [(A.MODIFY, MODEL)]),
+    (c.ApproveTransition(full_name=M, version=1, stage="Production"), [(A.MODIFY, MODEL)]),
+    (c.RequestTransition(full_name=M, version=1, stage="Production"), [(A.READ, MODEL)]),
+    (c.DeleteModel(full_name=M), [(A.MODIFY, MODEL)]),
+    (c.SetModelTag(full_name=M, key="k", value="v"), [(A.APPLY_TAG, MODEL)]),
+    (c.DeleteVersionTag(full_name=M, version=1, key="k"), [(A.APPLY_TAG, MODEL)]),
+    (c.RenameModel(full_name=M, new_full_name="prod.fraud.other"), [(A.MODIFY, MODEL)]),
+    (c.RenameModel(full_name=M, new_full_name="prod.other.x"),
+     [(A.MODIFY, MODEL), (A.CREATE_MODEL, Securable(SecurableType.SCHEMA, "prod.other"))]),
+    (c.UpdatePermissions(securable_type="schema", full_name="prod.fraud", changes=[]),
+     [(A.MANAGE, SCHEMA)]),
+    (c.TransferOwnership(securable_type="registered_model", full_name=M, owner="x"), [(A.MANAGE, MODEL)]),
+])
+def test_what_each_command_needs(cmd: c.Command, expected: list | None) -> None:
+    assert authority.needs(cmd) == expected
+
+
+def test_denied_names_the_first_missing_need() -> None:
+    state = RegistryState()
+    acls = world()
+    state.model_ids[M] = model_id = uuid4()
+    state.acls = {"catalog:prod": acls[CATALOG], "schema:prod.fraud": acls[SCHEMA],
+                  f"model:{model_id}": acls[MODEL]}
+    reader, manager = Principal("reader", False), Principal("manager", False)
+    alias = c.SetAlias(full_name=M, alias="champion", version=1)
+    assert authority.denied(reader, alias, state) == (A.MODIFY, MODEL)
+    assert authority.denied(manager, alias, state) is None
+    assert authority.denied(reader, c.RequestTransition(full_name=M, version=1, stage="Staging"),
+                            state) is None
+    assert authority.denied(manager, c.CreateCatalog(name="x"), state)[0] == "create_catalog"
+    assert authority.denied(Principal("root", True), c.CreateCatalog(name="x"), state) is None
+    # A command on what does not exist goes on, to be refused with NOT_FOUND when decided.
+    assert authority.denied(reader, c.SetAlias(full_name="prod.fraud.nope", alias="a", version=1),
+                            state) is None

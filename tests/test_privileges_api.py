@@ -2,10 +2,13 @@
 effective-permissions, the native twins and ownership transfer; grants are events, survive a
 restart and count from the next request."""
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
 import pytest
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from tests.serving import Server, serving
 from tests.test_auth import V1, actors, call
@@ -123,3 +126,46 @@ async def test_without_auth_the_local_admin_may_grant(db_url: str, tmp_path) -> 
                                      json=patch("bob", ["use_catalog"]))
         assert status == 200
         assert body == {"privilege_assignments": [{"principal": "bob", "privileges": ["USE CATALOG"]}]}
+
+
+async def test_a_reader_may_not_write_on_any_surface(team, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bob holds EXECUTE and USE: every write on alice's model is a 403 in the surface's format,
+    until alice grants MANAGE, which counts from the next request."""
+    server, t = team
+    await use_parents(server, t["admin"], "bob")
+    await call(server, "PATCH", f"{V1}/permissions/registered_model/{MODEL}", t["alice"],
+               json=patch("bob", ["EXECUTE"]))
+    status, _, _ = await call(server, "POST", f"{V1}/models/{MODEL}/versions", t["alice"],
+                              json={"source": "s3://b/1"})
+    assert status == 201
+    writes = [
+        ("POST", f"{V1}/models/{MODEL}/versions", {"source": "s3://b/2"}),
+        ("PUT", f"{V1}/models/{MODEL}/aliases/champion", {"version": 1}),
+        ("DELETE", f"{V1}/models/{MODEL}", None),
+        ("PUT", f"{V1}/models/{MODEL}/tags/k", {"value": "v"}),
+        ("POST", f"{UC}/models/versions", {"catalog_name": "unity", "schema_name": "default",
+                                           "model_name": "scorer", "source": "s3://b/2"}),
+        ("PUT", f"{UC}/models/{MODEL}/aliases/champion", {"version_num": 1}),
+        ("POST", f"{V1}/models", {"name": "unity.default.mine"}),  # no CREATE MODEL
+        ("POST", f"{V1}/catalogs", {"name": "mine"}),  # admins only
+    ]
+    for method, path, body in writes:
+        status, err, _ = await call(server, method, path, t["bob"], json=body)
+        assert status == 403 and err["error_code"] == "PERMISSION_DENIED", (path, status, err)
+
+    client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", t["bob"])
+    for attempt in (lambda: client.create_model_version(MODEL, "s3://b/3"),
+                    lambda: client.set_registered_model_alias(MODEL, "champion", "1")):
+        with pytest.raises(MlflowException) as info:
+            await asyncio.to_thread(attempt)
+        assert info.value.error_code == "PERMISSION_DENIED" and info.value.get_http_status_code() == 403
+
+    await call(server, "PATCH", f"{UC}/permissions/registered_model/{MODEL}", t["alice"],
+               json=patch("bob", ["MANAGE"]))
+    await asyncio.to_thread(client.set_registered_model_alias, MODEL, "champion", "1")
+    await call(server, "PATCH", f"{UC}/permissions/registered_model/{MODEL}", t["alice"],
+               json=patch("bob", remove=["MANAGE"]))
+    with pytest.raises(MlflowException):
+        await asyncio.to_thread(client.delete_registered_model_alias, MODEL, "champion")
+    assert [a for _, a in await actors(server, "model:")].count("bob") == 1  # the one alias

@@ -1,11 +1,15 @@
 """The privilege check of a request: the caller's principal against the write model's ACLs.
 
 The ACLs are the write model's, in memory and folded from the log as it commits, so a check costs
-no database round trip, and a grant or revoke counts from the next request on.
+no database round trip, and a grant or revoke counts from the next request on. The check of a
+write runs before the command reaches the writer: a revocation committed in between is not seen
+by that one command.
 """
 
 from aiohttp import web
 
+from ..domain.authority import denied
+from ..domain.commands import Command
 from ..domain.errors import NotFound, PermissionDenied
 from ..domain.privileges import Action, Chain, Securable, allowed
 from .keys import PRINCIPAL, SERVICE
@@ -25,9 +29,20 @@ def may(request: web.Request, action: Action, securable: Securable) -> bool:
 
 def require(request: web.Request, action: Action, securable: Securable) -> Chain:
     acls = chain(request, securable)
-    principal = request[PRINCIPAL]
-    if not allowed(principal, action, acls):
-        raise PermissionDenied(f"principal {principal.name!r} may not {action} "
-                               f"{securable.type} {securable.full_name!r}",
-                               securable=securable.full_name, action=str(action))
+    if not allowed(request[PRINCIPAL], action, acls):
+        raise denial(request, action, securable)
     return acls
+
+
+def require_for(request: web.Request, cmd: Command) -> None:
+    """Every write goes through here (dispatch.execute)."""
+    need = denied(request[PRINCIPAL], cmd, request.app[SERVICE].write_model.state)
+    if need is not None:
+        raise denial(request, *need)
+
+
+def denial(request: web.Request, action: str, securable: Securable) -> PermissionDenied:
+    return PermissionDenied(f"principal {request[PRINCIPAL].name!r} may not {action} "
+                            f"{securable.type} {securable.full_name!r}",
+                            securable_type=str(securable.type), full_name=securable.full_name,
+                            action=str(action))

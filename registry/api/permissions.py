@@ -65,7 +65,6 @@ async def update_permissions(request: web.Request) -> web.Response:
     parse_query(request, Query)
     body = await parse_body(request, UpdateBody)
     securable = _securable(request)
-    authorize.require(request, Action.MANAGE, securable)
     await execute(request, c.UpdatePermissions(securable_type=securable.type,
                                                full_name=securable.full_name, changes=body.changes))
     return json_response(permissions_list(authorize.chain(request, securable), None))
@@ -95,7 +94,6 @@ async def transfer_owner(request: web.Request) -> web.Response:
     parse_query(request, Query)
     body = await parse_body(request, OwnerBody)
     securable = _securable(request)
-    authorize.require(request, Action.MANAGE, securable)
     await execute(request, c.TransferOwnership(securable_type=securable.type,
                                                full_name=securable.full_name, owner=body.owner))
     return json_response({"securable_type": securable.type.value, "full_name": securable.full_name,
