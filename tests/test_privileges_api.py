@@ -169,3 +169,23 @@ async def test_a_reader_may_not_write_on_any_surface(team, monkeypatch: pytest.M
     with pytest.raises(MlflowException):
         await asyncio.to_thread(client.delete_registered_model_alias, MODEL, "champion")
     assert [a for _, a in await actors(server, "model:")].count("bob") == 1  # the one alias
+
+
+async def test_reading_a_model_needs_execute_and_use(team) -> None:
+    server, t = team
+    reads = [f"{V1}/models/{MODEL}", f"{V1}/models/{MODEL}/versions", f"{UC}/models/{MODEL}",
+             f"/api/2.0/mlflow/registered-models/get?name={MODEL}",
+             f"/api/2.0/mlflow/registered-models/alias?name={MODEL}&alias=champion"]
+    for path in reads:
+        status, err, _ = await call(server, "GET", path, t["bob"])
+        assert status == 403 and err["error_code"] == "PERMISSION_DENIED", path
+    await use_parents(server, t["admin"], "bob")
+    await call(server, "PATCH", f"{V1}/permissions/registered_model/{MODEL}", t["alice"],
+               json=patch("bob", ["EXECUTE"]))
+    for path in reads[:-1]:
+        assert (await call(server, "GET", path, t["bob"]))[0] == 200, path
+    assert (await call(server, "GET", reads[-1], t["bob"]))[0] == 404  # no such alias, now visible
+    # Revoking USE SCHEMA on the schema takes it away again.
+    await call(server, "PATCH", f"{UC}/permissions/schema/unity.default", t["admin"],
+               json=patch("bob", remove=["USE SCHEMA"]))
+    assert (await call(server, "GET", reads[0], t["bob"]))[0] == 403

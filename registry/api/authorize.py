@@ -11,8 +11,8 @@ from aiohttp import web
 from ..domain.authority import denied
 from ..domain.commands import Command
 from ..domain.errors import NotFound, PermissionDenied
-from ..domain.privileges import Action, Chain, Securable, allowed
-from .keys import PRINCIPAL, SERVICE
+from ..domain.privileges import Action, Chain, Securable, SecurableType, allowed
+from .keys import COMMAND, PRINCIPAL, SERVICE
 
 
 def chain(request: web.Request, securable: Securable) -> Chain:
@@ -39,6 +39,17 @@ def require_for(request: web.Request, cmd: Command) -> None:
     need = denied(request[PRINCIPAL], cmd, request.app[SERVICE].write_model.state)
     if need is not None:
         raise denial(request, *need)
+
+
+def require_read(request: web.Request, full_name: str) -> None:
+    """Reading a model or its versions needs EXECUTE (or ownership) and USE on its parents. A
+    request that has run a command was checked for it already: its answer reads what it wrote."""
+    if request[PRINCIPAL].admin or COMMAND in request:
+        return
+    securable = Securable(SecurableType.REGISTERED_MODEL, full_name)
+    acls = request.app[SERVICE].write_model.state.chain(securable)
+    if acls is not None and not allowed(request[PRINCIPAL], Action.READ, acls):
+        raise denial(request, Action.READ, securable)  # None: no such model now, its 404 follows
 
 
 def denial(request: web.Request, action: str, securable: Securable) -> PermissionDenied:

@@ -21,7 +21,7 @@ from .. import queries
 from ..domain import commands as c
 from ..domain.errors import InvalidArgument, NotFound
 from ..domain.models import Model, ModelVersion
-from . import reads
+from . import authorize, reads
 from .dispatch import execute
 from .keys import POOL, SETTINGS
 from .validation import parse_body, parse_query
@@ -176,6 +176,7 @@ def _version(value: str | int) -> int:
 
 
 async def _model(request: web.Request, name: str) -> Model:
+    authorize.require_read(request, full_name(request, name))
     model = await reads.model(request, full_name(request, name))
     if model is None:
         raise NotFound(f"Registered Model with name={name} not found", model=name)
@@ -471,6 +472,7 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 async def get_by_alias(request: web.Request) -> web.Response:
     q = parse_query(request, AliasBody)
+    authorize.require_read(request, full_name(request, q.name))
     found = await reads.version_by_alias(request, full_name(request, q.name), q.alias)
     if found is None:
         await _model(request, q.name)  # which is missing: the model, or the alias

@@ -18,7 +18,7 @@ from ..domain.errors import InvalidArgument, NotFound
 from ..domain.models import Model, ModelVersion
 from ..domain.names import FullName
 from ..domain.schemas import Schema
-from . import reads
+from . import authorize, reads
 from .dispatch import execute
 from .keys import POOL, SETTINGS
 from .validation import parse_body, parse_query, path_version
@@ -263,6 +263,7 @@ async def delete_schema(request: web.Request) -> web.Response:
 
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
     full_name = full_name or request.match_info["full_name"]
+    authorize.require_read(request, full_name)
     model = await reads.model(request, full_name)
     if model is None:
         raise NotFound(f"Registered model not found: {full_name}")
