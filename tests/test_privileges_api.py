@@ -10,6 +10,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from registry.api.keys import AUTH
 from tests.serving import Server, serving
 from tests.test_auth import V1, actors, call
 
@@ -189,3 +190,25 @@ async def test_reading_a_model_needs_execute_and_use(team) -> None:
     await call(server, "PATCH", f"{UC}/permissions/schema/unity.default", t["admin"],
                json=patch("bob", remove=["USE SCHEMA"]))
     assert (await call(server, "GET", reads[0], t["bob"]))[0] == 403
+
+
+async def test_denied_attempts_are_kept_outside_the_log(team) -> None:
+    server, t = team
+    events = await server.app[AUTH].pool.fetchval("SELECT count(*) FROM events")
+    status, _, headers = await call(server, "PUT", f"{V1}/models/{MODEL}/aliases/champion", t["bob"],
+                                      json={"version": 1})
+    assert status == 403
+    assert (await call(server, "GET", f"/api/2.0/mlflow/registered-models/get?name={MODEL}",
+                       t["bob"]))[0] == 403
+    assert await server.app[AUTH].pool.fetchval("SELECT count(*) FROM events") == events
+    assert (await call(server, "GET", f"{V1}/audit/denied", t["bob"]))[0] == 403  # admins only
+    status, body, _ = await call(server, "GET", f"{V1}/audit/denied?principal=bob", t["admin"])
+    assert status == 200
+    first, second = body["denied_attempts"]
+    assert (first["principal"], first["action"], first["securable_type"], first["full_name"],
+            first["request_id"], first["method"]) == (
+        "bob", "modify", "registered_model", MODEL, headers["X-Request-Id"], "PUT")
+    assert first["route"] == f"{V1}/models/{{full_name}}/aliases/{{alias}}" and first["at"]
+    assert second["action"] == "read"
+    _, none, _ = await call(server, "GET", f"{V1}/audit/denied?principal=alice", t["admin"])
+    assert none == {"denied_attempts": []}
