@@ -6,6 +6,8 @@ write runs before the command reaches the writer: a revocation committed in betw
 by that one command.
 """
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from ..domain.authority import denied
@@ -50,6 +52,20 @@ def require_read(request: web.Request, full_name: str) -> None:
     acls = request.app[SERVICE].write_model.state.chain(securable)
     if acls is not None and not allowed(request[PRINCIPAL], Action.READ, acls):
         raise denial(request, Action.READ, securable)  # None: no such model now, its 404 follows
+
+
+def model_filter(request: web.Request) -> Callable[[str], bool]:
+    """Which models (by full name) a listing may show the caller: those it may read."""
+    principal = request[PRINCIPAL]
+    if principal.admin:
+        return lambda _: True
+    state = request.app[SERVICE].write_model.state
+
+    def readable(full_name: str) -> bool:
+        acls = state.chain(Securable(SecurableType.REGISTERED_MODEL, full_name))
+        return acls is not None and allowed(principal, Action.READ, acls)
+
+    return readable
 
 
 def denial(request: web.Request, action: str, securable: Securable) -> PermissionDenied:

@@ -318,7 +318,8 @@ async def search_models(request: web.Request) -> web.Response:
         request, q, p, where, mlname, _MODEL_ORDER, ["name ASC"],
         [s.OrderKey("m.full_name", False, "::text")], queries.MODEL_COLUMNS,
         "registered_models m", MAX_MODELS_PAGE)
-    models = [queries.model_from_row(r) for r in page]
+    readable = authorize.model_filter(request)  # after paging: hidden rows still page on
+    models = [m for m in map(queries.model_from_row, page) if readable(m.full_name)]
     latest = await queries.latest_versions(request.app[POOL], [m.id for m in models])
     out: dict[str, Any] = {"registered_models": [
         model_json(shown_name(request, m.full_name), m, latest[m.id]) for m in models]}
@@ -439,6 +440,8 @@ async def search_versions(request: web.Request) -> web.Response:
         f"{queries.VERSION_COLUMNS}, m.full_name",
         "model_versions v JOIN registered_models m ON m.id = v.model_id", MAX_VERSIONS_PAGE)
     pool = request.app[POOL]
+    readable = authorize.model_filter(request)  # after paging: hidden rows still page on
+    page = [r for r in page if readable(r["full_name"])]
     versions = [queries.version_from_row(r) for r in page]
     aliases: dict[UUID, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for a in await pool.fetch("SELECT model_id, alias, version FROM model_aliases "

@@ -364,8 +364,9 @@ async def list_models(request: web.Request) -> web.Response:
     found = await list_at(pool, catalog=q.catalog_name, schema=q.schema_name,
                           name_pattern=q.name_pattern,
                           after=queries.decode_token(q.page_token, str), limit=q.max_results + 1)
+    readable = authorize.model_filter(request)
     return json_response(page(found, q.max_results, "registered_models", model_json,
-                                   lambda x: x.full_name))
+                              lambda x: x.full_name, lambda x: readable(x.full_name)))
 
 
 async def update_model(request: web.Request) -> web.Response:

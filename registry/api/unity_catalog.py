@@ -286,8 +286,9 @@ async def list_models(request: web.Request) -> web.Response:
     found = await queries.list_models(
         request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
         after=queries.decode_token(q.page_token, str), limit=q.limit + 1)
-    return json_response(page(found, q.limit, "registered_models",
-                              lambda m: model_json(request, m), lambda m: m.full_name))
+    readable = authorize.model_filter(request)
+    return json_response(page(found, q.limit, "registered_models", lambda m: model_json(request, m),
+                              lambda m: m.full_name, lambda m: readable(m.full_name)))
 
 
 async def update_model(request: web.Request) -> web.Response:
