@@ -25,17 +25,6 @@ def chain(request: web.Request, securable: Securable) -> Chain:
     return found
 
 
-def may(request: web.Request, action: Action, securable: Securable) -> bool:
-    return allowed(request[PRINCIPAL], action, chain(request, securable))
-
-
-def require(request: web.Request, action: Action, securable: Securable) -> Chain:
-    acls = chain(request, securable)
-    if not allowed(request[PRINCIPAL], action, acls):
-        raise denial(request, action, securable)
-    return acls
-
-
 def require_for(request: web.Request, cmd: Command) -> None:
     """Every write goes through here (dispatch.execute)."""
     need = denied(request[PRINCIPAL], cmd, request.app[SERVICE].write_model.state)
@@ -46,26 +35,23 @@ def require_for(request: web.Request, cmd: Command) -> None:
 def require_read(request: web.Request, full_name: str) -> None:
     """Reading a model or its versions needs EXECUTE (or ownership) and USE on its parents. A
     request that has run a command was checked for it already: its answer reads what it wrote."""
-    if request[PRINCIPAL].admin or COMMAND in request:
-        return
-    securable = Securable(SecurableType.REGISTERED_MODEL, full_name)
-    acls = request.app[SERVICE].write_model.state.chain(securable)
-    if acls is not None and not allowed(request[PRINCIPAL], Action.READ, acls):
-        raise denial(request, Action.READ, securable)  # None: no such model now, its 404 follows
+    if COMMAND in request or _may_read(request, full_name) is not False:
+        return  # None: no such model now, and its 404 follows
+    raise denial(request, Action.READ, Securable(SecurableType.REGISTERED_MODEL, full_name))
 
 
 def model_filter(request: web.Request) -> Callable[[str], bool]:
     """Which models (by full name) a listing may show the caller: those it may read."""
+    return lambda full_name: bool(_may_read(request, full_name))
+
+
+def _may_read(request: web.Request, full_name: str) -> bool | None:
     principal = request[PRINCIPAL]
     if principal.admin:
-        return lambda _: True
-    state = request.app[SERVICE].write_model.state
-
-    def readable(full_name: str) -> bool:
-        acls = state.chain(Securable(SecurableType.REGISTERED_MODEL, full_name))
-        return acls is not None and allowed(principal, Action.READ, acls)
-
-    return readable
+        return True
+    acls = request.app[SERVICE].write_model.state.chain(
+        Securable(SecurableType.REGISTERED_MODEL, full_name))
+    return None if acls is None else allowed(principal, Action.READ, acls)
 
 
 def denial(request: web.Request, action: str, securable: Securable) -> PermissionDenied:

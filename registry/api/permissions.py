@@ -13,9 +13,10 @@ from aiohttp import web
 from ..domain import commands as c
 from ..domain.errors import InvalidArgument
 from ..domain.events import PrivilegeChange
-from ..domain.privileges import Action, Chain, Securable, SecurableType, effective
+from ..domain.privileges import Action, Chain, Securable, SecurableType, allowed, effective
 from . import authorize
 from .dispatch import execute
+from .keys import PRINCIPAL
 from .validation import Body, Query, parse_body, parse_query
 from .wire import json_response
 
@@ -44,8 +45,8 @@ def _securable(request: web.Request) -> Securable:
 
 def _readable(request: web.Request, securable: Securable) -> Chain:
     acls = authorize.chain(request, securable)
-    if not authorize.may(request, Action.READ, securable):
-        authorize.require(request, Action.MANAGE, securable)
+    if not any(allowed(request[PRINCIPAL], a, acls) for a in (Action.READ, Action.MANAGE)):
+        raise authorize.denial(request, Action.READ, securable)
     return acls
 
 
