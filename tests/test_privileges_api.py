@@ -5,11 +5,13 @@ restart and count from the next request."""
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from registry import compliance_report
 from registry.api.keys import AUTH
 from tests.serving import Server, serving
 from tests.test_auth import V1, actors, call
@@ -212,6 +214,14 @@ async def test_denied_attempts_are_kept_outside_the_log(team) -> None:
     assert second["action"] == "read"
     _, none, _ = await call(server, "GET", f"{V1}/audit/denied?principal=alice", t["admin"])
     assert none == {"denied_attempts": []}
+    # And in the compliance report of the model's window.
+    pool = server.app[AUTH].pool
+    w = await compliance_report.window(pool, None, None, "unity.default", datetime.now(UTC))
+    report = await compliance_report.build(pool, w)
+    assert [(d.actor, d.action, d.subject, d.request_id) for d in report.denied_attempts] == [
+        ("bob", "modify", MODEL, headers["X-Request-Id"]), ("bob", "read", MODEL, second["request_id"])]
+    w = await compliance_report.window(pool, None, None, "prod", datetime.now(UTC))
+    assert (await compliance_report.build(pool, w)).denied_attempts == ()
 
 
 async def test_listings_show_only_what_the_caller_may_read(team) -> None:
