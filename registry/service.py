@@ -55,6 +55,9 @@ class RegistryWriteModel:
 
     def __init__(self) -> None:
         self.state = RegistryState()
+        # False from a reset (the writer lost step with the log) until the next load: an empty
+        # state would show no object, so privilege checks must not trust it meanwhile.
+        self.loaded = False
 
     async def load(self, conn: asyncpg.Connection) -> None:
         state = RegistryState()
@@ -84,6 +87,7 @@ class RegistryWriteModel:
             state.acls[stream] = Acl(state.acls[stream].owner,
                                      MappingProxyType({p: frozenset(v) for p, v in grants.items()}))
         self.state = state
+        self.loaded = True
 
     def observe(self, events: Sequence[RecordedEvent]) -> None:
         for e in events:
@@ -91,6 +95,7 @@ class RegistryWriteModel:
 
     def reset(self) -> None:
         self.state = RegistryState()
+        self.loaded = False
 
     def model(self, stream: str) -> m.Model | None:
         """The loaded model aggregate of a model stream, if that is what `stream` is."""

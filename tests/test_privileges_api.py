@@ -12,7 +12,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from registry import compliance_report
-from registry.api.keys import AUTH
+from registry.api.keys import AUTH, SERVICE
 from tests.serving import Server, serving
 from tests.test_auth import V1, actors, call
 
@@ -260,3 +260,18 @@ async def test_listings_show_only_what_the_caller_may_read(team) -> None:
         if token is None:
             break
     assert seen == [MODEL]
+
+
+async def test_a_write_model_being_reloaded_is_never_trusted(team) -> None:
+    """Between a reset of the writer's model and its reload no object would be seen: checks answer
+    503 meanwhile (and ask for the reload) rather than let a request through."""
+    server, t = team
+    server.app[SERVICE].store.writer._forget()  # as after a failed batch
+    status, err, _ = await call(server, "GET", f"{V1}/models/{MODEL}", t["alice"])
+    assert status == 503 and err["error_code"] == "UNAVAILABLE"
+    for _ in range(100):
+        if server.app[SERVICE].write_model.loaded:
+            break
+        await asyncio.sleep(0.05)
+    assert (await call(server, "GET", f"{V1}/models/{MODEL}", t["alice"]))[0] == 200
+    assert (await call(server, "GET", f"{V1}/models/{MODEL}", t["bob"]))[0] == 403

@@ -6,6 +6,7 @@ write runs before the command reaches the writer: a revocation committed in betw
 by that one command.
 """
 
+import asyncio
 from collections.abc import Callable
 
 from aiohttp import web
@@ -14,11 +15,34 @@ from ..domain.authority import denied
 from ..domain.commands import Command
 from ..domain.errors import NotFound, PermissionDenied
 from ..domain.privileges import Action, Chain, Securable, SecurableType, allowed
+from ..domain.state import RegistryState
+from .errors import ApiError
 from .keys import COMMAND, PRINCIPAL, SERVICE
 
 
+def state(request: web.Request) -> RegistryState:
+    """The write model's state, unless it is between a reset and its reload: then a 503 (a retry
+    finds it reloaded), never a check against an empty state that would see no object at all."""
+    service = request.app[SERVICE]
+    if not service.write_model.loaded and not request[PRINCIPAL].admin:
+        if not any(not t.done() for t in _reloads):
+            # An empty batch is enough: the writer reloads its model before deciding anything.
+            task = asyncio.get_running_loop().create_task(service.store.transact(_nothing))
+            _reloads.add(task)
+            task.add_done_callback(_reloads.discard)
+        raise ApiError(503, "UNAVAILABLE", "privileges are being reloaded; retry")
+    return service.write_model.state
+
+
+_reloads: set[asyncio.Task] = set()
+
+
+async def _nothing(tx: object) -> None:
+    return None
+
+
 def chain(request: web.Request, securable: Securable) -> Chain:
-    found = request.app[SERVICE].write_model.state.chain(securable)
+    found = state(request).chain(securable)
     if found is None:
         raise NotFound(f"{securable.type} {securable.full_name!r} does not exist",
                        securable=securable.full_name)
@@ -27,7 +51,7 @@ def chain(request: web.Request, securable: Securable) -> Chain:
 
 def require_for(request: web.Request, cmd: Command) -> None:
     """Every write goes through here (dispatch.execute)."""
-    need = denied(request[PRINCIPAL], cmd, request.app[SERVICE].write_model.state)
+    need = denied(request[PRINCIPAL], cmd, state(request))
     if need is not None:
         raise denial(request, *need)
 
@@ -49,8 +73,7 @@ def _may_read(request: web.Request, full_name: str) -> bool | None:
     principal = request[PRINCIPAL]
     if principal.admin:
         return True
-    acls = request.app[SERVICE].write_model.state.chain(
-        Securable(SecurableType.REGISTERED_MODEL, full_name))
+    acls = state(request).chain(Securable(SecurableType.REGISTERED_MODEL, full_name))
     return None if acls is None else allowed(principal, Action.READ, acls)
 
 
