@@ -2,6 +2,7 @@
 
 from .alias_history import AliasHistory
 from .catch_up import CatchUpProjection
+from .grants import grants
 from .model_aliases import model_aliases
 from .model_versions import model_versions
 from .namespaces import catalogs, schemas
@@ -13,7 +14,7 @@ from .webhook_outbox import WebhookOutbox
 
 INLINE: tuple[Projection, ...] = (
     catalogs, schemas, registered_models, model_names, model_versions, model_aliases,
-    model_tags, version_tags, transition_requests,
+    model_tags, version_tags, transition_requests, grants,
 )
 
 

@@ -14,12 +14,14 @@ _TOUCHED = {"updated_at": "timestamptz", "updated_by": "text"}
 INSERT_CATALOG = insert("catalogs", {"name": "text", "id": "uuid", "comment": "text",
                                      "owner": "text", **_AUDIT})
 UPDATE_CATALOG = update("catalogs", {"name": "text"}, {"comment": "text", **_TOUCHED})
+OWN_CATALOG = update("catalogs", {"name": "text"}, {"owner": "text", **_TOUCHED})
 DELETE_CATALOG = delete("catalogs", {"name": "text"})
 
 _SCHEMA_KEY = {"catalog_name": "text", "name": "text"}
 INSERT_SCHEMA = insert("schemas", {**_SCHEMA_KEY, "id": "uuid", "comment": "text", "owner": "text",
                                    **_AUDIT})
 UPDATE_SCHEMA = update("schemas", _SCHEMA_KEY, {"comment": "text", **_TOUCHED})
+OWN_SCHEMA = update("schemas", _SCHEMA_KEY, {"owner": "text", **_TOUCHED})
 DELETE_SCHEMA = delete("schemas", _SCHEMA_KEY)
 
 
@@ -53,3 +55,16 @@ def _schema_updated(r, e: ev.SchemaUpdated):
 @schemas.on(ev.SchemaDeleted)
 def _schema_deleted(r, e: ev.SchemaDeleted):
     yield DELETE_SCHEMA(e.catalog_name, e.name)
+
+
+@catalogs.on(ev.OwnerChanged)
+def _catalog_owner(r, e: ev.OwnerChanged):
+    if e.securable_type == "catalog":
+        yield OWN_CATALOG(e.full_name, e.owner, r.recorded_at, r.actor)
+
+
+@schemas.on(ev.OwnerChanged)
+def _schema_owner(r, e: ev.OwnerChanged):
+    if e.securable_type == "schema":
+        catalog, _, name = e.full_name.partition(".")
+        yield OWN_SCHEMA(catalog, name, e.owner, r.recorded_at, r.actor)

@@ -16,6 +16,7 @@ INSERT_MODEL = insert("registered_models", {
     "created_by": "text", **_TOUCHED})
 RENAME_MODEL = update("registered_models", _ID, {**_NAME, **_TOUCHED})
 DESCRIBE_MODEL = update("registered_models", _ID, {"description": "text", **_TOUCHED})
+OWN_MODEL = update("registered_models", _ID, {"owner": "text", **_TOUCHED})
 TOUCH_MODEL = update("registered_models", _ID, _TOUCHED)
 DELETE_MODEL = delete("registered_models", _ID)
 INSERT_NAME = insert("model_names", {"full_name": "text", "position": "bigint", "model_id": "uuid"})
@@ -55,3 +56,14 @@ registered_models.fallback = _touch
 @model_names.on(ev.ModelCreated, ev.ModelRenamed)
 def _named(r, e: ev.ModelCreated | ev.ModelRenamed):
     yield INSERT_NAME(e.full_name, r.position, model_id(r))
+
+
+@registered_models.on(ev.OwnerChanged)
+def _owner(r, e: ev.OwnerChanged):
+    if e.securable_type == "registered_model":
+        yield OWN_MODEL(model_id(r), e.owner, r.recorded_at, r.actor)
+
+
+@registered_models.on(ev.PrivilegesChanged)
+def _grants(r, e: ev.PrivilegesChanged):
+    return ()  # who may use a model is not a change to the model: no 'last updated' (projections/grants.py)

@@ -106,8 +106,8 @@ class Report:
     models: tuple[ModelSection, ...]
     actors: tuple[str, ...]
     last_hash: str | None  # the hash of the window's last event: pins the history reported
-    # Issue 6 (authorization) adds these events; until then the log holds none, and the report
-    # says so rather than showing an empty list as if it had looked.
+    # Grants are in the log now but not yet in the report, which says so (None) rather than
+    # showing an empty list as if it had looked. Denied attempts come from their table.
     permission_changes: tuple[Change, ...] | None = None
     denied_attempts: tuple[Change, ...] | None = None
 

@@ -176,8 +176,7 @@ def _model(i: int, m: ModelSection, report: Report) -> str:
 
 def _not_recorded(title: str, anchor: str, found: tuple[Change, ...] | None) -> str:
     if found is None:
-        text = ("This version of Modelog does not record these yet (authorization is not part "
-                "of it), so the log holds none; this section fills in once it does.")
+        text = "This version of Modelog does not report these yet; the log holds them."
     else:
         text = f"{len(found)} in this window."
     return (f'<section id="{anchor}" aria-labelledby="{anchor}-h"><h2 id="{anchor}-h">{title}'

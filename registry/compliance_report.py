@@ -1,13 +1,14 @@
 """The compliance report's shell: resolve the window, read the models' events in log order, page
 by page, into the pure `ReportBuilder` (registry/compliance.py)."""
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
 
 from .audit_events import Point, last_position_sql, like_escape
-from .compliance import Report, ReportBuilder, Window
+from .compliance import Change, Report, ReportBuilder, Window
 from .domain.errors import InvalidArgument
 from .eventstore import head_position
 from .eventstore.reads import COLUMNS, from_row
@@ -71,4 +72,16 @@ async def build(db: Db, w: Window, progress: Progress | None = None) -> Report:
             break
         after = rows[-1]["position"]
     last_hash = await db.fetchval("SELECT hash FROM events WHERE position = $1", w.until_position)
-    return builder.report(None if last_hash is None else last_hash.hex())
+    report = builder.report(None if last_hash is None else last_hash.hex())
+    return dataclasses.replace(report, denied_attempts=await denied_attempts(db, w))
+
+
+async def denied_attempts(db: Db, w: Window) -> tuple[Change, ...]:
+    """Refusals in the window's time span (they have no log position), on the window's models."""
+    rows = await db.fetch(
+        "SELECT * FROM denied_attempts WHERE at >= $1 AND at <= $2 AND ($3::text IS NULL "
+        "OR full_name = $3 OR full_name LIKE $4) ORDER BY id", w.since, w.until, w.object,
+        None if w.object is None else like_escape(w.object) + ".%")
+    return tuple(Change(position=0, at=r["at"], actor=r["principal"], request_id=r["request_id"],
+                        kind="denied", action=r["action"], subject=r["full_name"],
+                        detail=f"{r['method']} {r['route']}") for r in rows)

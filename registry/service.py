@@ -7,6 +7,7 @@ concurrent registrations on one model never conflict and never retry.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -17,8 +18,11 @@ from .domain import Event, RegistryState, Stamp, decide, parse_event, stream_of
 from .domain import commands as c
 from .domain import models as m
 from .domain.catalogs import Catalog
+from .domain.catalogs import stream_id as catalog_stream
 from .domain.errors import AlreadyExists
+from .domain.privileges import Acl, Privilege
 from .domain.schemas import Schema
+from .domain.schemas import stream_id as schema_stream
 from .eventstore import EventStore, NewEvent, RecordedEvent, Tx
 
 log = structlog.get_logger(__name__)
@@ -51,6 +55,9 @@ class RegistryWriteModel:
 
     def __init__(self) -> None:
         self.state = RegistryState()
+        # False from a reset (the writer lost step with the log) until the next load: an empty
+        # state would show no object, so privilege checks must not trust it meanwhile.
+        self.loaded = False
 
     async def load(self, conn: asyncpg.Connection) -> None:
         state = RegistryState()
@@ -64,10 +71,23 @@ class RegistryWriteModel:
                 r["created_by"], r["updated_at"], r["updated_by"])
             state.schema_counts[r["catalog_name"]] += 1
         for r in await conn.fetch(
-                "SELECT id, full_name, catalog_name, schema_name FROM registered_models"):
+                "SELECT id, full_name, catalog_name, schema_name, owner FROM registered_models"):
             state.model_ids[r["full_name"]] = r["id"]
             state.model_counts[(r["catalog_name"], r["schema_name"])] += 1
+            state.acls[m.stream_id(r["id"])] = Acl(r["owner"])
+        for cat in state.catalogs.values():
+            state.acls[catalog_stream(cat.name)] = Acl(cat.owner)
+        for sc in state.schemas.values():
+            state.acls[schema_stream(sc.catalog_name, sc.name)] = Acl(sc.owner)
+        held: dict[str, dict[str, set[Privilege]]] = {}
+        for r in await conn.fetch("SELECT stream_id, principal, privilege FROM grants"):
+            held.setdefault(r["stream_id"], {}).setdefault(r["principal"], set()).add(
+                Privilege(r["privilege"]))
+        for stream, grants in held.items():
+            state.acls[stream] = Acl(state.acls[stream].owner,
+                                     MappingProxyType({p: frozenset(v) for p, v in grants.items()}))
         self.state = state
+        self.loaded = True
 
     def observe(self, events: Sequence[RecordedEvent]) -> None:
         for e in events:
@@ -75,6 +95,7 @@ class RegistryWriteModel:
 
     def reset(self) -> None:
         self.state = RegistryState()
+        self.loaded = False
 
     def model(self, stream: str) -> m.Model | None:
         """The loaded model aggregate of a model stream, if that is what `stream` is."""

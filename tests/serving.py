@@ -13,6 +13,9 @@ import aiohttp
 from aiohttp import web
 
 from registry.api.app import create_app
+from registry.api.keys import SERVICE
+from registry.domain import commands as c
+from registry.domain.events import PrivilegeChange
 from registry.settings import Settings
 
 
@@ -70,3 +73,17 @@ async def read_sse(response: aiohttp.ClientResponse, count: int, seconds: float 
                 elif field_ == "data":
                     current.data = json.loads(value)
     return found
+
+
+async def grant(server: Server, securable_type: str, full_name: str, principal: str,
+                *privileges: str) -> None:
+    """As the server's admin, straight through the service (no token needed)."""
+    await server.app[SERVICE].execute(c.UpdatePermissions(
+        securable_type=securable_type, full_name=full_name,
+        changes=[PrivilegeChange(principal=principal, add=list(privileges))]), "admin")
+
+
+async def may_create_models(server: Server, principal: str) -> None:
+    """`principal` may use `unity` and `unity.default` and create models there (and so own them)."""
+    await grant(server, "catalog", "unity", principal, "USE CATALOG")
+    await grant(server, "schema", "unity.default", principal, "USE SCHEMA", "CREATE MODEL")

@@ -114,7 +114,7 @@ def lanes(model: dict) -> dict[str, list[int]]:
 async def test_report_json_and_csv(made):
     reports = await made("json", "csv")
     data = json.loads(reports["json"].read_text())
-    assert data["permission_changes"] is None and data["denied_attempts"] is None
+    assert data["permission_changes"] is None and data["denied_attempts"] == []
     models = {m["full_name"]: m for m in data["models"]}
     assert list(models) == [CHURN, FRAUD, "unity.default.gone"]
     fraud, churn = models[FRAUD], models[CHURN]
@@ -226,8 +226,8 @@ async def test_report_html_in_a_browser(made, page, tmp_path: Path):
     assert cells[:3] == ["2", "Production", "alice"] and cells[5:7] == ["approved", "bob"]
     # Every table has a caption; the not-yet-recorded sections say so.
     assert await page.locator("table").count() == await page.locator("table > caption").count()
-    assert "does not record these yet" in await page.locator("#permissions").inner_text()
-    assert "does not record these yet" in await page.locator("#denied").inner_text()
+    assert "does not report these yet" in await page.locator("#permissions").inner_text()
+    assert "0 in this window" in await page.locator("#denied").inner_text()
     await page.screenshot(path=tmp_path / "report.png", full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 10_000
 

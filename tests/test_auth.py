@@ -17,7 +17,7 @@ from registry.domain import events as ev
 from registry.domain import principals as p
 from registry.domain.errors import InvalidArgument, NotFound
 from registry.settings import Settings
-from tests.serving import Server, serving
+from tests.serving import Server, may_create_models, serving
 
 V1 = "/api/modelog/v1"
 BOOTSTRAP = re.compile(r"mlg_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
@@ -200,6 +200,7 @@ async def test_tokens_are_issued_listed_and_revoked_by_admins_only(secured) -> N
     assert datetime.fromisoformat(alice["expires_at"]) > datetime.now(UTC) + timedelta(days=29)
 
     # alice writes as alice, but may not manage tokens
+    await may_create_models(server, "alice")
     status, _, _ = await call(server, "POST", f"{V1}/models", alice["token"],
                               json={"name": "unity.default.m"})
     assert status == 201
@@ -297,6 +298,7 @@ async def test_without_auth_every_request_is_the_local_admin_and_headers_are_ign
 async def test_trusted_header_mode(db_url: str, tmp_path) -> None:
     async with serving(db_url, tmp_path, auth="trusted-header",
                        trusted_header="X-Remote-User") as server:
+        await may_create_models(server, "sso-erin")
         status, _, _ = await call(server, "POST", f"{V1}/models",
                                   headers={"X-Remote-User": "sso-erin"},
                                   json={"name": "unity.default.m"})
@@ -317,6 +319,7 @@ async def test_a_forged_trusted_header_is_ignored_in_tokens_mode(secured) -> Non
     status, _, _ = await call(server, *SURFACES["native"], headers={"X-Forwarded-User": "admin"})
     assert status == 401
     _, frank, _ = await call(server, "POST", f"{V1}/tokens", admin, json={"principal": "frank"})
+    await may_create_models(server, "frank")
     status, _, _ = await call(server, "POST", f"{V1}/models", frank["token"],
                               headers={"X-Forwarded-User": "admin"}, json={"name": "unity.default.f"})
     assert status == 201 and await actors(server, "model:") == [("ModelCreated", "frank")]

@@ -12,7 +12,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from registry.api.keys import AUTH
-from tests.serving import Server, serving
+from tests.serving import Server, may_create_models, serving
 from tests.test_auth import BOOTSTRAP, SURFACES, actors, call
 from tests.test_cli import MODELOG, free_port, http, run, stop, wait_ready
 
@@ -21,10 +21,12 @@ V1 = "/api/modelog/v1"
 
 @pytest.fixture
 async def secured(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[Server, str]]:
-    """A server in tokens mode and a token for the non-admin principal 'ci'."""
+    """A server in tokens mode and a token for the non-admin principal 'ci', who may create models
+    in unity.default."""
     async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=0,
                        storage_root=f"file://{tmp_path}/artifacts") as server:
         token, _ = await server.app[AUTH].issue("ci", actor="admin")
+        await may_create_models(server, "ci")
         yield server, str(token)
 
 

@@ -8,6 +8,7 @@ import pytest
 from projections.rebuild import compare, rebuild
 from registry.domain import DomainError
 from registry.domain import commands as c
+from registry.domain.events import PrivilegeChange
 from registry.service import RegistryService
 
 
@@ -18,6 +19,7 @@ async def make_history(svc: RegistryService) -> None:
     await run(c.UpdateCatalog(name="prod", comment="prod models"), "admin")
     await run(c.CreateCatalog(name="scratch"), "admin")
     await run(c.CreateSchema(catalog_name="scratch", name="tmp"), "admin")
+    await run(grant("catalog", "scratch", "bob", "USE CATALOG"), "admin")  # ends with the catalog
     await run(c.DeleteSchema(catalog_name="scratch", name="tmp"), "admin")
     await run(c.DeleteCatalog(name="scratch"), "admin")
     await run(c.CreateSchema(catalog_name="prod", name="fraud", comment="fraud"), "admin")
@@ -55,16 +57,33 @@ async def make_history(svc: RegistryService) -> None:
     await run(c.RequestTransition(full_name=m4, version=2, stage="Archived", comment="old"), "bob")
     await run(c.RenameModel(full_name="prod.fraud.m0", new_full_name="unity.default.m0"), "alice")
     await run(c.DeleteAlias(full_name="prod.fraud.m1", alias="champion"), "carol")
+    # Grants and owners: changed, revoked, transferred, and gone with their object.
+    await run(grant("catalog", "prod", "bob", "USE CATALOG", "USE SCHEMA"), "admin")
+    await run(grant("schema", "prod.fraud", "carol", "CREATE MODEL", "MANAGE"), "admin")
+    await run(grant("registered_model", "prod.fraud.m2", "dan", "EXECUTE"), "alice")
+    await run(grant("registered_model", "unity.default.m0", "dan", "EXECUTE", "APPLY TAG"), "alice")
+    await run(c.UpdatePermissions(securable_type="registered_model", full_name="unity.default.m0",
+                                  changes=[PrivilegeChange(principal="dan", remove=["EXECUTE"])]),
+              "alice")
+    await run(c.TransferOwnership(securable_type="schema", full_name="prod.fraud", owner="carol"),
+              "admin")
+    await run(c.TransferOwnership(securable_type="registered_model", full_name="prod.fraud.m1",
+                                  owner="dan"), "alice")
     await run(c.DeleteModel(full_name="prod.fraud.m2", force=True), "alice")
     await run(c.CreateModel(full_name="prod.fraud.m2", description="second life"), "alice")
     with pytest.raises(DomainError):
         await run(c.DeleteModel(full_name="prod.fraud.m3"), "alice")  # has versions, no force
 
 
+def grant(securable_type: str, full_name: str, principal: str, *add: str) -> c.UpdatePermissions:
+    return c.UpdatePermissions(securable_type=securable_type, full_name=full_name,
+                               changes=[PrivilegeChange(principal=principal, add=list(add))])
+
+
 async def snapshot(pool: asyncpg.Pool) -> dict[str, list]:
     out = {}
     for table in ("catalogs", "schemas", "registered_models", "model_versions", "model_aliases",
-                  "model_tags", "version_tags", "model_names", "transition_requests"):
+                  "model_tags", "version_tags", "model_names", "transition_requests", "grants"):
         out[table] = sorted(tuple(r) for r in await pool.fetch(f"TABLE read_model.{table}"))
     return out
 

@@ -14,10 +14,11 @@ from aiohttp import web
 import projections
 from projections.catch_up import Follower
 
+from .. import denied
 from ..auth.middleware import authenticate
 from ..auth.store import Auth
 from ..database import create_pool, migrate
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, PermissionDenied
 from ..embedded import embedded_postgres
 from ..eventstore import EventStore, WriterStopped
 from ..log_head import LogHead
@@ -26,7 +27,7 @@ from ..service import RegistryService, RegistryWriteModel
 from ..settings import Settings
 from ..webhooks.dispatcher import Dispatcher
 from ..webhooks.service import Webhooks
-from . import audit, errors, events_feed, mlflow, native, tokens, unity_catalog, webhooks
+from . import audit, errors, events_feed, mlflow, native, permissions, tokens, unity_catalog, webhooks
 from .keys import (
     ACTOR,
     AUTH,
@@ -35,6 +36,7 @@ from .keys import (
     FOLLOWERS,
     LOG_HEAD,
     POOL,
+    PRINCIPAL,
     READ_CACHE,
     REQUEST_ID,
     SERVICE,
@@ -82,6 +84,12 @@ async def error_json(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     except errors.ApiError as exc:
         err = exc
+    except PermissionDenied as exc:
+        err = errors.from_domain(exc)
+        resource = request.match_info.route.resource
+        await denied.record(request.app[POOL], request[PRINCIPAL].name, exc.details,
+                            request[REQUEST_ID], request.method,
+                            resource.canonical if resource is not None else request.path)
     except DomainError as exc:
         err = errors.from_domain(exc)
     except pydantic.ValidationError as exc:
@@ -182,6 +190,8 @@ def create_app(settings: Settings) -> web.Application:
     tokens.add_routes(app)
     mlflow.add_routes(app)
     unity_catalog.add_routes(app)
+    permissions.add_routes(app, native.PREFIX, native=True)
+    permissions.add_routes(app, unity_catalog.PREFIX, native=False)
     return app
 
 

@@ -10,13 +10,14 @@ import orjson
 import pydantic
 from aiohttp import web
 
-from .. import audit_events, queries
+from .. import audit_events, denied, queries
 from ..as_of import MAX_POSITION, parse_point
+from ..auth.middleware import require_admin
 from ..domain.events import EVENT_TYPES
 from ..eventstore import iso_time
 from .keys import POOL
 from .native import PREFIX, Page
-from .validation import parse_query
+from .validation import Query, parse_query
 from .wire import json_response, page
 
 CSV_COLUMNS = ("position", "recorded_at", "type", "schema_version", "object", "stream_id",
@@ -94,5 +95,22 @@ async def audit_events_view(request: web.Request) -> web.Response:
     return response
 
 
+class DeniedQuery(Query):
+    max_results: int = pydantic.Field(100, ge=1, le=1000)
+    principal: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def denied_view(request: web.Request) -> web.Response:
+    """Requests refused for want of a privilege (admins only: it names who tried what)."""
+    require_admin(request)
+    q = parse_query(request, DeniedQuery)
+    rows = await denied.query(request.app[POOL], principal=q.principal, since=q.since,
+                              until=q.until, limit=q.max_results)
+    return json_response({"denied_attempts": rows})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/audit/events", audit_events_view)
+    app.router.add_get(f"{PREFIX}/audit/denied", denied_view)

@@ -12,12 +12,14 @@ from ..domain.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
 )
 from .wire import json_response
 
 STATUS: dict[type[DomainError], int] = {
     InvalidArgument: 400,
     NotFound: 404,
+    PermissionDenied: 403,
     AlreadyExists: 409,
     FailedPrecondition: 409,
     Conflict: 409,

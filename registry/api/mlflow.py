@@ -21,7 +21,7 @@ from .. import queries
 from ..domain import commands as c
 from ..domain.errors import InvalidArgument, NotFound
 from ..domain.models import Model, ModelVersion
-from . import reads
+from . import authorize, reads
 from .dispatch import execute
 from .keys import POOL, SETTINGS
 from .validation import parse_body, parse_query
@@ -176,6 +176,7 @@ def _version(value: str | int) -> int:
 
 
 async def _model(request: web.Request, name: str) -> Model:
+    authorize.require_read(request, full_name(request, name))
     model = await reads.model(request, full_name(request, name))
     if model is None:
         raise NotFound(f"Registered Model with name={name} not found", model=name)
@@ -317,7 +318,8 @@ async def search_models(request: web.Request) -> web.Response:
         request, q, p, where, mlname, _MODEL_ORDER, ["name ASC"],
         [s.OrderKey("m.full_name", False, "::text")], queries.MODEL_COLUMNS,
         "registered_models m", MAX_MODELS_PAGE)
-    models = [queries.model_from_row(r) for r in page]
+    readable = authorize.model_filter(request)  # after paging: hidden rows still page on
+    models = [m for m in map(queries.model_from_row, page) if readable(m.full_name)]
     latest = await queries.latest_versions(request.app[POOL], [m.id for m in models])
     out: dict[str, Any] = {"registered_models": [
         model_json(shown_name(request, m.full_name), m, latest[m.id]) for m in models]}
@@ -438,6 +440,8 @@ async def search_versions(request: web.Request) -> web.Response:
         f"{queries.VERSION_COLUMNS}, m.full_name",
         "model_versions v JOIN registered_models m ON m.id = v.model_id", MAX_VERSIONS_PAGE)
     pool = request.app[POOL]
+    readable = authorize.model_filter(request)  # after paging: hidden rows still page on
+    page = [r for r in page if readable(r["full_name"])]
     versions = [queries.version_from_row(r) for r in page]
     aliases: dict[UUID, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for a in await pool.fetch("SELECT model_id, alias, version FROM model_aliases "
@@ -471,6 +475,7 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 async def get_by_alias(request: web.Request) -> web.Response:
     q = parse_query(request, AliasBody)
+    authorize.require_read(request, full_name(request, q.name))
     found = await reads.version_by_alias(request, full_name(request, q.name), q.alias)
     if found is None:
         await _model(request, q.name)  # which is missing: the model, or the alias

@@ -17,7 +17,7 @@ from ..domain.models import Model, ModelVersion
 from ..domain.schemas import Schema
 from ..domain.state import RegistryState
 from ..eventstore import RecordedEvent, iso_time, read_stream
-from . import reads
+from . import authorize, reads
 from .dispatch import execute
 from .keys import POOL, SETTINGS
 from .validation import Body, Query, parse_body, parse_query, path_version
@@ -192,6 +192,7 @@ class CommentOnlyBody(Body):
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
     """The model by its current name, or as it was at `as_of` (replayed from its stream)."""
     full_name = full_name or request.match_info["full_name"]
+    authorize.require_read(request, full_name)
     pool = request.app[POOL]
     when = request.query.get("as_of")
     if when is not None:
@@ -363,8 +364,9 @@ async def list_models(request: web.Request) -> web.Response:
     found = await list_at(pool, catalog=q.catalog_name, schema=q.schema_name,
                           name_pattern=q.name_pattern,
                           after=queries.decode_token(q.page_token, str), limit=q.max_results + 1)
+    readable = authorize.model_filter(request)
     return json_response(page(found, q.max_results, "registered_models", model_json,
-                                   lambda x: x.full_name))
+                              lambda x: x.full_name, lambda x: readable(x.full_name)))
 
 
 async def update_model(request: web.Request) -> web.Response:

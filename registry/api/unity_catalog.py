@@ -18,7 +18,7 @@ from ..domain.errors import InvalidArgument, NotFound
 from ..domain.models import Model, ModelVersion
 from ..domain.names import FullName
 from ..domain.schemas import Schema
-from . import reads
+from . import authorize, reads
 from .dispatch import execute
 from .keys import POOL, SETTINGS
 from .validation import parse_body, parse_query, path_version
@@ -263,6 +263,7 @@ async def delete_schema(request: web.Request) -> web.Response:
 
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
     full_name = full_name or request.match_info["full_name"]
+    authorize.require_read(request, full_name)
     model = await reads.model(request, full_name)
     if model is None:
         raise NotFound(f"Registered model not found: {full_name}")
@@ -285,8 +286,9 @@ async def list_models(request: web.Request) -> web.Response:
     found = await queries.list_models(
         request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
         after=queries.decode_token(q.page_token, str), limit=q.limit + 1)
-    return json_response(page(found, q.limit, "registered_models",
-                              lambda m: model_json(request, m), lambda m: m.full_name))
+    readable = authorize.model_filter(request)
+    return json_response(page(found, q.limit, "registered_models", lambda m: model_json(request, m),
+                              lambda m: m.full_name, lambda m: readable(m.full_name)))
 
 
 async def update_model(request: web.Request) -> web.Response:

@@ -21,9 +21,10 @@ def epoch_ms(t: datetime) -> int:
 
 
 def page(found: list[Any], limit: int, field: str, render: Callable[[Any], Any],
-         key: Callable[[Any], Any]) -> dict[str, Any]:
-    """One page from `limit + 1` fetched rows; the extra row only says there is a next page."""
-    out: dict[str, Any] = {field: [render(x) for x in found[:limit]]}
+         key: Callable[[Any], Any], keep: Callable[[Any], bool] = lambda _: True) -> dict[str, Any]:
+    """One page from `limit + 1` fetched rows; the extra row only says there is a next page.
+    Rows `keep` refuses (the caller may not see them) leave the page, not the paging."""
+    out: dict[str, Any] = {field: [render(x) for x in found[:limit] if keep(x)]}
     if len(found) > limit:
         out["next_page_token"] = encode_token(key(found[limit - 1]))
     return out

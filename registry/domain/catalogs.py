@@ -6,7 +6,7 @@ from uuid import UUID
 
 from .commands import CreateCatalog, DeleteCatalog, UpdateCatalog
 from .errors import AlreadyExists, FailedPrecondition, NotFound
-from .events import CatalogCreated, CatalogDeleted, CatalogUpdated, Event, Stamp
+from .events import CatalogCreated, CatalogDeleted, CatalogUpdated, Event, OwnerChanged, Stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,8 @@ def evolve(state: Catalog | None, event: Event, stamp: Stamp) -> Catalog | None:
         case CatalogUpdated() if state is not None:
             return replace(state, comment=event.comment, updated_at=stamp.at,
                            updated_by=stamp.actor)
+        case OwnerChanged() if state is not None:
+            return replace(state, owner=event.owner, updated_at=stamp.at, updated_by=stamp.actor)
         case CatalogDeleted():
             return None
     return state

@@ -7,6 +7,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from . import names
 from .errors import InvalidArgument
+from .events import PrivilegeChange
+from .privileges import Securable, SecurableType
 
 
 def _tags(tags: dict[str, str]) -> dict[str, str]:
@@ -199,3 +201,25 @@ class SetAlias(ModelCommand):
 
 class DeleteAlias(ModelCommand):
     alias: str
+
+
+# --- privileges ---------------------------------------------------------------------------------
+
+
+class SecurableCommand(Command):
+    securable_type: SecurableType
+    full_name: str
+
+    @property
+    def securable(self) -> Securable:
+        return Securable(self.securable_type, self.full_name)
+
+
+class UpdatePermissions(SecurableCommand):
+    """Unity Catalog's PATCH /permissions: per principal, privileges to add and to remove."""
+
+    changes: list[PrivilegeChange]
+
+
+class TransferOwnership(SecurableCommand):
+    owner: str

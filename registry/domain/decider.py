@@ -1,6 +1,6 @@
 """`decide(command, state) -> (stream, events)`: the registry's one entry point for commands."""
 
-from . import catalogs, models, schemas
+from . import catalogs, models, privileges, schemas
 from . import commands as c
 from .events import Event
 from .names import FullName
@@ -18,6 +18,8 @@ def stream_of(cmd: c.Command, state: RegistryState) -> str | None:
             return models.stream_id(cmd.model_id)
         case c.ModelCommand():
             return state.model_stream(cmd.full_name)
+        case c.SecurableCommand():
+            return state.securable_stream(cmd.securable)
     raise TypeError(f"unknown command {cmd!r}")
 
 
@@ -40,6 +42,10 @@ def decide(cmd: c.Command, state: RegistryState, actor: str) -> tuple[str, list[
                                    _placement(cmd.new_full_name, state))
         case c.ModelCommand():
             events = models.decide(cmd, state.model_named(cmd.full_name), actor)
+        case c.UpdatePermissions():
+            events = privileges.change(_acl(stream, state), cmd.securable, cmd.changes)
+        case c.TransferOwnership():
+            events = privileges.transfer(_acl(stream, state), cmd.securable, cmd.owner)
         case _:
             raise TypeError(f"unknown command {cmd!r}")
     assert stream is not None or not events
@@ -52,3 +58,7 @@ def _placement(full_name: str, state: RegistryState) -> models.Placement:
         schema_exists=(name.catalog, name.schema) in state.schemas,
         name_taken=full_name in state.model_ids,
     )
+
+
+def _acl(stream: str | None, state: RegistryState) -> privileges.Acl | None:
+    return None if stream is None else state.acls.get(stream)

@@ -22,6 +22,12 @@ class NotFound(DomainError):
     code = "NOT_FOUND"
 
 
+class PermissionDenied(DomainError):
+    """The caller may not do this (registry.domain.privileges)."""
+
+    code = "PERMISSION_DENIED"
+
+
 class AlreadyExists(DomainError):
     code = "ALREADY_EXISTS"
 

@@ -316,6 +316,36 @@ class TokenRevoked(Event):
     token_id: str
 
 
+# --- privileges (on the securable's own stream: 'catalog:<name>', 'schema:<c>.<s>', 'model:<id>') --
+# Grants belong to the object, not to its name: they follow a model through renames and end with
+# it, so a new object under an old name starts with no grants.
+
+
+class PrivilegeChange(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    principal: str
+    add: list[str] = []
+    remove: list[str] = []
+
+
+@event
+class PrivilegesChanged(Event):
+    """Only what changed: privileges added that were not held, removed that were."""
+
+    securable_type: str
+    full_name: str
+    changes: list[PrivilegeChange]
+
+
+@event
+class OwnerChanged(Event):
+    securable_type: str
+    full_name: str
+    owner: str
+    previous_owner: str
+
+
 # --- who and when -----------------------------------------------------------------------------
 
 

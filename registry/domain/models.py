@@ -23,6 +23,7 @@ from .events import (
     ModelRenamed,
     ModelTagDeleted,
     ModelTagSet,
+    OwnerChanged,
     StageTransitionApproved,
     StageTransitionCancelled,
     StageTransitionRejected,
@@ -315,6 +316,8 @@ def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
                            name=event.name, **touched)
         case ModelDescriptionUpdated():
             return replace(state, description=event.description, **touched)
+        case OwnerChanged():
+            return replace(state, owner=event.owner, **touched)
         case ModelTagSet():
             return replace(state, tags=_with(state.tags, event.key, event.value), **touched)
         case ModelTagDeleted():

@@ -7,7 +7,7 @@ from uuid import UUID
 from .catalogs import Catalog
 from .commands import CreateSchema, DeleteSchema, UpdateSchema
 from .errors import AlreadyExists, FailedPrecondition, NotFound
-from .events import Event, SchemaCreated, SchemaDeleted, SchemaUpdated, Stamp
+from .events import Event, OwnerChanged, SchemaCreated, SchemaDeleted, SchemaUpdated, Stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,8 @@ def evolve(state: Schema | None, event: Event, stamp: Stamp) -> Schema | None:
         case SchemaUpdated() if state is not None:
             return replace(state, comment=event.comment, updated_at=stamp.at,
                            updated_by=stamp.actor)
+        case OwnerChanged() if state is not None:
+            return replace(state, owner=event.owner, updated_at=stamp.at, updated_by=stamp.actor)
         case SchemaDeleted():
             return None
     return state

@@ -1,6 +1,7 @@
 """The write model: the fold of the log that commands are decided against.
 
-Catalogs, schemas and the index of live model names are always complete (they are small). Model
+Catalogs, schemas, the index of live model names and every securable's ACL (owner and grants, by
+stream) are always complete (they are small). Model
 aggregates may be held only in part: the shell loads a model's stream before deciding a command on
 it (`missing_streams`). Pure: no I/O, only dictionaries updated by `apply`.
 """
@@ -8,7 +9,7 @@ it (`missing_streams`). Pure: no I/O, only dictionaries updated by `apply`.
 from collections import Counter
 from uuid import UUID
 
-from . import catalogs, models, schemas
+from . import catalogs, models, privileges, schemas
 from .events import Event, ModelCreated, ModelDeleted, ModelRenamed, Stamp
 
 
@@ -20,9 +21,12 @@ class RegistryState:
         self.models: dict[UUID, models.Model] = {}  # loaded model aggregates
         self.schema_counts: Counter[str] = Counter()  # catalog -> live schemas
         self.model_counts: Counter[tuple[str, str]] = Counter()  # (catalog, schema) -> live models
+        self.acls: dict[str, privileges.Acl] = {}  # stream of a live securable -> its ACL
 
     def apply(self, stream_id: str, event: Event, stamp: Stamp) -> None:
         kind, _, key = stream_id.partition(":")
+        if kind in _SECURABLES:
+            _put(self.acls, stream_id, privileges.evolve(self.acls.get(stream_id), event))
         if kind == "model":
             self._apply_model(UUID(key), event, stamp)
         elif kind == "schema":
@@ -58,6 +62,32 @@ class RegistryState:
         model_id = self.model_ids.get(full_name)
         return None if model_id is None else models.stream_id(model_id)
 
+    def securable_stream(self, securable: privileges.Securable) -> str | None:
+        """The stream of a live securable, by its current name."""
+        match securable.type:
+            case privileges.SecurableType.CATALOG:
+                stream = catalogs.stream_id(securable.full_name)
+            case privileges.SecurableType.SCHEMA:
+                catalog, _, name = securable.full_name.partition(".")
+                stream = schemas.stream_id(catalog, name)
+            case _:
+                stream = self.model_stream(securable.full_name) or ""
+        return stream if stream in self.acls else None
+
+    def chain(self, securable: privileges.Securable) -> list[privileges.Acl] | None:
+        """The ACLs from the catalog down to `securable`; None if any of them does not exist."""
+        parts = securable.full_name.split(".")
+        levels = list(privileges.SecurableType)[: len(parts)]
+        if levels[-1:] != [securable.type]:
+            return None
+        out = []
+        for depth, level in enumerate(levels, 1):
+            stream = self.securable_stream(privileges.Securable(level, ".".join(parts[:depth])))
+            if stream is None:
+                return None
+            out.append(self.acls[stream])
+        return out
+
     def model_named(self, full_name: str) -> models.Model | None:
         model_id = self.model_ids.get(full_name)
         if model_id is None:
@@ -66,6 +96,9 @@ class RegistryState:
             return self.models[model_id]
         except KeyError:
             raise LookupError(f"model {full_name} ({model_id}) is not loaded") from None
+
+
+_SECURABLES = frozenset({"catalog", "schema", "model"})
 
 
 def _put(mapping: dict, key: object, value: object) -> None:

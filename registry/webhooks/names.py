@@ -42,6 +42,8 @@ MODELOG_NAMES: dict[str, str] = {
     ev.PrincipalAdminSet.type_name(): "PRINCIPAL_UPDATED",
     ev.TokenIssued.type_name(): "TOKEN_ISSUED",
     ev.TokenRevoked.type_name(): "TOKEN_REVOKED",
+    ev.PrivilegesChanged.type_name(): "PERMISSIONS_UPDATED",
+    ev.OwnerChanged.type_name(): "OWNER_CHANGED",
 }
 WEBHOOK_NAMES: dict[str, str] = {**MLFLOW_NAMES, **MODELOG_NAMES}  # event type -> webhook name
 WEBHOOK_EVENTS: frozenset[str] = frozenset(WEBHOOK_NAMES.values())

@@ -1,0 +1,67 @@
+"""Which privileges a command needs, and whether a principal holds them: pure.
+
+A command on an object that does not exist needs nothing here: deciding it raises NotFound. (It
+tells a stranger no more than a 403 would: that a name is taken is visible to whoever creates it.)
+"""
+
+from . import commands as c
+from .names import FullName
+from .principals import Principal
+from .privileges import Action, Securable, SecurableType, allowed
+from .state import RegistryState
+
+Need = tuple[str, Securable]  # an Action, or 'create_catalog' (admins only)
+
+
+def needs(cmd: c.Command) -> list[Need] | None:
+    """What `cmd` needs; None: only an admin may (creating a catalog: the metastore's admins)."""
+    catalog, schema = SecurableType.CATALOG, SecurableType.SCHEMA
+    match cmd:
+        case c.CreateCatalog():
+            return None
+        case c.UpdateCatalog() | c.DeleteCatalog():
+            return [(Action.MODIFY, Securable(catalog, cmd.name))]
+        case c.CreateSchema():
+            return [(Action.CREATE_SCHEMA, Securable(catalog, cmd.catalog_name))]
+        case c.UpdateSchema() | c.DeleteSchema():
+            return [(Action.MODIFY, Securable(schema, f"{cmd.catalog_name}.{cmd.name}"))]
+        case c.SecurableCommand():
+            return [(Action.MANAGE, cmd.securable)]
+        case c.CreateModel():
+            return [(Action.CREATE_MODEL, _schema(cmd.full_name))]
+        case c.RenameModel():
+            out = [(Action.MODIFY, _model(cmd.full_name))]
+            if _schema(cmd.new_full_name) != _schema(cmd.full_name):
+                out.append((Action.CREATE_MODEL, _schema(cmd.new_full_name)))
+            return out
+        case c.SetModelTag() | c.DeleteModelTag() | c.SetVersionTag() | c.DeleteVersionTag():
+            return [(Action.APPLY_TAG, _model(cmd.full_name))]
+        case c.RequestTransition() | c.CancelTransition():
+            # A request is what a reader asks of the model's managers; acting on one is theirs.
+            return [(Action.READ, _model(cmd.full_name))]
+        case c.ModelCommand():
+            return [(Action.MODIFY, _model(cmd.full_name))]
+    raise TypeError(f"unknown command {cmd!r}")
+
+
+def denied(principal: Principal, cmd: c.Command, state: RegistryState) -> Need | None:
+    """The first need of `cmd` that `principal` lacks (None: it may go ahead)."""
+    if principal.admin:
+        return None
+    wanted = needs(cmd)
+    if wanted is None:
+        return "create_catalog", Securable(SecurableType.CATALOG, getattr(cmd, "name", ""))
+    for action, securable in wanted:
+        chain = state.chain(securable)
+        if chain is not None and not allowed(principal, action, chain):
+            return action, securable
+    return None
+
+
+def _schema(full_name: str) -> Securable:
+    name = FullName.parse(full_name)
+    return Securable(SecurableType.SCHEMA, f"{name.catalog}.{name.schema}")
+
+
+def _model(full_name: str) -> Securable:
+    return Securable(SecurableType.REGISTERED_MODEL, full_name)
