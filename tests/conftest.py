@@ -13,13 +13,12 @@ import pytest
 from aiohttp import web
 
 import projections
-from registry.api.app import create_app
 from registry.api.keys import POOL
 from registry.database import create_pool, migrate
 from registry.eventstore import EventStore
 from registry.service import RegistryService, RegistryWriteModel
-from registry.settings import Settings
 from tests.pg import postgres_server, with_database
+from tests.serving import serving
 
 # The MLflow client must not try to phone home from a machine without a network, nor leave a
 # default tracking store in the working tree.
@@ -106,14 +105,6 @@ class Live:
 
 @pytest.fixture
 async def live(db_url: str, tmp_path) -> AsyncIterator[Live]:
-    app = create_app(Settings(database_url=db_url, port=0, data_dir=tmp_path,
-                              storage_root=f"file://{tmp_path}/artifacts"))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession(url) as http:
-        yield Live(url, app, http)
-    await runner.cleanup()
+    async with (serving(db_url, tmp_path, storage_root=f"file://{tmp_path}/artifacts") as server,
+                aiohttp.ClientSession(server.url) as http):
+        yield Live(server.url, server.app, http)

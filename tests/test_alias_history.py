@@ -3,13 +3,11 @@ and restarts, and answers equal to a fold of the log at any instant (a hypothesi
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import astuple
 
 import asyncpg
 import pytest
-from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,17 +15,16 @@ import projections
 from projections.alias_history import AliasHistory, plan
 from projections.catch_up import catch_up, check, checkpoint, rebuild, step
 from registry import as_of
-from registry.api.app import create_app
 from registry.api.keys import FOLLOWERS, SERVICE
 from registry.database import create_pool
 from registry.domain import DomainError
 from registry.domain import commands as c
 from registry.eventstore import EventStore, RecordedEvent, head_position, read_all
 from registry.service import RegistryService, RegistryWriteModel
-from registry.settings import Settings
 from registry.timeline import alias_at
 from tests.conftest import Live
 from tests.pg import with_database
+from tests.serving import serving
 from tests.test_rebuild import make_history
 
 M = "unity.default.scorer"
@@ -172,24 +169,11 @@ async def test_a_failed_step_applies_nothing_and_the_next_resumes_exactly(
     assert await check(pool, AliasHistory()) == (head, [])
 
 
-@asynccontextmanager
-async def serving(db_url: str, tmp_path) -> AsyncIterator[web.Application]:
-    app = create_app(Settings(database_url=db_url, port=0, data_dir=tmp_path))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield app
-    finally:
-        await runner.cleanup()
-
-
 async def test_the_follower_resumes_after_a_restart(db_url: str, pool: asyncpg.Pool,
                                                     tmp_path) -> None:
-    async with serving(db_url, tmp_path) as app:
-        follower = app[FOLLOWERS][0]
-        await make_history(app[SERVICE])
+    async with serving(db_url, tmp_path) as server:
+        follower = server.app[FOLLOWERS][0]
+        await make_history(server.app[SERVICE])
         for _ in range(200):
             if follower.lag == 0 and follower.position == await head_position(pool):
                 break
@@ -205,8 +189,8 @@ async def test_the_follower_resumes_after_a_restart(db_url: str, pool: asyncpg.P
         await svc.execute(c.SetAlias(full_name="prod.fraud.m3", alias="champion", version=v), "erin")
     await store.close()
     assert await checkpoint(pool, "alias_history") == stopped_at
-    async with serving(db_url, tmp_path) as app:
-        follower = app[FOLLOWERS][0]
+    async with serving(db_url, tmp_path) as server:
+        follower = server.app[FOLLOWERS][0]
         head = await head_position(pool)
         for _ in range(200):
             if follower.position == head:

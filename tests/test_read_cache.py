@@ -4,11 +4,9 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
-from registry.api.app import create_app
 from registry.api.keys import READ_CACHE
-from registry.settings import Settings
+from tests.serving import serving
 
 ALIAS = "/api/2.0/mlflow/registered-models/alias"
 
@@ -31,30 +29,21 @@ async def test_reads_are_cached_and_own_writes_are_read_at_once(live) -> None:
 
 
 async def test_another_process_commit_clears_this_cache(live, db_url: str, tmp_path: Path) -> None:
-    other = create_app(Settings(database_url=db_url, port=0, data_dir=tmp_path))
-    runner = web.AppRunner(other, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as b:
-            await live.call("POST", "/api/2.0/mlflow/registered-models/create", json={"name": "x"})
-            for _ in range(2):
-                await live.call("POST", "/api/2.0/mlflow/model-versions/create",
-                                json={"name": "x", "source": "s3://b"})
-            await live.call("POST", ALIAS, json={"name": "x", "alias": "champion", "version": "1"})
+    async with serving(db_url, tmp_path) as other, aiohttp.ClientSession(other.url) as b:
+        await live.call("POST", "/api/2.0/mlflow/registered-models/create", json={"name": "x"})
+        for _ in range(2):
+            await live.call("POST", "/api/2.0/mlflow/model-versions/create",
+                            json={"name": "x", "source": "s3://b"})
+        await live.call("POST", ALIAS, json={"name": "x", "alias": "champion", "version": "1"})
 
-            async def champion() -> str:
-                async with b.get(ALIAS, params={"name": "x", "alias": "champion"}) as r:
-                    return (await r.json())["model_version"]["version"]
+        async def champion() -> str:
+            async with b.get(ALIAS, params={"name": "x", "alias": "champion"}) as r:
+                return (await r.json())["model_version"]["version"]
 
-            assert await champion() == "1" and await champion() == "1"  # now cached in B
-            await live.call("POST", ALIAS, json={"name": "x", "alias": "champion", "version": "2"})
-            for _ in range(100):  # the notification arrives right after A's commit
-                if await champion() == "2":
-                    break
-                await asyncio.sleep(0.02)
-            assert await champion() == "2"
-    finally:
-        await runner.cleanup()
+        assert await champion() == "1" and await champion() == "1"  # now cached in B
+        await live.call("POST", ALIAS, json={"name": "x", "alias": "champion", "version": "2"})
+        for _ in range(100):  # the notification arrives right after A's commit
+            if await champion() == "2":
+                break
+            await asyncio.sleep(0.02)
+        assert await champion() == "2"
