@@ -54,11 +54,23 @@ async def resolve(db: asyncpg.Pool, as_of: str) -> int:
     return await position_at(db, point)
 
 
+# The model that bore name $1 at position $2: the last to take the name by then, unless it was
+# renamed away again by then (its own later row in model_names). Deleted models are not told
+# apart here: their folds and projections say so.
+NAME_HOLDER = (
+    "SELECT n.model_id FROM model_names n WHERE n.full_name = $1 AND n.position <= $2 "
+    "AND NOT EXISTS (SELECT 1 FROM model_names r WHERE r.model_id = n.model_id "
+    "                AND r.position > n.position AND r.position <= $2) "
+    "ORDER BY n.position DESC LIMIT 1")
+
+
+async def model_id_at(db: asyncpg.Pool, full_name: str, position: int) -> UUID | None:
+    return await db.fetchval(NAME_HOLDER, full_name, position)
+
+
 async def model_at(db: asyncpg.Pool, full_name: str, position: int) -> Model | None:
     """The model that bore `full_name` at `position`, folded from its events up to there."""
-    model_id = await db.fetchval(
-        "SELECT model_id FROM model_names WHERE full_name = $1 AND position <= $2 "
-        "ORDER BY position DESC LIMIT 1", full_name, position)
+    model_id = await model_id_at(db, full_name, position)
     if model_id is None:
         return None
     model = fold_model(await read_stream(db, f"model:{model_id}", until_position=position))

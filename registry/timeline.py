@@ -15,7 +15,7 @@ from projections import alias_history
 from projections.alias_history import ALIAS, NAME, plan
 from projections.catch_up import checkpoint
 
-from .as_of import model_at
+from .as_of import NAME_HOLDER, model_id_at
 from .eventstore import read_stream
 
 
@@ -41,45 +41,30 @@ _COLUMNS = ("kind, lane, version, valid_from_position, valid_from, set_by, valid
             "valid_to, ended_by")
 
 
-async def model_id_at(db: asyncpg.Pool, full_name: str, position: int) -> UUID | None:
-    """The model that bore `full_name` at `position` (deleted or not)."""
-    return await db.fetchval(
-        "SELECT model_id FROM model_names WHERE full_name = $1 AND position <= $2 "
-        "ORDER BY position DESC LIMIT 1", full_name, position)
-
-
 async def alias_at(db: asyncpg.Pool, full_name: str, alias: str, position: int) -> Period | None:
     """The period of `alias` of the model named `full_name` that covers `position`, if any."""
     async with db.acquire() as conn:
         row = await conn.fetchrow(
-            f"WITH m AS (SELECT model_id FROM model_names WHERE full_name = $1 AND position <= $3 "
-            f"           ORDER BY position DESC LIMIT 1) "
+            f"WITH m AS ({NAME_HOLDER}) "
             f"SELECT (SELECT position FROM projection_checkpoints WHERE name = '{NAME}') AS caught, "
             f"       h.* FROM (SELECT 1) one LEFT JOIN LATERAL ("
             f"  SELECT {_COLUMNS} FROM alias_history WHERE model_id = (SELECT model_id FROM m) "
-            f"  AND kind = '{ALIAS}' AND lane = $2 AND valid_from_position <= $3 "
+            f"  AND kind = '{ALIAS}' AND lane = $3 AND valid_from_position <= $2 "
             f"  ORDER BY valid_from_position DESC LIMIT 1) h ON true",
-            full_name, alias, position)
+            full_name, position, alias)
         if row["caught"] is not None and row["caught"] >= position:
             if row["kind"] is None or (row["valid_to_position"] is not None
                                        and row["valid_to_position"] <= position):
                 return None
             return Period(*list(row.values())[1:])
-    # The projection has not reached `position`: fold the model's stream up to there.
-    model = await model_at(db, full_name, position)
-    if model is None or alias not in model.aliases:
+    # The projection has not reached `position`: plan the model's stream up to there instead.
+    model_id = await model_id_at(db, full_name, position)
+    if model_id is None:
         return None
-    return await _period_from_fold(db, model.id, alias, position)
-
-
-async def _period_from_fold(db: asyncpg.Pool, model_id: UUID, alias: str,
-                            position: int) -> Period | None:
     events = await read_stream(db, f"model:{model_id}", until_position=position)
-    periods = [p for p in plan(events).periods
-               if p.kind == ALIAS and p.lane == alias and p.to_position is None]
-    if not periods:
-        return None
-    return from_plan(periods[-1])
+    open_ = [p for p in plan(events).periods
+             if p.kind == ALIAS and p.lane == alias and p.to_position is None]
+    return from_plan(open_[-1]) if open_ else None
 
 
 async def lanes(db: asyncpg.Pool, model_id: UUID, *, kind: str | None = None,

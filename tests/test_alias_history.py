@@ -124,6 +124,16 @@ async def test_a_renamed_model_is_found_under_its_old_name_at_an_old_time(live: 
     assert status == 404  # no model bears that name now
     body = (await live.call("GET", "/api/modelog/v1/models/unity.default.renamed/timeline"))[1]
     assert [p["lane"] for p in body["periods"]] == ["champion"]
+    # Once renamed away, the old name is nobody's: through the projection and through a fold.
+    now = await head_position(live.pool)
+    status, _ = await live.call("GET", f"{base}/aliases/champion/history",
+                                params={"at": str(now)})
+    assert status == 404
+    assert await alias_at(live.pool, M, "champion", now) is None
+    await live.pool.execute("UPDATE projection_checkpoints SET position = 0 "
+                            "WHERE name = 'alias_history'")  # as if it lagged: the fold answers
+    assert await alias_at(live.pool, M, "champion", now) is None
+    assert (await alias_at(live.pool, M, "champion", then)).version == 1
 
 
 class Flaky:

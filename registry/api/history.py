@@ -46,7 +46,7 @@ async def _model_id(request: web.Request, when: str | None) -> tuple[Any, int]:
         model_id, position = (None if model is None else model.id), 0
     else:
         position = await as_of.resolve(pool, when)
-        model_id = await timeline.model_id_at(pool, name, position)
+        model_id = await as_of.model_id_at(pool, name, position)
     if model_id is None:
         raise NotFound(f"registered model {name!r} does not exist", model=name)
     return model_id, position
