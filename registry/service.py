@@ -14,12 +14,13 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from .domain import Event, RegistryState, Stamp, decide, parse_event, stream_of
+from .domain import Event, RegistryState, Stamp, authority, decide, parse_event, stream_of
 from .domain import commands as c
 from .domain import models as m
 from .domain.catalogs import Catalog
 from .domain.catalogs import stream_id as catalog_stream
 from .domain.errors import AlreadyExists
+from .domain.principals import Principal
 from .domain.privileges import Acl, Privilege
 from .domain.schemas import Schema
 from .domain.schemas import stream_id as schema_stream
@@ -131,21 +132,28 @@ class RegistryService:
         self.store = store
         self.write_model = write_model
 
-    async def execute(self, cmd: c.Command, actor: str, **metadata: Any) -> Outcome:
+    async def execute(self, cmd: c.Command, actor: Principal | str, **metadata: Any) -> Outcome:
         """Decide `cmd` against the current state and append its events; raises a DomainError
-        (and appends nothing) if the command cannot be carried out."""
+        (and appends nothing) if the command cannot be carried out. A principal's privileges are
+        checked here, in the writer, against the same state the command is decided on: a grant
+        or revoke committed before, by this process or another, always counts. (A bare name is
+        the server's own doing, e.g. its bootstrap, and is not checked.)"""
         wm = self.write_model
+        principal = actor if isinstance(actor, Principal) else None
+        name = actor.name if isinstance(actor, Principal) else actor
 
         async def job(tx: Tx) -> Outcome:
+            if principal is not None:
+                authority.check(principal, cmd, wm.state)
             stream = stream_of(cmd, wm.state) or ""
             if stream.startswith("model:") and not isinstance(cmd, c.CreateModel):
                 await wm.ensure_loaded(tx, stream)
-            stream, events = decide(cmd, wm.state, actor)
+            stream, events = decide(cmd, wm.state, name)
             before = wm.model(stream)
             if not events:
                 return Outcome(stream, [], before)
             new = [NewEvent(e.type_name(), e.payload(), e.schema_version, e) for e in events]
-            meta = {"actor": actor, "command": type(cmd).__name__,
+            meta = {"actor": name, "command": type(cmd).__name__,
                     **{k: v for k, v in metadata.items() if v is not None}}
             recorded = await tx.append(stream, await tx.version(stream), new, meta)
             after = before

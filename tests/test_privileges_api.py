@@ -264,14 +264,19 @@ async def test_listings_show_only_what_the_caller_may_read(team) -> None:
 
 async def test_a_write_model_being_reloaded_is_never_trusted(team) -> None:
     """Between a reset of the writer's model and its reload no object would be seen: checks answer
-    503 meanwhile (and ask for the reload) rather than let a request through."""
+    503 meanwhile rather than let a request through, and the reload follows at once, with no
+    write to bring it about."""
     server, t = team
-    server.app[SERVICE].store.writer._forget()  # as after a failed batch
+    service = server.app[SERVICE]
+    service.write_model.reset()  # caught mid-reset
     status, err, _ = await call(server, "GET", f"{V1}/models/{MODEL}", t["alice"])
     assert status == 503 and err["error_code"] == "UNAVAILABLE"
+    service.store.writer._forget()  # as after a failed batch
     for _ in range(100):
-        if server.app[SERVICE].write_model.loaded:
+        if service.write_model.loaded:
             break
+        assert (await call(server, "GET", f"{V1}/models/{MODEL}", t["bob"]))[0] in (403, 503)
         await asyncio.sleep(0.05)
+    assert service.write_model.loaded
     assert (await call(server, "GET", f"{V1}/models/{MODEL}", t["alice"]))[0] == 200
     assert (await call(server, "GET", f"{V1}/models/{MODEL}", t["bob"]))[0] == 403

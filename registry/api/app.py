@@ -27,6 +27,7 @@ from ..service import RegistryService, RegistryWriteModel
 from ..settings import Settings
 from ..webhooks.dispatcher import Dispatcher
 from ..webhooks.service import Webhooks
+from ..write_model_sync import WriteModelSync
 from . import audit, errors, events_feed, mlflow, native, permissions, tokens, unity_catalog, webhooks
 from .keys import (
     ACTOR,
@@ -235,6 +236,9 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         if settings.auth_mode != "none":
             auth.follow(head)
             stack.push_async_callback(auth.stop)
+            sync = WriteModelSync(store, head)  # only non-admins' checks need it
+            await sync.start()
+            stack.push_async_callback(sync.stop)
         yield
 
 

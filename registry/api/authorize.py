@@ -1,18 +1,16 @@
-"""The privilege check of a request: the caller's principal against the write model's ACLs.
+"""The privilege checks of reads: the caller's principal against the write model's ACLs.
 
-The ACLs are the write model's, in memory and folded from the log as it commits, so a check costs
-no database round trip, and a grant or revoke counts from the next request on. The check of a
-write runs before the command reaches the writer: a revocation committed in between is not seen
-by that one command.
+The ACLs are the write model's, in memory and folded from the log as it commits (and as other
+processes commit: registry/write_model_sync.py), so a check costs no database round trip, and a
+grant or revoke counts from the next request on. Writes are checked by the writer itself, as each
+command is decided (RegistryService.execute): no revocation can slip in between check and append.
 """
 
-import asyncio
 from collections.abc import Callable
 
 from aiohttp import web
 
-from ..domain.authority import denied
-from ..domain.commands import Command
+from ..domain import authority
 from ..domain.errors import NotFound, PermissionDenied
 from ..domain.privileges import Action, Chain, Securable, SecurableType, allowed
 from ..domain.state import RegistryState
@@ -21,24 +19,13 @@ from .keys import COMMAND, PRINCIPAL, SERVICE
 
 
 def state(request: web.Request) -> RegistryState:
-    """The write model's state, unless it is between a reset and its reload: then a 503 (a retry
-    finds it reloaded), never a check against an empty state that would see no object at all."""
+    """The write model's state, unless it is between a reset and its reload (which
+    registry/write_model_sync.py starts at once): then a 503 that a retry gets past, never a check
+    against an empty state that would see no object at all."""
     service = request.app[SERVICE]
     if not service.write_model.loaded and not request[PRINCIPAL].admin:
-        if not any(not t.done() for t in _reloads):
-            # An empty batch is enough: the writer reloads its model before deciding anything.
-            task = asyncio.get_running_loop().create_task(service.store.transact(_nothing))
-            _reloads.add(task)
-            task.add_done_callback(_reloads.discard)
         raise ApiError(503, "UNAVAILABLE", "privileges are being reloaded; retry")
     return service.write_model.state
-
-
-_reloads: set[asyncio.Task] = set()
-
-
-async def _nothing(tx: object) -> None:
-    return None
 
 
 def chain(request: web.Request, securable: Securable) -> Chain:
@@ -47,13 +34,6 @@ def chain(request: web.Request, securable: Securable) -> Chain:
         raise NotFound(f"{securable.type} {securable.full_name!r} does not exist",
                        securable=securable.full_name)
     return found
-
-
-def require_for(request: web.Request, cmd: Command) -> None:
-    """Every write goes through here (dispatch.execute)."""
-    need = denied(request[PRINCIPAL], cmd, state(request))
-    if need is not None:
-        raise denial(request, *need)
 
 
 def require_read(request: web.Request, full_name: str) -> None:
@@ -78,7 +58,4 @@ def _may_read(request: web.Request, full_name: str) -> bool | None:
 
 
 def denial(request: web.Request, action: str, securable: Securable) -> PermissionDenied:
-    return PermissionDenied(f"principal {request[PRINCIPAL].name!r} may not {action} "
-                            f"{securable.type} {securable.full_name!r}",
-                            securable_type=str(securable.type), full_name=securable.full_name,
-                            action=str(action))
+    return authority.denial(request[PRINCIPAL], action, securable)

@@ -5,6 +5,7 @@ tells a stranger no more than a 403 would: that a name is taken is visible to wh
 """
 
 from . import commands as c
+from .errors import PermissionDenied
 from .names import FullName
 from .principals import Principal
 from .privileges import Action, Securable, SecurableType, allowed
@@ -56,6 +57,20 @@ def denied(principal: Principal, cmd: c.Command, state: RegistryState) -> Need |
         if chain is not None and not allowed(principal, action, chain):
             return action, securable
     return None
+
+
+def check(principal: Principal, cmd: c.Command, state: RegistryState) -> None:
+    """Raise PermissionDenied unless `principal` may run `cmd` against `state`."""
+    need = denied(principal, cmd, state)
+    if need is not None:
+        raise denial(principal, *need)
+
+
+def denial(principal: Principal, action: str, securable: Securable) -> PermissionDenied:
+    return PermissionDenied(f"principal {principal.name!r} may not {action} "
+                            f"{securable.type} {securable.full_name!r}",
+                            securable_type=str(securable.type), full_name=securable.full_name,
+                            action=str(action))
 
 
 def _schema(full_name: str) -> Securable:

@@ -60,6 +60,13 @@ _EVENTS = insert("events", {
 class _HeadMoved(Exception):
     """The batch was decided on a head that is no longer the log's: it appended nothing."""
 
+    def __init__(self, *, observed: bool) -> None:
+        super().__init__()
+        # Whether the write model saw the batch's events: only then must it be thrown away. A
+        # batch that decided nothing (refusals, no-ops, a sync) leaves it merely behind, and the
+        # catch-up under the lock brings it forward event by event.
+        self.observed = observed
+
 
 class WriterStopped(RuntimeError):
     """The writer is not running (shutting down, or never started): nothing was appended."""
@@ -173,6 +180,8 @@ class Writer:
         # Called with the new head after each commit that appended, before any caller hears of
         # it (read caches).
         self.on_commit: list[Callable[[int], None]] = []
+        # Called when the write model was reset and awaits its reload at the next batch.
+        self.on_forget: list[Callable[[], None]] = []
 
     async def start(self) -> None:
         if self._task is None:
@@ -189,6 +198,11 @@ class Writer:
             item = self._queue.get_nowait()
             if not item.future.done():
                 item.future.set_exception(WriterStopped("the writer stopped"))
+
+    @property
+    def head(self) -> int | None:
+        """The log position the write model is in step with (None: unknown until the next batch)."""
+        return self._head
 
     @property
     def running(self) -> bool:
@@ -250,15 +264,18 @@ class Writer:
         self._head = None
         if self.write_model is not None:
             self.write_model.reset()
+            for hook in self.on_forget:
+                hook()
 
     async def _write_batch(self, batch: list[_Item]) -> None:
         locked = self._head is None or time.monotonic() < self._locked_until
         for _ in range(_LOCKED_ATTEMPTS):
             try:
                 return await self._commit(batch, locked=locked)
-            except _HeadMoved:
+            except _HeadMoved as moved:
                 # Someone else appended: what we observed was decided on an old head.
-                self._forget()
+                if moved.observed:
+                    self._forget()
                 self._locked_until = time.monotonic() + _LOCKED_SECONDS
                 locked = True
         raise Conflict("other writers kept appending under this batch; retry")
@@ -278,7 +295,7 @@ class Writer:
             elif await head_position(conn) != self._head:
                 # Nothing written put the head to the test: refusals and no-ops were decided on
                 # it all the same.
-                raise _HeadMoved
+                raise _HeadMoved(observed=False)
         # Committed.
         self._head, self._head_hash, self._head_at = tx.head_position, tx.head_hash, tx.now
         if len(self._versions) > _VERSION_CACHE_LIMIT:
@@ -333,7 +350,7 @@ class Writer:
             await execute(conn, [events, *planned])
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name in _LOG_KEYS:
-                raise _HeadMoved from exc
+                raise _HeadMoved(observed=True) from exc
             raise
 
     async def _catch_up(self, conn: asyncpg.Connection, row: asyncpg.Record) -> None:
