@@ -74,6 +74,7 @@ class RegistryWriteModel:
         for r in await conn.fetch(
                 "SELECT id, full_name, catalog_name, schema_name, owner FROM registered_models"):
             state.model_ids[r["full_name"]] = r["id"]
+            state.model_names[r["id"]] = r["full_name"]
             state.model_counts[(r["catalog_name"], r["schema_name"])] += 1
             state.acls[m.stream_id(r["id"])] = Acl(r["owner"])
         for cat in state.catalogs.values():

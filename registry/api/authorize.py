@@ -7,15 +7,19 @@ command is decided (RegistryService.execute): no revocation can slip in between 
 """
 
 from collections.abc import Callable
+from uuid import UUID
 
 from aiohttp import web
 
 from ..domain import authority
 from ..domain.errors import NotFound, PermissionDenied
+from ..domain.models import Model
 from ..domain.privileges import Action, Chain, Securable, SecurableType, allowed
 from ..domain.state import RegistryState
 from .errors import ApiError
 from .keys import COMMAND, PRINCIPAL, SERVICE
+
+MODEL = SecurableType.REGISTERED_MODEL
 
 
 def state(request: web.Request) -> RegistryState:
@@ -36,24 +40,52 @@ def chain(request: web.Request, securable: Securable) -> Chain:
     return found
 
 
-def require_read(request: web.Request, full_name: str) -> None:
-    """Reading a model or its versions needs EXECUTE (or ownership) and USE on its parents. A
-    request that has run a command was checked for it already: its answer reads what it wrote."""
-    if COMMAND in request or _may_read(request, full_name) is not False:
-        return  # None: no such model now, and its 404 follows
-    raise denial(request, Action.READ, Securable(SecurableType.REGISTERED_MODEL, full_name))
+def require_read(request: web.Request, full_name: str, kind: SecurableType = MODEL, *,
+                 past: bool = False) -> None:
+    """Reading a model or its versions needs EXECUTE (or ownership) and USE on its parents;
+    reading a catalog or schema, its USE (and its catalog's). A request that has run a command was
+    checked for it already: its answer reads what it wrote. `past`: the object as it was at some
+    moment (catalogs and schemas, whose names are their identity), checked on what it holds now:
+    one deleted since holds nothing, so only admins read it."""
+    securable = Securable(kind, full_name)
+    if COMMAND in request:
+        return
+    may = _may_read(request, securable)
+    if may or (may is None and not past):
+        return  # None: no such object now, and its 404 follows
+    raise denial(request, Action.READ, securable)
 
 
-def model_filter(request: web.Request) -> Callable[[str], bool]:
-    """Which models (by full name) a listing may show the caller: those it may read."""
-    return lambda full_name: bool(_may_read(request, full_name))
+def readable(request: web.Request, kind: SecurableType = MODEL) -> Callable[[str], bool]:
+    """Which objects (by full name) a listing may show the caller: those it may read."""
+    return lambda full_name: bool(_may_read(request, Securable(kind, full_name)))
 
 
-def _may_read(request: web.Request, full_name: str) -> bool | None:
+def require_read_past(request: web.Request, model_id: UUID, full_name: str) -> None:
+    """A model as it was at some past moment (named `full_name` then): checked on the privileges
+    it holds now, found by its identity, as its name then may have passed to another model since.
+    A model deleted since holds none: only admins read its past."""
+    if not _may_read_past(request, model_id):
+        raise denial(request, Action.READ, Securable(MODEL, full_name))
+
+
+def readable_past(request: web.Request) -> Callable[[Model], bool]:
+    """Which models as they were a listing may show the caller (see require_read_past)."""
+    return lambda model: _may_read_past(request, model.id)
+
+
+def _may_read_past(request: web.Request, model_id: UUID) -> bool:
+    if request[PRINCIPAL].admin:
+        return True
+    name = state(request).model_names.get(model_id)
+    return name is not None and bool(_may_read(request, Securable(MODEL, name)))
+
+
+def _may_read(request: web.Request, securable: Securable) -> bool | None:
     principal = request[PRINCIPAL]
     if principal.admin:
         return True
-    acls = state(request).chain(Securable(SecurableType.REGISTERED_MODEL, full_name))
+    acls = state(request).chain(securable)
     return None if acls is None else allowed(principal, Action.READ, acls)
 
 

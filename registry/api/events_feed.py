@@ -15,6 +15,7 @@ import orjson
 from aiohttp import web
 
 from ..audit_events import object_prefix
+from ..auth.middleware import admin_only
 from ..domain.events import EVENT_TYPES
 from ..eventstore import read_all
 from ..feed import feed_json, matches, resolve
@@ -105,4 +106,4 @@ async def close_feeds(app: web.Application) -> None:
 def add_routes(app: web.Application) -> None:
     app[FEEDS_CLOSING] = asyncio.Event()
     app.on_shutdown.append(close_feeds)
-    app.router.add_get(f"{PREFIX}/events", events_feed)
+    app.router.add_get(f"{PREFIX}/events", admin_only(events_feed))

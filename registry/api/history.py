@@ -13,6 +13,7 @@ from aiohttp import web
 from .. import as_of, queries, timeline
 from ..domain.errors import NotFound
 from ..eventstore import head_position, iso_time, read_stream
+from . import authorize
 from .keys import POOL
 from .native import PREFIX, Page
 from .validation import parse_query
@@ -42,6 +43,7 @@ async def _model_id(request: web.Request, when: str | None) -> tuple[Any, int]:
     pool = request.app[POOL]
     name = request.match_info["full_name"]
     if when is None:
+        authorize.require_read(request, name)
         model = await queries.get_model(pool, name)
         model_id, position = (None if model is None else model.id), 0
     else:
@@ -49,6 +51,8 @@ async def _model_id(request: web.Request, when: str | None) -> tuple[Any, int]:
         model_id = await as_of.model_id_at(pool, name, position)
     if model_id is None:
         raise NotFound(f"registered model {name!r} does not exist", model=name)
+    if when is not None:
+        authorize.require_read_past(request, model_id, name)
     return model_id, position
 
 

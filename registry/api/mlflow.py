@@ -318,7 +318,7 @@ async def search_models(request: web.Request) -> web.Response:
         request, q, p, where, mlname, _MODEL_ORDER, ["name ASC"],
         [s.OrderKey("m.full_name", False, "::text")], queries.MODEL_COLUMNS,
         "registered_models m", MAX_MODELS_PAGE)
-    readable = authorize.model_filter(request)  # after paging: hidden rows still page on
+    readable = authorize.readable(request)  # after paging: hidden rows still page on
     models = [m for m in map(queries.model_from_row, page) if readable(m.full_name)]
     latest = await queries.latest_versions(request.app[POOL], [m.id for m in models])
     out: dict[str, Any] = {"registered_models": [
@@ -440,7 +440,7 @@ async def search_versions(request: web.Request) -> web.Response:
         f"{queries.VERSION_COLUMNS}, m.full_name",
         "model_versions v JOIN registered_models m ON m.id = v.model_id", MAX_VERSIONS_PAGE)
     pool = request.app[POOL]
-    readable = authorize.model_filter(request)  # after paging: hidden rows still page on
+    readable = authorize.readable(request)  # after paging: hidden rows still page on
     page = [r for r in page if readable(r["full_name"])]
     versions = [queries.version_from_row(r) for r in page]
     aliases: dict[UUID, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))

@@ -14,6 +14,7 @@ from ..domain import commands as c
 from ..domain.catalogs import Catalog
 from ..domain.errors import NotFound
 from ..domain.models import Model, ModelVersion
+from ..domain.privileges import SecurableType
 from ..domain.schemas import Schema
 from ..domain.state import RegistryState
 from ..eventstore import RecordedEvent, iso_time, read_stream
@@ -192,12 +193,14 @@ class CommentOnlyBody(Body):
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
     """The model by its current name, or as it was at `as_of` (replayed from its stream)."""
     full_name = full_name or request.match_info["full_name"]
-    authorize.require_read(request, full_name)
     pool = request.app[POOL]
     when = request.query.get("as_of")
     if when is not None:
         model = await as_of.model_at(pool, full_name, await as_of.resolve(pool, when))
+        if model is not None:
+            authorize.require_read_past(request, model.id, full_name)
     else:
+        authorize.require_read(request, full_name)
         model = await reads.model(request, full_name)
     if model is None:
         raise NotFound(f"registered model {full_name!r} does not exist", model=full_name)
@@ -232,6 +235,7 @@ async def _namespaces_at(request: web.Request, when: str) -> RegistryState:
 
 
 async def _catalog(request: web.Request, name: str, when: str | None = None) -> dict[str, Any]:
+    authorize.require_read(request, name, SecurableType.CATALOG, past=when is not None)
     if when is None:
         cat = await queries.get_catalog(request.app[POOL], name)
     else:
@@ -255,8 +259,9 @@ async def list_catalogs(request: web.Request) -> web.Response:
         catalogs = (await _namespaces_at(request, q.as_of)).catalogs
         found = [catalogs[n] for n in sorted(catalogs) if after is None or n > after]
         found = found[: q.max_results + 1]
+    readable = authorize.readable(request, SecurableType.CATALOG)
     return json_response(page(found, q.max_results, "catalogs", catalog_json,
-                                   lambda x: x.name))
+                              lambda x: x.name, lambda x: readable(x.name)))
 
 
 async def update_catalog(request: web.Request) -> web.Response:
@@ -283,6 +288,8 @@ def _schema_name(request: web.Request) -> tuple[str, str]:
 
 async def _schema(request: web.Request, catalog: str, name: str,
                   when: str | None = None) -> dict[str, Any]:
+    authorize.require_read(request, f"{catalog}.{name}", SecurableType.SCHEMA,
+                           past=when is not None)
     if when is None:
         s = await queries.get_schema(request.app[POOL], catalog, name)
     else:
@@ -309,6 +316,12 @@ async def list_schemas(request: web.Request) -> web.Response:
     q = parse_query(request, SchemaListQuery)
     pool = request.app[POOL]
     after = queries.decode_token(q.page_token, str)
+    authorize.require_read(request, q.catalog_name, SecurableType.CATALOG,
+                           past=q.as_of is not None)
+    named = authorize.readable(request, SecurableType.SCHEMA)
+
+    def readable(s: Schema) -> bool:
+        return named(f"{s.catalog_name}.{s.name}")
     if q.as_of is not None:
         state = await _namespaces_at(request, q.as_of)
         if q.catalog_name not in state.catalogs:
@@ -317,12 +330,12 @@ async def list_schemas(request: web.Request) -> web.Response:
         found = [s for (cat, n), s in sorted(state.schemas.items())
                  if cat == q.catalog_name and (after is None or n > after)][: q.max_results + 1]
         return json_response(page(found, q.max_results, "schemas", schema_json,
-                                  lambda x: x.name))
+                                  lambda x: x.name, readable))
     if await queries.get_catalog(pool, q.catalog_name) is None:
         raise NotFound(f"catalog {q.catalog_name!r} does not exist", catalog=q.catalog_name)
     found = await queries.list_schemas(pool, q.catalog_name, after, q.max_results + 1)
     return json_response(page(found, q.max_results, "schemas", schema_json,
-                                   lambda x: x.name))
+                              lambda x: x.name, readable))
 
 
 async def update_schema(request: web.Request) -> web.Response:
@@ -364,9 +377,15 @@ async def list_models(request: web.Request) -> web.Response:
     found = await list_at(pool, catalog=q.catalog_name, schema=q.schema_name,
                           name_pattern=q.name_pattern,
                           after=queries.decode_token(q.page_token, str), limit=q.max_results + 1)
-    readable = authorize.model_filter(request)
+    if q.as_of is None:
+        named = authorize.readable(request)
+
+        def readable(m: Model) -> bool:
+            return named(m.full_name)
+    else:
+        readable = authorize.readable_past(request)
     return json_response(page(found, q.max_results, "registered_models", model_json,
-                              lambda x: x.full_name, lambda x: readable(x.full_name)))
+                              lambda x: x.full_name, readable))
 
 
 async def update_model(request: web.Request) -> web.Response:

@@ -17,6 +17,7 @@ from ..domain.catalogs import Catalog
 from ..domain.errors import InvalidArgument, NotFound
 from ..domain.models import Model, ModelVersion
 from ..domain.names import FullName
+from ..domain.privileges import SecurableType
 from ..domain.schemas import Schema
 from . import authorize, reads
 from .dispatch import execute
@@ -168,6 +169,7 @@ def _no_rename(body: UpdateBody, kind: str) -> None:
 
 
 async def _catalog(request: web.Request, name: str) -> web.Response:
+    authorize.require_read(request, name, SecurableType.CATALOG)
     cat = await queries.get_catalog(request.app[POOL], name)
     if cat is None:
         raise NotFound(f"Catalog not found: {name}")
@@ -188,7 +190,9 @@ async def list_catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, Page)
     found = await queries.list_catalogs(request.app[POOL],
                                         queries.decode_token(q.page_token, str), q.limit + 1)
-    return json_response(page(found, q.limit, "catalogs", catalog_json, lambda x: x.name))
+    readable = authorize.readable(request, SecurableType.CATALOG)
+    return json_response(page(found, q.limit, "catalogs", catalog_json, lambda x: x.name,
+                              lambda x: readable(x.name)))
 
 
 async def update_catalog(request: web.Request) -> web.Response:
@@ -216,6 +220,7 @@ def _schema_parts(full: str) -> tuple[str, str]:
 
 
 async def _schema(request: web.Request, catalog: str, name: str) -> web.Response:
+    authorize.require_read(request, f"{catalog}.{name}", SecurableType.SCHEMA)
     s = await queries.get_schema(request.app[POOL], catalog, name)
     if s is None:
         raise NotFound(f"Schema not found: {catalog}.{name}")
@@ -238,9 +243,12 @@ async def list_schemas(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     if await queries.get_catalog(pool, q.catalog_name) is None:
         raise NotFound(f"Catalog not found: {q.catalog_name}")
+    authorize.require_read(request, q.catalog_name, SecurableType.CATALOG)
     found = await queries.list_schemas(pool, q.catalog_name,
                                        queries.decode_token(q.page_token, str), q.limit + 1)
-    return json_response(page(found, q.limit, "schemas", schema_json, lambda x: x.name))
+    readable = authorize.readable(request, SecurableType.SCHEMA)
+    return json_response(page(found, q.limit, "schemas", schema_json, lambda x: x.name,
+                              lambda x: readable(f"{x.catalog_name}.{x.name}")))
 
 
 async def update_schema(request: web.Request) -> web.Response:
@@ -286,7 +294,7 @@ async def list_models(request: web.Request) -> web.Response:
     found = await queries.list_models(
         request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
         after=queries.decode_token(q.page_token, str), limit=q.limit + 1)
-    readable = authorize.model_filter(request)
+    readable = authorize.readable(request)
     return json_response(page(found, q.limit, "registered_models", lambda m: model_json(request, m),
                               lambda m: m.full_name, lambda m: readable(m.full_name)))
 

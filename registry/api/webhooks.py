@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import Field
 
 from .. import queries
+from ..auth.middleware import admin_only
 from ..domain.errors import NotFound
 from ..eventstore import iso_time
 from ..webhooks import service
@@ -123,12 +124,12 @@ async def list_deliveries(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     w = f"{PREFIX}/webhooks"
     app.router.add_routes([
-        web.post(w, create_webhook),
-        web.get(w, list_webhooks),
-        web.get(f"{w}/{{webhook_id}}", get_webhook),
-        web.patch(f"{w}/{{webhook_id}}", update_webhook),
-        web.delete(f"{w}/{{webhook_id}}", delete_webhook),
-        web.post(f"{w}/{{webhook_id}}/test", test_webhook),
-        web.get(f"{w}/{{webhook_id}}/deliveries", list_deliveries),
+        web.post(w, admin_only(create_webhook)),
+        web.get(w, admin_only(list_webhooks)),
+        web.get(f"{w}/{{webhook_id}}", admin_only(get_webhook)),
+        web.patch(f"{w}/{{webhook_id}}", admin_only(update_webhook)),
+        web.delete(f"{w}/{{webhook_id}}", admin_only(delete_webhook)),
+        web.post(f"{w}/{{webhook_id}}/test", admin_only(test_webhook)),
+        web.get(f"{w}/{{webhook_id}}/deliveries", admin_only(list_deliveries)),
     ])
 

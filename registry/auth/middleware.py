@@ -3,6 +3,7 @@ user. Unauthenticated requests get a 401 in their surface's own error format (se
 error_json, which this runs inside), with `WWW-Authenticate: Bearer`.
 """
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -56,6 +57,18 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
         principal = await identify(request)
     request[PRINCIPAL], request[ACTOR] = principal, principal.name
     return await handler(request)
+
+
+def admin_only(handler: Handler) -> Handler:
+    """For views of the whole log (audit events, the live feed) and of webhooks, which receive
+    it: they show every object, actor and grant, whatever the caller may read."""
+
+    @functools.wraps(handler)
+    async def view(request: web.Request) -> web.StreamResponse:
+        require_admin(request)
+        return await handler(request)
+
+    return view
 
 
 def require_admin(request: web.Request) -> None:

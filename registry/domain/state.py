@@ -18,6 +18,7 @@ class RegistryState:
         self.catalogs: dict[str, catalogs.Catalog] = {}
         self.schemas: dict[tuple[str, str], schemas.Schema] = {}
         self.model_ids: dict[str, UUID] = {}  # live full name -> model id
+        self.model_names: dict[UUID, str] = {}  # live model id -> full name
         self.models: dict[UUID, models.Model] = {}  # loaded model aggregates
         self.schema_counts: Counter[str] = Counter()  # catalog -> live schemas
         self.model_counts: Counter[tuple[str, str]] = Counter()  # (catalog, schema) -> live models
@@ -43,15 +44,18 @@ class RegistryState:
         match event:
             case ModelCreated():
                 self.model_ids[event.full_name] = model_id
+                self.model_names[model_id] = event.full_name
                 self.model_counts[(event.catalog_name, event.schema_name)] += 1
             case ModelRenamed():
                 old = self.model_ids.pop(event.from_full_name, None)
                 self.model_ids[event.full_name] = old or model_id
+                self.model_names[old or model_id] = event.full_name
                 fc, fs, _ = event.from_full_name.split(".")
                 self.model_counts[(fc, fs)] -= 1
                 self.model_counts[(event.catalog_name, event.schema_name)] += 1
             case ModelDeleted():
                 self.model_ids.pop(event.full_name, None)
+                self.model_names.pop(model_id, None)
                 fc, fs, _ = event.full_name.split(".")
                 self.model_counts[(fc, fs)] -= 1
         state = self.models.get(model_id)
