@@ -16,7 +16,7 @@ from typing import Any
 from .domain import events as ev
 from .domain.names import within
 from .domain.principals import Principal, evolve_principal
-from .domain.privileges import Acl, Action, allowed, effective, evolve
+from .domain.privileges import Acl, Action, Privilege, allowed, effective, evolve
 from .eventstore.records import RecordedEvent
 
 NAMESPACES = ("catalog", "schema")  # the securables whose streams are named by their full name
@@ -63,7 +63,8 @@ class Holder:
     principal: str
     read: bool
     modify: bool
-    basis: str  # "admin", "owner of schema unity.default", "EXECUTE on catalog unity", ...
+    basis: str  # what they held: "admin; owner of catalog unity; USE SCHEMA, EXECUTE on schema .."
+    effective: tuple[str, ...]  # their privileges on the model, inherited ones too
 
 
 @dataclass(frozen=True)
@@ -179,30 +180,25 @@ class Namespaces:
 
 def model_access(model_id: str, full_name: str, chain: list[Acl], admins: Iterable[str]
                  ) -> ModelAccess:
-    """Everyone the chain names (owners and grantees) and every admin, checked with the same
-    rules as a request (`allowed`); only those who could read or modify are listed."""
-    levels = [f"catalog {full_name.split('.')[0]}", f"schema {full_name.rsplit('.', 1)[0]}"]
+    """Everyone the chain names (owners and grantees) and every admin, each checked with the
+    rules a request is checked with (`allowed`). All are listed, with what they held: an owner
+    without USE on the parents, say, could not read, and an auditor wants to see that."""
+    parts = full_name.split(".")
+    levels = [f"catalog {parts[0]}", f"schema {parts[0]}.{parts[1]}", "the model"]
     admin = set(admins)
-    named = {p for acl in chain for p in (acl.owner, *acl.grants)} | admin
-    holders = []
-    for name in sorted(named):
+    holders, at = [], list(zip(chain, levels, strict=True))
+    for name in sorted({p for acl in chain for p in (acl.owner, *acl.grants)} | admin):
         who = Principal(name, name in admin)
-        read, modify = allowed(who, Action.READ, chain), allowed(who, Action.MODIFY, chain)
-        if read or modify:
-            holders.append(Holder(name, read, modify, _basis(who, chain, levels)))
+        facts = ["admin"] if who.admin else []
+        facts += [f"owner of {level}" for acl, level in at if acl.owner == name]
+        facts += [", ".join(sorted(acl.held(name), key=list(Privilege).index)) + f" on {level}"
+                  for acl, level in at if acl.held(name)]
+        holders.append(Holder(name, allowed(who, Action.READ, chain),
+                              allowed(who, Action.MODIFY, chain), "; ".join(facts),
+                              tuple(p.value for p, _ in effective(name, chain))))
     return ModelAccess(model_id, full_name, chain[-1].owner,
                        tuple(h.principal for h in holders if h.read),
                        tuple(h.principal for h in holders if h.modify), tuple(holders))
-
-
-def _basis(who: Principal, chain: list[Acl], levels: list[str]) -> str:
-    if who.admin:
-        return "admin"
-    owned = [i for i, acl in enumerate(chain) if acl.owner == who.name]
-    if owned:  # the nearest owned securable says it all
-        return "owner of " + ("the model" if owned[-1] == 2 else levels[owned[-1]])
-    held = effective(who.name, chain)
-    return ", ".join(f"{p.value} on {'the model' if i is None else levels[i]}" for p, i in held)
 
 
 def denied_attempts(rows: Iterable[Mapping[str, Any]], prefix: str | None

@@ -196,10 +196,11 @@ def _access(report: Report) -> str:
         ((a.full_name, a.owner, ", ".join(a.readers), ", ".join(a.modifiers))
          for a in report.access))
     why = _table(
-        f"Why: each principal's access to each model at {end}",
-        ("Model", "Principal", "Read", "Modify", "Basis"),
+        f"Why: what each admin, owner and grantee held on each model and above it at {end}",
+        ("Model", "Principal", "Could read", "Could modify", "Held",
+         "Effective privileges on the model"),
         ((a.full_name, h.principal, "yes" if h.read else "no", "yes" if h.modify else "no",
-          h.basis) for a in report.access for h in a.holders))
+          h.basis, ", ".join(h.effective)) for a in report.access for h in a.holders))
     securables = _table(
         "Catalog and schema events in scope",
         ("When", "Who", "Type", "Name", "Change", "Owner", "Comment", "Request id", "Position"),

@@ -47,11 +47,12 @@ def _rows(report: Report) -> Iterator[dict[str, object]]:
                "detail": s.comment}
     for a in report.access:  # as of the window's end
         for h in a.holders:
-            for action, holds in (("could read", h.read), ("could modify", h.modify)):
-                if holds:
-                    yield {"section": "access", "object": a.full_name, "model_id": a.model_id,
-                           "recorded_at": _time(report.window.until), "kind": "registered_model",
-                           "action": action, "principal": h.principal, "detail": h.basis}
+            could = [c for c, holds in (("could read", h.read), ("could modify", h.modify))
+                     if holds]
+            for action in could or ["no access"]:
+                yield {"section": "access", "object": a.full_name, "model_id": a.model_id,
+                       "recorded_at": _time(report.window.until), "kind": "registered_model",
+                       "action": action, "principal": h.principal, "detail": h.basis}
     for d in report.denied_attempts:
         yield {"section": "denied", "object": d.full_name, "recorded_at": _time(d.at),
                "actor": d.principal, "request_id": d.request_id, "kind": d.securable_type,
