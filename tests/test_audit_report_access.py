@@ -11,15 +11,20 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from registry.api.keys import POOL
+from registry.compliance import Report, ReportBuilder, Window
+from registry.compliance_access import in_scope
+from registry.domain import events as ev
+from registry.eventstore.records import RecordedEvent
 from tests.serving import Server, serving
 from tests.test_audit_report import chromium, page  # noqa: F401  (fixtures)
 from tests.test_auth import V1, call
@@ -55,7 +60,8 @@ async def story(db_url: str, tmp_path, capsys: pytest.CaptureFixture[str]
     and schema, is granted EXECUTE on fraud and reads it; it is revoked and his next read is
     refused; alice hands fraud to carol; dave is granted EXECUTE on the whole schema. Around it:
     the catalog's comment changes, a sibling schema comes and goes, and in another catalog bob
-    is granted EXECUTE on a model and still refused (no USE CATALOG there)."""
+    is granted EXECUTE on a model and still refused (no USE CATALOG there), then erin is given
+    that catalog."""
     async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=0) as server:
         admin = BOOTSTRAP.findall(capsys.readouterr().err)[0]
         tokens = {"admin": admin}
@@ -100,6 +106,7 @@ async def story(db_url: str, tmp_path, capsys: pytest.CaptureFixture[str]
         await act(server, admin, "PATCH", f"{perms}/registered_model/{OTHER}", "r-other-grant",
                   **grant("bob", "EXECUTE"))
         await act(server, bob, "GET", f"/models/{OTHER}", "r-other-denied", 403)
+        await act(server, admin, "PUT", "/owner/catalog/other", "r-other-owner", owner="erin")
         end = await server.app[POOL].fetchval("SELECT max(position) FROM events")
         yield Story(server, tokens, before_revoke, end)
 
@@ -178,19 +185,29 @@ async def test_json_lists_grants_access_namespaces_and_denials_in_scope(story: S
 
     # The whole registry: the other catalog's grant and refusal are there, with the sibling schema.
     everything = json.loads(await fetch_report(story, "json"))
-    assert [p[0] for p in permissions(everything)] == [p[0] for p in PERMISSIONS] + ["r-other-grant"]
+    assert [p[0] for p in permissions(everything)] == [p[0] for p in PERMISSIONS] + [
+        "r-other-grant", "r-other-owner"]
     assert [d["request_id"] for d in everything["denied_attempts"]] == ["r-denied", "r-other-denied"]
     assert [c["request_id"] for c in everything["securable_changes"]] == [
-        "bootstrap", "bootstrap", "r-comment", "r-tmp", "r-tmp-gone", "r-other", "r-other-s"]
+        "bootstrap", "bootstrap", "r-comment", "r-tmp", "r-tmp-gone", "r-other", "r-other-s",
+        "r-other-owner"]
+    # erin owns the other model's catalog, so everything in it is hers; bob is still refused.
     assert access(everything) == [
-        (OTHER, "admin", ["admin"], ["admin"]),
+        (OTHER, "admin", ["admin", "erin"], ["admin", "erin"]),
         (FRAUD, "carol", ["admin", "dave"], ["admin"])]
     # A catalog prefix takes its schemas' events, not another catalog's.
     unity = json.loads(await fetch_report(story, "json", object="unity"))
     assert [c["request_id"] for c in unity["securable_changes"]][-2:] == ["r-tmp", "r-tmp-gone"]
     assert "r-other-grant" not in {p[0] for p in permissions(unity)}
     other = json.loads(await fetch_report(story, "json", object="other"))
-    assert [p[0] for p in permissions(other)] == ["r-other-grant"]
+    assert permissions(other) == [
+        ("r-other-grant", "admin", "registered_model", OTHER, "granted", "bob", ["EXECUTE"], [],
+         None, None),
+        ("r-other-owner", "admin", "catalog", "other", "owner changed", None, [], [], "admin",
+         "erin")]
+    assert [(c["full_name"], c["action"], c["owner"]) for c in other["securable_changes"]] == [
+        ("other", "created", "admin"), ("other.s", "created", "admin"),
+        ("other", "owner changed", "erin")]
     assert [d["request_id"] for d in other["denied_attempts"]] == ["r-other-denied"]
 
 
@@ -287,3 +304,84 @@ async def test_html_shows_the_rows_accessibly(story: Story, page, tmp_path: Path
     for section in ("permissions", "access", "namespaces", "denied"):
         heading = page.locator(f"#{section}").get_attribute("aria-labelledby")
         assert await page.locator(f"#{await heading}").count() == 1
+    await page.screenshot(path=tmp_path / "access.png", full_page=True)
+
+
+# --- the pure fold, on a log made in memory ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "prefix", "expected"), [
+    ("unity", "unity.default.fraud", True),  # a parent: its grants are inherited
+    ("unity.default", "unity.default.fraud", True),
+    ("unity.default.fraud", "unity.default.fraud", True),
+    ("unity.tmp", "unity.default.fraud", False),  # a sibling
+    ("unity.default.fraudulent", "unity.default.fraud", False),
+    ("unityx", "unity", False),
+    ("unity.default", "unity", True),
+    ("other", None, True),
+])
+def test_scope_takes_the_parents_not_the_siblings(name: str, prefix: str | None,
+                                                  expected: bool) -> None:
+    assert in_scope(name, prefix) is expected
+
+
+def _log(*entries: tuple[str, ev.Event]) -> list[RecordedEvent]:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return [RecordedEvent(i, stream, 1, type(e).type_name(), 1, e.payload(),
+                          {"actor": "admin", "request_id": f"r{i}"}, at + timedelta(seconds=i),
+                          b"", b"") for i, (stream, e) in enumerate(entries, 1)]
+
+
+def _change(kind: str, name: str, principal: str, *add: str) -> ev.PrivilegesChanged:
+    return ev.PrivilegesChanged(securable_type=kind, full_name=name, changes=[
+        ev.PrivilegeChange(principal=principal, add=list(add))])
+
+
+MODEL_ID = uuid.UUID(int=7)
+RENAMED = _log(
+    ("catalog:a", ev.CatalogCreated(catalog_id=uuid.uuid4(), name="a", owner="admin")),
+    ("schema:a.s", ev.SchemaCreated(schema_id=uuid.uuid4(), catalog_name="a", name="s",
+                                    owner="admin")),
+    ("catalog:b", ev.CatalogCreated(catalog_id=uuid.uuid4(), name="b", owner="admin")),
+    ("schema:b.t", ev.SchemaCreated(schema_id=uuid.uuid4(), catalog_name="b", name="t",
+                                    owner="admin")),
+    ("catalog:b", _change("catalog", "b", "ann", "ALL PRIVILEGES")),
+    (f"model:{MODEL_ID}", ev.ModelCreated(model_id=MODEL_ID, catalog_name="a", schema_name="s",
+                                          name="m", owner="admin")),
+    (f"model:{MODEL_ID}", _change("registered_model", "a.s.m", "ann", "MANAGE")),
+    (f"model:{MODEL_ID}", ev.ModelRenamed(from_full_name="a.s.m", catalog_name="b",
+                                          schema_name="t", name="m")),
+)
+
+
+def _report(since: int, until: int, prefix: str | None) -> Report:
+    builder = ReportBuilder(Window(RENAMED[since - 1].recorded_at, RENAMED[until - 1].recorded_at,
+                                   since, until, prefix))
+    for e in RENAMED:
+        builder.add(e)
+    return builder.report()
+
+
+def test_access_follows_a_renamed_model_to_its_new_parents() -> None:
+    # Before the rename: MANAGE on the model, but no USE on catalog a: ann could do nothing.
+    [before] = _report(1, 7, "a.s.m").access
+    assert (before.full_name, before.readers, before.modifiers) == ("a.s.m", ("admin",),
+                                                                     ("admin",))
+    ann = next(h for h in before.holders if h.principal == "ann")
+    assert (ann.read, ann.modify, ann.basis) == (False, False, "MANAGE on the model")
+    # After it: ALL PRIVILEGES on catalog b (USE and EXECUTE, not MANAGE) and MANAGE on the model.
+    after = _report(8, 8, "a.s.m")
+    [access] = after.access
+    assert (access.full_name, access.readers, access.modifiers) == ("b.t.m", ("admin", "ann"),
+                                                                     ("admin", "ann"))
+    ann = next(h for h in access.holders if h.principal == "ann")
+    assert ann.basis == "ALL PRIVILEGES on catalog b; MANAGE on the model"
+    assert ann.effective == ("EXECUTE", "APPLY TAG", "MANAGE", "ALL PRIVILEGES")
+    assert after.permission_changes == ()  # the grants were made before the window
+    # The whole history under the old name: the model's grant and its parents' creation; catalog
+    # b's grant is not under a.s.m, even if it counts for the model once renamed.
+    whole = _report(1, 8, "a.s.m")
+    assert [(p.full_name, p.principal, p.added) for p in whole.permission_changes] == [
+        ("a.s.m", "ann", ("MANAGE",))]
+    assert [(s.full_name, s.action) for s in whole.securable_changes] == [
+        ("a", "created"), ("a.s", "created")]
