@@ -186,10 +186,11 @@ def _access(report: Report) -> str:
     permissions = _table(
         "Grants, revokes and ownership transfers on the securables in scope",
         ("When", "Who", "Securable type", "Securable", "Change", "Principal", "Added", "Removed",
-         "Owner before", "Owner after", "Request id", "Position"),
+         "Owner", "Request id", "Position"),
         ((when(p.at), p.actor, p.securable_type, p.full_name, p.action, p.principal,
-          ", ".join(p.added), ", ".join(p.removed), p.owner_before, p.owner_after, p.request_id,
-          p.position) for p in report.permission_changes), numeric=(11,))
+          ", ".join(p.added), ", ".join(p.removed),
+          p.owner_after and f"{p.owner_before} → {p.owner_after}", p.request_id, p.position)
+         for p in report.permission_changes), numeric=(10,))
     who = _table(
         f"Who could read and who could modify (deploy) each model at {end}",
         ("Model", "Owner", "Could read", "Could modify"),
