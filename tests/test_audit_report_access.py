@@ -111,15 +111,22 @@ async def story(db_url: str, tmp_path, capsys: pytest.CaptureFixture[str]
         yield Story(server, tokens, before_revoke, end)
 
 
+async def report_response(story: Story, **params: str) -> tuple[int, str, dict]:
+    async with aiohttp.ClientSession() as http, http.get(
+            f"{story.server.url}{V1}/audit/report", params=params,
+            headers={"Authorization": f"Bearer {story.tokens['admin']}"}) as r:
+        return r.status, await r.text(), dict(r.headers)
+
+
 async def fetch_report(story: Story, fmt: str, **params: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in {"format": fmt, **params}.items())
     got, _, _ = await call(story.server, "GET", f"{V1}/audit/report?{query}", story.tokens["bob"])
     assert got == 403  # admins only: it names everyone's grants and refusals
-    async with aiohttp.ClientSession() as http, http.get(
-            f"{story.server.url}{V1}/audit/report", params={"format": fmt, **params},
-            headers={"Authorization": f"Bearer {story.tokens['admin']}"}) as r:
-        assert r.status == 200, await r.text()
-        return await r.text()
+    status, text, headers = await report_response(story, format=fmt, **params)
+    assert status == 200, text
+    assert headers["Content-Type"].startswith({"json": "application/json", "csv": "text/csv",
+                                               "html": "text/html"}[fmt])
+    return text
 
 
 # What the story leaves in the log, as (request id, actor, type, securable, action, principal,
@@ -199,6 +206,10 @@ async def test_json_lists_grants_access_namespaces_and_denials_in_scope(story: S
     unity = json.loads(await fetch_report(story, "json", object="unity"))
     assert [c["request_id"] for c in unity["securable_changes"]][-2:] == ["r-tmp", "r-tmp-gone"]
     assert "r-other-grant" not in {p[0] for p in permissions(unity)}
+    for bad in ({"object": "unity..x"}, {"format": "pdf"}, {"since": "last week"},
+                {"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}):
+        status, text, _ = await report_response(story, **bad)
+        assert status == 400, (bad, text)
     other = json.loads(await fetch_report(story, "json", object="other"))
     assert permissions(other) == [
         ("r-other-grant", "admin", "registered_model", OTHER, "granted", "bob", ["EXECUTE"], [],
@@ -271,6 +282,8 @@ async def test_cli_writes_the_same_report(story: Story, db_url: str, tmp_path: P
 async def test_html_shows_the_rows_accessibly(story: Story, page, tmp_path: Path) -> None:  # noqa: F811
     html = tmp_path / "report.html"
     html.write_text(await fetch_report(story, "html", object=FRAUD))
+    _, _, headers = await report_response(story, format="html")
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
     await page.goto(html.as_uri())
