@@ -20,7 +20,6 @@ from .domain.privileges import Acl, Action, Privilege, allowed, effective, evolv
 from .eventstore.records import RecordedEvent
 
 NAMESPACES = ("catalog", "schema")  # the securables whose streams are named by their full name
-_TYPE = {"catalog": "catalog", "schema": "schema", "model": "registered_model"}
 
 
 @dataclass(frozen=True)
