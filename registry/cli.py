@@ -315,7 +315,7 @@ def _report(args: argparse.Namespace) -> int:
     from .compliance_html import to_html
     from .compliance_render import to_csv, to_json
     from .compliance_report import build, window
-    from .database import init_connection, migrate
+    from .database import READ_MODEL_SCHEMA, init_connection, migrate
     from .domain.errors import InvalidArgument
 
     async def gather() -> Report:
@@ -323,7 +323,9 @@ def _report(args: argparse.Namespace) -> int:
                         for text, flag in ((args.since, "--since"), (args.until, "--until")))
         prefix = None if args.object is None else object_prefix(args.object)
         async with _database(args) as url:
-            conn = await asyncpg.connect(url)
+            # The read model's schema: an object prefix is looked up in model_names.
+            conn = await asyncpg.connect(
+                url, server_settings={"search_path": f"{READ_MODEL_SCHEMA}, public"})
             try:
                 await migrate(conn)
                 await init_connection(conn)

@@ -1,10 +1,13 @@
-"""Compliance report data: a pure fold of models' events into what happened to each model in a
-window of the log (who registered which version from where, who moved which alias and stage,
-who requested and who decided each transition) and the alias and stage timelines a chart draws.
+"""Compliance report data: a pure fold of the log into what happened to each model in a window
+(who registered which version from where, who moved which alias and stage, who requested and who
+decided each transition), the alias and stage timelines a chart draws, and access: grants and
+ownership changes, catalog and schema events, and who could read or modify each model at the
+window's end (registry/compliance_access.py).
 
-No I/O. The shell (registry/compliance_report.py) feeds every event of the models in question in
-log order, from the log's start to the window's end: events before the window only set the state
-the window starts from (e.g. where `champion` pointed, and since when, by whom).
+No I/O. The shell (registry/compliance_report.py) feeds every event of the models in question and
+of all catalogs, schemas and principals in log order, from the log's start to the window's end:
+events before the window only set the state the window starts from (e.g. where `champion`
+pointed, and since when, by whom; who held which grant).
 """
 
 from collections import defaultdict
@@ -13,9 +16,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .compliance_access import (
+    DeniedAttempt,
+    ModelAccess,
+    Namespaces,
+    PermissionChange,
+    SecurableChange,
+    model_access,
+    permission_changes,
+)
 from .domain import events as ev
 from .domain.events import Event, parse_event
 from .domain.names import within
+from .domain.privileges import Acl, evolve
 from .eventstore.records import RecordedEvent
 
 STAGE_ORDER = ("Staging", "Production", "Archived")  # stage lanes, in this order ("None": none)
@@ -106,10 +119,10 @@ class Report:
     models: tuple[ModelSection, ...]
     actors: tuple[str, ...]
     last_hash: str | None  # the hash of the window's last event: pins the history reported
-    # Grants are in the log now but not yet in the report, which says so (None) rather than
-    # showing an empty list as if it had looked. Denied attempts come from their table.
-    permission_changes: tuple[Change, ...] | None = None
-    denied_attempts: tuple[Change, ...] | None = None
+    permission_changes: tuple[PermissionChange, ...] = ()
+    securable_changes: tuple[SecurableChange, ...] = ()  # catalogs' and schemas' own events
+    access: tuple[ModelAccess, ...] = ()  # at the window's end, of the models alive then
+    denied_attempts: tuple[DeniedAttempt, ...] = ()  # from their table, not the log
 
 
 def counts(changes: Iterable[Change]) -> dict[str, int]:
@@ -124,7 +137,10 @@ def counts(changes: Iterable[Change]) -> dict[str, int]:
 
 def summary(report: Report) -> dict[str, int]:
     return {"models": len(report.models), "events": sum(m.events for m in report.models),
-            **counts(c for m in report.models for c in m.changes), "actors": len(report.actors)}
+            **counts(c for m in report.models for c in m.changes),
+            "permission_changes": len(report.permission_changes),
+            "catalog_and_schema_changes": len(report.securable_changes),
+            "denied_attempts": len(report.denied_attempts), "actors": len(report.actors)}
 
 
 @dataclass
@@ -148,6 +164,8 @@ class _Model:
     versions: dict[int, VersionRecord] = field(default_factory=dict)
     requests: list[RequestRecord] = field(default_factory=list)
     segments: dict[tuple[str, str], list[Segment]] = field(default_factory=lambda: defaultdict(list))
+    acl: Acl | None = None  # owner and grants, as of the last event fed
+    permissions: list[PermissionChange] = field(default_factory=list)
 
 
 class ReportBuilder:
@@ -156,9 +174,13 @@ class ReportBuilder:
     def __init__(self, window: Window) -> None:
         self.window = window
         self.models: dict[str, _Model] = {}
+        self.namespaces = Namespaces(window.object, window.since_position)
 
     def add(self, e: RecordedEvent) -> None:
-        if not e.stream_id.startswith("model:") or e.position > self.window.until_position:
+        if e.position > self.window.until_position:
+            return
+        if not e.stream_id.startswith("model:"):
+            self.namespaces.add(e, parse_event(e.type, e.schema_version, e.data))
             return
         m = self.models.setdefault(e.stream_id, _Model(e.stream_id.partition(":")[2]))
         inside = e.position >= self.window.since_position
@@ -167,6 +189,9 @@ class ReportBuilder:
             m.names.append(m.name)
         d = parse_event(e.type, e.schema_version, e.data)
         log = _Log(self.window, m, e) if inside else None
+        if inside:
+            m.permissions += permission_changes(e, d, m.acl)
+        m.acl = evolve(m.acl, d)
         _apply(m, d, e, log)
         if inside:
             m.events += 1
@@ -174,8 +199,9 @@ class ReportBuilder:
 
     def report(self, last_hash: str | None = None) -> Report:
         w = self.window
-        sections = []
-        actors: set[str] = set()
+        sections, access, permissions = [], [], list(self.namespaces.permissions)
+        actors: set[str] = set(self.namespaces.actors)
+        admins = self.namespaces.admins
         for m in self.models.values():
             if m.alive and not m.seen_alive:  # alive all through the window, no event in it
                 m.seen_alive = True
@@ -192,8 +218,15 @@ class ReportBuilder:
                 tuple(sorted(m.versions.values(), key=lambda v: v.version)),
                 tuple(sorted(requests, key=lambda r: r.requested_at)), _lanes(m.segments)))
             actors |= m.actors
+            permissions += m.permissions
+            chain = None if m.acl is None else self.namespaces.chain(m.name, m.acl)
+            if chain is not None:
+                access.append(model_access(m.id, m.name, chain, admins))
         sections.sort(key=lambda s: (s.full_name, s.model_id))
-        return Report(w, tuple(sections), tuple(sorted(actors)), last_hash)
+        access.sort(key=lambda a: (a.full_name, a.model_id))
+        return Report(w, tuple(sections), tuple(sorted(actors)), last_hash,
+                      tuple(sorted(permissions, key=lambda p: p.position)),
+                      tuple(self.namespaces.changes), tuple(access))
 
 
 @dataclass

@@ -174,13 +174,52 @@ def _model(i: int, m: ModelSection, report: Report) -> str:
         + "</section>")
 
 
-def _not_recorded(title: str, anchor: str, found: tuple[Change, ...] | None) -> str:
-    if found is None:
-        text = "This version of Modelog does not report these yet; the log holds them."
-    else:
-        text = f"{len(found)} in this window."
+def _section(anchor: str, title: str, body: str) -> str:
     return (f'<section id="{anchor}" aria-labelledby="{anchor}-h"><h2 id="{anchor}-h">{title}'
-            f'</h2><p class="note">{text}</p></section>')
+            f"</h2>{body}</section>")
+
+
+def _access(report: Report) -> str:
+    """Permission changes, who could read and modify at the window's end, catalog and schema
+    events, denied attempts."""
+    end = when(report.window.until)
+    permissions = _table(
+        "Grants, revokes and ownership transfers on the securables in scope",
+        ("When", "Who", "Securable type", "Securable", "Change", "Principal", "Added", "Removed",
+         "Owner", "Request id", "Position"),
+        ((when(p.at), p.actor, p.securable_type, p.full_name, p.action, p.principal,
+          ", ".join(p.added), ", ".join(p.removed),
+          p.owner_after and f"{p.owner_before} → {p.owner_after}", p.request_id, p.position)
+         for p in report.permission_changes), numeric=(10,))
+    who = _table(
+        f"Who could read and who could modify (deploy) each model at {end}",
+        ("Model", "Owner", "Could read", "Could modify"),
+        ((a.full_name, a.owner, ", ".join(a.readers), ", ".join(a.modifiers))
+         for a in report.access))
+    why = _table(
+        f"Why: what each admin, owner and grantee held on each model and above it at {end}",
+        ("Model", "Principal", "Could read", "Could modify", "Held",
+         "Effective privileges on the model"),
+        ((a.full_name, h.principal, "yes" if h.read else "no", "yes" if h.modify else "no",
+          h.basis, ", ".join(h.effective)) for a in report.access for h in a.holders))
+    securables = _table(
+        "Catalog and schema events in scope",
+        ("When", "Who", "Type", "Name", "Change", "Owner", "Comment", "Request id", "Position"),
+        ((when(c.at), c.actor, c.securable_type, c.full_name, c.action, c.owner, c.comment,
+          c.request_id, c.position) for c in report.securable_changes), numeric=(8,))
+    denied = _table(
+        "Requests refused for want of a privilege",
+        ("When", "Principal", "Action", "Securable type", "Object", "Request id", "Request"),
+        ((when(d.at), d.principal, d.action, d.securable_type, d.full_name, d.request_id,
+          f"{d.method} {d.route}") for d in report.denied_attempts))
+    return (_section("permissions", "Permission changes", permissions)
+            + _section("access", "Access at the window's end",
+                       '<p class="note">Folded from the log up to the window\'s end with the '
+                       "privilege rules requests are checked with: admins, owners of the model "
+                       "or a parent, and grantees with the privileges needed (reading: EXECUTE and "
+                       "USE on the catalog and schema; modifying: MANAGE and USE).</p>" + who + why)
+            + _section("namespaces", "Catalog and schema changes", securables)
+            + _section("denied", "Denied attempts", denied))
 
 
 def to_html(report: Report) -> str:
@@ -198,17 +237,21 @@ def to_html(report: Report) -> str:
     facts = (("Window", span), ("Log positions", f"{w.since_position} to {w.until_position}"),
              ("Scope", scope), ("Models", s["models"]),
              ("Actors", ", ".join(report.actors) or "none"),
+             ("Permission changes", s["permission_changes"]),
+             ("Catalog and schema changes", s["catalog_and_schema_changes"]),
+             ("Denied attempts", s["denied_attempts"]),
              ("Hash of the last event", report.last_hash or "no events"))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(f'Modelog compliance report, {span}')}</title><style>{CSS}</style></head>"
         f'<body><main><h1>Compliance report</h1><p class="lede">Every change to {esc(scope)} in '
-        f"the Modelog registry from {esc(span)}, read from its hash-chained event log.</p>"
+        f"the Modelog registry from {esc(span)}, read from its hash-chained event log: versions, "
+        "aliases, stages, grants and owners (theirs and their catalogs' and schemas'), who could "
+        "read and modify them at the end, and the requests refused.</p>"
         '<section id="summary" aria-labelledby="summary-h"><h2 id="summary-h">Summary</h2>'
         '<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
         + f"</dl>{per_model}</section>"
         + "".join(_model(i, m, report) for i, m in enumerate(report.models, 1))
-        + _not_recorded("Permission changes", "permissions", report.permission_changes)
-        + _not_recorded("Denied attempts", "denied", report.denied_attempts)
+        + _access(report)
         + "</main></body></html>\n")

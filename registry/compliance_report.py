@@ -1,5 +1,7 @@
-"""The compliance report's shell: resolve the window, read the models' events in log order, page
-by page, into the pure `ReportBuilder` (registry/compliance.py)."""
+"""The compliance report's shell: resolve the window, read the events of the models in scope and of
+every catalog, schema and principal (few and small: access at the window's end needs the ACLs of
+a model's parents wherever it was renamed to) in log order, page by page, into the pure
+`ReportBuilder` (registry/compliance.py); then the window's denied attempts from their table."""
 
 import dataclasses
 from collections.abc import Callable
@@ -8,7 +10,8 @@ from datetime import datetime
 import asyncpg
 
 from .audit_events import Point, last_position_sql, like_escape
-from .compliance import Change, Report, ReportBuilder, Window
+from .compliance import Report, ReportBuilder, Window
+from .compliance_access import DeniedAttempt, denied_attempts
 from .domain.errors import InvalidArgument
 from .eventstore import head_position
 from .eventstore.reads import COLUMNS, from_row
@@ -16,6 +19,18 @@ from .eventstore.reads import COLUMNS, from_row
 Db = asyncpg.Pool | asyncpg.Connection
 Progress = Callable[[int, int], None]  # (position read up to, last position to read)
 PAGE = 5000
+# One page: the models' events and the others' (on the partial index events_namespaces), merged.
+_PAGE_SQL = f"""
+SELECT * FROM (
+    (SELECT {COLUMNS} FROM events WHERE position > $1 AND position <= $2
+       AND stream_id LIKE 'model:%' AND ($3::text[] IS NULL OR stream_id = ANY($3))
+     ORDER BY position LIMIT $4)
+    UNION ALL
+    (SELECT {COLUMNS} FROM events WHERE position > $1 AND position <= $2
+       AND stream_id NOT LIKE 'model:%' AND (stream_id LIKE 'catalog:%'
+         OR stream_id LIKE 'schema:%' OR stream_id LIKE 'principal:%')
+     ORDER BY position LIMIT $4)
+) x ORDER BY position LIMIT $4"""
 
 
 async def window(db: Db, since: Point | None, until: Point | None, prefix: str | None,
@@ -59,10 +74,7 @@ async def build(db: Db, w: Window, progress: Progress | None = None) -> Report:
             "WHERE full_name = $1 OR full_name LIKE $2", w.object, like_escape(w.object) + ".%")]
     after = 0
     while True:
-        rows = await db.fetch(
-            f"SELECT {COLUMNS} FROM events WHERE position > $1 AND position <= $2 "
-            "AND stream_id LIKE 'model:%' AND ($3::text[] IS NULL OR stream_id = ANY($3)) "
-            "ORDER BY position LIMIT $4", after, w.until_position, streams, PAGE)
+        rows = await db.fetch(_PAGE_SQL, after, w.until_position, streams, PAGE)
         for r in rows:
             builder.add(from_row(r))
         if progress is not None:
@@ -73,15 +85,11 @@ async def build(db: Db, w: Window, progress: Progress | None = None) -> Report:
         after = rows[-1]["position"]
     last_hash = await db.fetchval("SELECT hash FROM events WHERE position = $1", w.until_position)
     report = builder.report(None if last_hash is None else last_hash.hex())
-    return dataclasses.replace(report, denied_attempts=await denied_attempts(db, w))
+    return dataclasses.replace(report, denied_attempts=await denied(db, w))
 
 
-async def denied_attempts(db: Db, w: Window) -> tuple[Change, ...]:
-    """Refusals in the window's time span (they have no log position), on the window's models."""
-    rows = await db.fetch(
-        "SELECT * FROM denied_attempts WHERE at >= $1 AND at <= $2 AND ($3::text IS NULL "
-        "OR full_name = $3 OR full_name LIKE $4) ORDER BY id", w.since, w.until, w.object,
-        None if w.object is None else like_escape(w.object) + ".%")
-    return tuple(Change(position=0, at=r["at"], actor=r["principal"], request_id=r["request_id"],
-                        kind="denied", action=r["action"], subject=r["full_name"],
-                        detail=f"{r['method']} {r['route']}") for r in rows)
+async def denied(db: Db, w: Window) -> tuple[DeniedAttempt, ...]:
+    """Refusals in the window's time span (they have no log position), in its scope."""
+    rows = await db.fetch("SELECT * FROM denied_attempts WHERE at >= $1 AND at <= $2 ORDER BY id",
+                          w.since, w.until)
+    return denied_attempts(rows, w.object)

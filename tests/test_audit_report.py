@@ -114,7 +114,11 @@ def lanes(model: dict) -> dict[str, list[int]]:
 async def test_report_json_and_csv(made):
     reports = await made("json", "csv")
     data = json.loads(reports["json"].read_text())
-    assert data["permission_changes"] is None and data["denied_attempts"] == []
+    # Bootstrap made the catalog and schema before the window; nothing was granted or refused.
+    assert data["permission_changes"] == [] and data["denied_attempts"] == []
+    assert data["securable_changes"] == []
+    assert [(a["full_name"], a["owner"], a["readers"], a["modifiers"]) for a in data["access"]] == [
+        (CHURN, "admin", ["admin"], ["admin"]), (FRAUD, "admin", ["admin"], ["admin"])]
     models = {m["full_name"]: m for m in data["models"]}
     assert list(models) == [CHURN, FRAUD, "unity.default.gone"]
     fraud, churn = models[FRAUD], models[CHURN]
@@ -152,14 +156,17 @@ async def test_report_json_and_csv(made):
     assert [x["action"] for x in models["unity.default.gone"]["changes"]] == ["created", "deleted"]
     assert data["summary"] == {"models": 3, "events": sum(m["events"] for m in data["models"]),
                                "versions_registered": 4, "alias_changes": 5, "stage_changes": 6,
-                               "transition_requests": 1, "actors": 3}
+                               "transition_requests": 1, "permission_changes": 0,
+                               "catalog_and_schema_changes": 0, "denied_attempts": 0, "actors": 3}
 
     rows = list(csv.DictReader(io.StringIO(reports["csv"].read_text())))
-    assert len(rows) == sum(len(m["changes"]) for m in data["models"])
+    changes = [r for r in rows if r["section"] == "model"]
+    assert len(changes) == sum(len(m["changes"]) for m in data["models"])
     expected = [(m["full_name"], x["position"], x["kind"], x["action"], x["actor"],
                  x["detail"] or "") for m in data["models"] for x in m["changes"]]
-    assert [(r["model"], int(r["position"]), r["kind"], r["action"], r["actor"], r["detail"])
-            for r in rows] == expected
+    assert [(r["object"], int(r["position"]), r["kind"], r["action"], r["actor"], r["detail"])
+            for r in changes] == expected
+    assert {r["section"] for r in rows} == {"model", "access"}
 
 
 @pytest.fixture
@@ -226,8 +233,8 @@ async def test_report_html_in_a_browser(made, page, tmp_path: Path):
     assert cells[:3] == ["2", "Production", "alice"] and cells[5:7] == ["approved", "bob"]
     # Every table has a caption; the not-yet-recorded sections say so.
     assert await page.locator("table").count() == await page.locator("table > caption").count()
-    assert "does not report these yet" in await page.locator("#permissions").inner_text()
-    assert "0 in this window" in await page.locator("#denied").inner_text()
+    assert "none in this window" in await page.locator("#permissions").inner_text()
+    assert "none in this window" in await page.locator("#denied").inner_text()
     await page.screenshot(path=tmp_path / "report.png", full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 10_000
 

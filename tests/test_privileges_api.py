@@ -218,7 +218,7 @@ async def test_denied_attempts_are_kept_outside_the_log(team) -> None:
     pool = server.app[AUTH].pool
     w = await compliance_report.window(pool, None, None, "unity.default", datetime.now(UTC))
     report = await compliance_report.build(pool, w)
-    assert [(d.actor, d.action, d.subject, d.request_id) for d in report.denied_attempts] == [
+    assert [(d.principal, d.action, d.full_name, d.request_id) for d in report.denied_attempts] == [
         ("bob", "modify", MODEL, headers["X-Request-Id"]), ("bob", "read", MODEL, second["request_id"])]
     w = await compliance_report.window(pool, None, None, "prod", datetime.now(UTC))
     assert (await compliance_report.build(pool, w)).denied_attempts == ()

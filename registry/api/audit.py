@@ -1,18 +1,21 @@
 """`GET /api/modelog/v1/audit/events`: the log filtered by actor, object, type and range, paged,
-as JSON or CSV (`format=csv` or `Accept: text/csv`)."""
+as JSON or CSV (`format=csv` or `Accept: text/csv`); `GET .../audit/denied`, the refusals; and
+`GET .../audit/report`, the compliance report of a window (as `modelog audit report`)."""
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
 import pydantic
 from aiohttp import web
 
-from .. import audit_events, denied, queries
+from .. import audit_events, compliance_report, denied, queries
 from ..as_of import MAX_POSITION, parse_point
 from ..auth.middleware import admin_only
+from ..compliance_html import to_html
+from ..compliance_render import to_csv, to_json
 from ..domain.events import EVENT_TYPES
 from ..eventstore import iso_time
 from .keys import POOL
@@ -110,6 +113,42 @@ async def denied_view(request: web.Request) -> web.Response:
     return json_response({"denied_attempts": rows})
 
 
+class ReportQuery(Query):
+    since: int | datetime | None = None  # as `modelog audit report --since`
+    until: int | datetime | None = None
+    object: str | None = None
+    format: Literal["json", "csv", "html"] = "json"
+
+    @pydantic.field_validator("since", "until", mode="before")
+    @classmethod
+    def _point(cls, given: str, info: pydantic.ValidationInfo) -> int | datetime:
+        return parse_point(given, info.field_name)
+
+    @pydantic.field_validator("object")
+    @classmethod
+    def _segments(cls, given: str | None) -> str | None:
+        return None if given is None else audit_events.object_prefix(given)
+
+
+_RENDER = {"json": (to_json, "application/json"), "csv": (to_csv, "text/csv"),
+           "html": (to_html, "text/html")}
+
+
+async def report_view(request: web.Request) -> web.Response:
+    """The compliance report (it names grants and refusals of everyone)."""
+    q = parse_query(request, ReportQuery)
+    pool = request.app[POOL]
+    w = await compliance_report.window(pool, q.since, q.until, q.object, datetime.now(UTC))
+    render, content_type = _RENDER[q.format]
+    response = web.Response(text=render(await compliance_report.build(pool, w)),
+                            content_type=content_type)
+    if q.format == "html":  # it needs nothing but its own inline styles: let it load nothing else
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+    return response
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/audit/events", admin_only(audit_events_view))
     app.router.add_get(f"{PREFIX}/audit/denied", admin_only(denied_view))
+    app.router.add_get(f"{PREFIX}/audit/report", admin_only(report_view))
