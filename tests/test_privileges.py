@@ -84,10 +84,10 @@ MODEL_RULES: dict[str, set[Action]] = {
     "inherits": {A.READ},  # USE and EXECUTE granted on the catalog
     "nouse": set(),  # EXECUTE without USE SCHEMA
     "noparents": set(),  # MANAGE and EXECUTE, no USE at all
-    "manager": {A.MODIFY, A.MANAGE},  # MANAGE does not read
+    "manager": {A.READ, A.MODIFY, A.MANAGE},  # MANAGE reads too
     "tagger": {A.APPLY_TAG},
     "all": {A.READ, A.APPLY_TAG},  # ALL PRIVILEGES is not MANAGE
-    "schemamgr": {A.MODIFY, A.MANAGE},  # MANAGE on the schema, inherited
+    "schemamgr": {A.READ, A.MODIFY, A.MANAGE},  # MANAGE on the schema, inherited
     "creator": set(),
     "stranger": set(),
 }

@@ -7,8 +7,9 @@ on a parent are inherited below it, and ownership of a parent covers everything 
 The rules follow Unity Catalog OSS (server/.../service/ModelService.java): reading a model needs
 EXECUTE (or ownership) plus USE CATALOG and USE SCHEMA on its parents; creating one needs USE
 CATALOG + USE SCHEMA + CREATE MODEL. OSS lets only owners change a model; `MANAGE` (from Databricks
-Unity Catalog, like `APPLY TAG` and `ALL PRIVILEGES`) lets a grantee do what an owner may, except
-read: MANAGE is about the object, not its contents.
+Unity Catalog, like `APPLY TAG` and `ALL PRIVILEGES`) lets a grantee do what an owner may but tag.
+That includes reading it: a manager could grant itself EXECUTE anyway, and MLflow's client reads
+a model before it changes one (is it a prompt?), so without it MANAGE would be useless there.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,14 +61,15 @@ GRANTABLE: Mapping[SecurableType, frozenset[Privilege]] = MappingProxyType({
 })
 # ALL PRIVILEGES is every privilege but MANAGE, as in Databricks: it does not let one grant.
 _ALL = frozenset(Privilege) - {P.MANAGE, P.ALL_PRIVILEGES}
-# The privilege an action needs on the object itself (or a parent), beyond USE on the parents.
-_NEEDS: Mapping[Action, Privilege] = MappingProxyType({
-    Action.READ: P.EXECUTE,
-    Action.CREATE_SCHEMA: P.CREATE_SCHEMA,
-    Action.CREATE_MODEL: P.CREATE_MODEL,
-    Action.MODIFY: P.MANAGE,
-    Action.APPLY_TAG: P.APPLY_TAG,
-    Action.MANAGE: P.MANAGE,
+# The privileges (any one) an action needs on the object itself (or a parent), beyond USE on
+# the parents.
+_NEEDS: Mapping[Action, tuple[Privilege, ...]] = MappingProxyType({
+    Action.READ: (P.EXECUTE, P.MANAGE),
+    Action.CREATE_SCHEMA: (P.CREATE_SCHEMA,),
+    Action.CREATE_MODEL: (P.CREATE_MODEL,),
+    Action.MODIFY: (P.MANAGE,),
+    Action.APPLY_TAG: (P.APPLY_TAG,),
+    Action.MANAGE: (P.MANAGE,),
 })
 # Creating is done in a container of one level only.
 _CREATES_IN: Mapping[Action, SecurableType] = MappingProxyType({
@@ -130,7 +132,7 @@ def allowed(principal: Principal, action: Action, chain: Chain) -> bool:
         return False
     if action is Action.READ and len(chain) < 3:
         return True  # reading a catalog or schema is its USE
-    return _has(name, _NEEDS[action], chain)
+    return any(_has(name, privilege, chain) for privilege in _NEEDS[action])
 
 
 def effective(principal: str, chain: Chain) -> list[tuple[Privilege, int | None]]:
