@@ -79,6 +79,8 @@ def _wants_csv(request: web.Request, q: EventsQuery) -> bool:
 
 
 async def audit_events_view(request: web.Request) -> web.Response:
+    """Admins only: the log holds every model's events, whoever may read the model."""
+    require_admin(request)
     q = parse_query(request, EventsQuery, lists=("type",))
     f = audit_events.Filter(actor=q.actor, object=q.object, types=tuple(q.type),
                             since=q.since, until=q.until)

@@ -8,6 +8,7 @@ by that one command.
 
 import asyncio
 from collections.abc import Callable
+from uuid import UUID
 
 from aiohttp import web
 
@@ -82,3 +83,20 @@ def denial(request: web.Request, action: str, securable: Securable) -> Permissio
                             f"{securable.type} {securable.full_name!r}",
                             securable_type=str(securable.type), full_name=securable.full_name,
                             action=str(action))
+
+
+def require_read_object(request: web.Request, model_id: UUID, full_name: str) -> None:
+    """Reading a model found by a name it bore once (`as_of`, timelines): the check is on that
+    object, under the name it has now, since grants belong to it and follow it through renames.
+    Whoever holds the old name since says nothing about it, and a deleted model's grants ended
+    with it: its past is for admins."""
+    if not object_filter(request)(model_id):
+        raise denial(request, Action.READ, Securable(SecurableType.REGISTERED_MODEL, full_name))
+
+
+def object_filter(request: web.Request) -> Callable[[UUID], bool]:
+    """Which models (by id, whatever they were called) the caller may read now."""
+    if request[PRINCIPAL].admin:
+        return lambda _: True
+    names = {held: name for name, held in state(request).model_ids.items()}
+    return lambda model_id: model_id in names and bool(_may_read(request, names[model_id]))

@@ -15,6 +15,7 @@ import orjson
 from aiohttp import web
 
 from ..audit_events import object_prefix
+from ..auth.middleware import require_admin
 from ..domain.events import EVENT_TYPES
 from ..eventstore import read_all
 from ..feed import feed_json, matches, resolve
@@ -67,6 +68,7 @@ async def _wait(app: web.Application, position: int, seconds: float) -> bool:
 
 
 async def events_feed(request: web.Request) -> web.StreamResponse:
+    require_admin(request)  # the whole log, every model's events: not filtered by privileges
     q = parse_query(request, FeedQuery, lists=("type",))
     after, types = _after(request, q), _types(q)
     prefix = object_prefix(q.object) if q.object else None

@@ -13,6 +13,7 @@ from aiohttp import web
 from .. import as_of, queries, timeline
 from ..domain.errors import NotFound
 from ..eventstore import head_position, iso_time, read_stream
+from . import authorize
 from .keys import POOL
 from .native import PREFIX, Page
 from .validation import parse_query
@@ -49,6 +50,9 @@ async def _model_id(request: web.Request, when: str | None) -> tuple[Any, int]:
         model_id = await as_of.model_id_at(pool, name, position)
     if model_id is None:
         raise NotFound(f"registered model {name!r} does not exist", model=name)
+    # A timeline is a read of the model: the check is on the object found (the name at `at` may
+    # be another model's now).
+    authorize.require_read_object(request, model_id, name)
     return model_id, position
 
 

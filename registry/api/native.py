@@ -192,12 +192,16 @@ class CommentOnlyBody(Body):
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
     """The model by its current name, or as it was at `as_of` (replayed from its stream)."""
     full_name = full_name or request.match_info["full_name"]
-    authorize.require_read(request, full_name)
     pool = request.app[POOL]
     when = request.query.get("as_of")
     if when is not None:
+        # The name then may be another model's now (renamed, or deleted and created again):
+        # the check is on the object found, not on whoever bears the name today.
         model = await as_of.model_at(pool, full_name, await as_of.resolve(pool, when))
+        if model is not None:
+            authorize.require_read_object(request, model.id, full_name)
     else:
+        authorize.require_read(request, full_name)
         model = await reads.model(request, full_name)
     if model is None:
         raise NotFound(f"registered model {full_name!r} does not exist", model=full_name)
@@ -364,9 +368,12 @@ async def list_models(request: web.Request) -> web.Response:
     found = await list_at(pool, catalog=q.catalog_name, schema=q.schema_name,
                           name_pattern=q.name_pattern,
                           after=queries.decode_token(q.page_token, str), limit=q.max_results + 1)
-    readable = authorize.model_filter(request)
+    # A name then may belong to another model now: a list as_of is filtered by the objects.
+    readable = authorize.object_filter(request) if q.as_of is not None else None
+    by_name = authorize.model_filter(request)
     return json_response(page(found, q.max_results, "registered_models", model_json,
-                              lambda x: x.full_name, lambda x: readable(x.full_name)))
+                              lambda x: x.full_name,
+                              lambda x: readable(x.id) if readable else by_name(x.full_name)))
 
 
 async def update_model(request: web.Request) -> web.Response:

@@ -1,8 +1,10 @@
-"""Native webhook routes: register, list, change, remove, ping, and the delivery log.
+"""Native webhook routes: register, list, change, remove, ping, and the delivery log. Admins
+only: a webhook receives every event it names, on any model, and POSTs wherever its URL says.
 
 The secret is write-only: accepted on create and update, never returned (nor logged).
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 from uuid import UUID
 
@@ -10,6 +12,7 @@ from aiohttp import web
 from pydantic import Field
 
 from .. import queries
+from ..auth.middleware import require_admin
 from ..domain.errors import NotFound
 from ..eventstore import iso_time
 from ..webhooks import service
@@ -120,15 +123,22 @@ async def list_deliveries(request: web.Request) -> web.Response:
     return json_response(out)
 
 
+def _admins(handler: Callable[[web.Request], Awaitable[web.Response]]
+            ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def checked(request: web.Request) -> web.Response:
+        require_admin(request)
+        return await handler(request)
+    return checked
+
+
 def add_routes(app: web.Application) -> None:
     w = f"{PREFIX}/webhooks"
     app.router.add_routes([
-        web.post(w, create_webhook),
-        web.get(w, list_webhooks),
-        web.get(f"{w}/{{webhook_id}}", get_webhook),
-        web.patch(f"{w}/{{webhook_id}}", update_webhook),
-        web.delete(f"{w}/{{webhook_id}}", delete_webhook),
-        web.post(f"{w}/{{webhook_id}}/test", test_webhook),
-        web.get(f"{w}/{{webhook_id}}/deliveries", list_deliveries),
+        web.post(w, _admins(create_webhook)),
+        web.get(w, _admins(list_webhooks)),
+        web.get(f"{w}/{{webhook_id}}", _admins(get_webhook)),
+        web.patch(f"{w}/{{webhook_id}}", _admins(update_webhook)),
+        web.delete(f"{w}/{{webhook_id}}", _admins(delete_webhook)),
+        web.post(f"{w}/{{webhook_id}}/test", _admins(test_webhook)),
+        web.get(f"{w}/{{webhook_id}}/deliveries", _admins(list_deliveries)),
     ])
-
