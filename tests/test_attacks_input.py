@@ -3,8 +3,11 @@ traversal, encodings and look-alikes in names, SQL metacharacters in names, tags
 tokens, oversized, deeply nested and malformed bodies. Each answer is a clean 4xx in the
 surface's own error format, never a 500 nor another object, and nothing reaches the log."""
 
+import asyncio
 import base64
 import json
+import re
+from typing import Any
 
 import pytest
 
@@ -19,6 +22,7 @@ from tests.attackers import (
     world_fixture,  # noqa: F401 (provides the `world` fixture)
 )
 
+_REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # one the server made
 # Names as sent in a path segment or a query value (already percent-encoded).
 HOSTILE_NAMES = [
     "..", "%2e%2e", "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "..%2F..%2F..%2Fetc%2Fpasswd",
@@ -267,3 +271,50 @@ async def test_oversized_nested_and_malformed_bodies(world: World) -> None:
     after = (await w.call("admin", "GET", f"{V1}/audit/verify"))[1]
     assert after["ok"] and after["head_hash"] == head["head_hash"]
     assert await w.server.app[POOL].fetchval("SELECT count(*) FROM registered_models") == 1
+
+
+async def send_raw(w: World, method: str, path: str, token: str, header: bytes, body: bytes
+                   ) -> tuple[int, dict[str, str], Any]:
+    """One HTTP/1.1 request written byte for byte (clients refuse to send undecodable headers)."""
+    host, port = w.server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                 "Connection: close\r\n".encode() + header + b"\r\n\r\n" + body)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    head, _, text = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, json.loads(text)
+
+
+async def test_undecodable_and_oversized_request_headers(world: World) -> None:
+    """Header bytes that are not UTF-8 reach the handler as lone surrogates: kept as the request id
+    or the client in an event's metadata, they failed the whole write batch (a 500 here, a 503 for
+    everyone's next check while the writer reloaded) and the error's own log line."""
+    w = world
+    before = await w.log_size()
+    writes = [("PUT", f"{V1}/models/{SECRET}/tags/k", b'{"value": "v"}'),
+              ("PATCH", f"{UC}/models/{SECRET}", b'{"comment": "c"}'),
+              ("POST", f"{ML}/registered-models/set-tag", b'{"name": "secret", "key": "k", "value": "v"}')]
+    for method, path, body in writes:
+        for header in (b"X-Request-Id: \xff\xfe", b"User-Agent: \xc0\xaf\xed\xa0\x80",
+                       b"X-Anything: \x80"):
+            status, headers, err = await send_raw(w, method, path, w.tokens["alice"], header, body)
+            assert_error(path, status, err, 400)
+            assert _REQUEST_ID.fullmatch(headers["X-Request-Id"])
+            assert (await w.call("reader", "GET", f"{V1}/models/{SECRET}"))[0] == 200
+    assert await w.log_size() == before
+    # A request id that is not a short plain token is replaced, not kept in the log.
+    for sent in ("x" * 200, "a b", "<script>", "id\u00e9"):
+        status, _, headers = await w.exchange("alice", "PUT", f"{V1}/models/{SECRET}/tags/k",
+                                              json={"value": "v"}, headers={"X-Request-Id": sent})
+        assert status == 200 and headers["X-Request-Id"] != sent
+    status, _, headers = await w.exchange("alice", "PUT", f"{V1}/models/{SECRET}/tags/k",
+                                          json={"value": "w"}, headers={"X-Request-Id": "req-1.2:3"})
+    assert status == 200 and headers["X-Request-Id"] == "req-1.2:3"
+    kept = await w.server.app[POOL].fetch("SELECT metadata->>'request_id' AS id FROM events "
+                                          "WHERE position > $1", before)
+    assert [r["id"] for r in kept][-1] == "req-1.2:3" and all(len(r["id"]) <= 128 for r in kept)
