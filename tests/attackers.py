@@ -26,7 +26,7 @@ BOOTSTRAP = re.compile(r"mlg_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
 
 
 def surface(path: str) -> str:
-    return "mlflow" if path.startswith(ML) else "uc" if path.startswith(UC) else "native"
+    return "mlflow" if "/2.0/mlflow/" in path else "uc" if path.startswith(UC) else "native"
 
 
 def assert_error(path: str, status: int, body: Any, *expected: int) -> None:
@@ -58,7 +58,14 @@ def model_reads(name: str) -> list[str]:
         f"{ML}/registered-models/alias?name={q}&alias=champion",
         f"{ML}/model-versions/get-download-uri?name={q}&version=1",
         f"{ML}/registered-models/get-latest-versions?name={q}",
+        f"/ajax-api/2.0/mlflow/registered-models/get?name={q}",
     ]
+
+
+def one_read_each(name: str) -> list[str]:
+    """The model itself, on each surface."""
+    q = quote(name, safe="")
+    return [f"{V1}/models/{q}", f"{UC}/models/{q}", f"{ML}/registered-models/get?name={q}"]
 
 
 def model_writes(name: str) -> list[tuple[str, str, dict[str, Any] | None]]:

@@ -8,6 +8,7 @@ import base64
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -127,7 +128,6 @@ async def test_sql_metacharacters_are_data_in_tags_and_filters(world: World) -> 
     assert {"key": TAG_KEY, "value": TAG_VALUE} in got["registered_model"]["tags"]
 
     def search(kind: str, text: str) -> str:
-        from urllib.parse import quote
         return f"{ML}/{kind}/search?filter={quote(text, safe='')}"
 
     found_by_admin = {  # filter -> whether alice's model is found
@@ -163,7 +163,33 @@ async def test_sql_metacharacters_are_data_in_tags_and_filters(world: World) -> 
             path = search(kind, text)
             status, body = await w.call("admin", "GET", path)
             assert_error(path, status, body, 400)
-    assert await w.log_size() == before
+    for path in (f"{ML}/registered-models/search?order_by=name%3B%20DROP%20TABLE%20events",
+                 f"{ML}/registered-models/search?order_by=name%20ASC%2C%20(SELECT%201)",
+                 f"{ML}/model-versions/search?order_by=version_number%20DESC%20--",
+                 f"{ML}/model-versions/search?order_by=pg_sleep(5)",
+                 f"{ML}/registered-models/search?max_results=1%3B%20DROP%20TABLE%20events",
+                 f"{ML}/registered-models/search?max_results=-1"):
+        status, body = await w.call("admin", "GET", path)
+        assert_error(path, status, body, 400)
+    # Native and audit filters are data too.
+    for path, found in ((f"{V1}/models?catalog_name=unity&name_pattern=%25'%20OR%20'1'='1", False),
+                        (f"{V1}/models?catalog_name=unity'%20OR%20'1'='1", False),
+                        (f"{V1}/models?catalog_name=unity&name_pattern=sec_et", True),
+                        (f"{V1}/models?catalog_name=unity&name_pattern=%25", True),
+                        (f"{V1}/audit/events?actor=alice'%20OR%20'1'='1", False),
+                        (f"{V1}/audit/events?object=unity.default.secret'--", False),
+                        (f"{V1}/audit/events?actor=alice", True)):
+        status, body = await w.call("admin", "GET", path)
+        assert status in (200, 400), (path, body)
+        assert (status == 200 and "secret" in str(body)) is found, (path, body)
+        status, body = await w.call("mallory", "GET", path)
+        assert status in (200, 400, 403) and "s3://alice" not in str(body), (path, body)
+    # A tag key in a path, with every metacharacter, is stored as given.
+    key = "k'\"; --%_\\/.."
+    status, model = await w.call("alice", "PUT", f"{V1}/models/{SECRET}/tags/{quote(key, safe='')}",
+                                 json={"value": "x"})
+    assert status == 200 and model["tags"][key] == "x", model
+    assert await w.log_size() == before + 1
     assert (await w.call("admin", "GET", f"{V1}/audit/verify"))[1]["ok"] is True
 
 
