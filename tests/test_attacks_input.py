@@ -84,6 +84,26 @@ async def test_hostile_names_in_paths_and_queries_reach_nothing(world: World, wh
     assert await w.log_size() == before
 
 
+async def test_hostile_points_in_time_are_4xx_or_the_head_and_hide_the_same(world: World) -> None:
+    """`as_of`/`at` past the head is the head (200 to whoever may read); garbage is a 400."""
+    w = world
+    for point in ("-1", "99999999999999999999999", "1e10", "2026-13-01T00:00:00Z",
+                  "0001-01-01T00:00%2B01:00", "9999-12-31T23:59:59%2B00:00", "%00", "0", "", "now",
+                  "'%3B%20DROP%20TABLE%20events", "2026-01-01T00:00:00", "%EF%BC%91"):
+        for path in (f"{V1}/models/{SECRET}?as_of={point}", f"{V1}/models?catalog_name=unity&as_of={point}",
+                     f"{V1}/models/{SECRET}/versions/1?as_of={point}",
+                     f"{V1}/models/{SECRET}/aliases/champion/history?at={point}",
+                     f"{V1}/models/{SECRET}/timeline?as_of={point}"):
+            status, body = await w.call("admin", "GET", path)
+            if status != 200:
+                assert_error(path, status, body, 400, 404)
+            status, body = await w.call("mallory", "GET", path)
+            if status == 200 and "/models?" in path:  # a listing: hers to see, without alice's
+                assert "secret" not in str(body), path
+            else:
+                assert_error(path, status, body, 400, 403, 404)
+
+
 async def test_hostile_names_in_bodies_are_refused(world: World) -> None:
     w = world
     before = await w.log_size()
