@@ -37,7 +37,9 @@ def _comparable(key: Any, kind: type, maximum: int = MAX_INT) -> bool:
     if kind is int:
         return 0 <= key <= maximum
     if kind is str:
-        return "\x00" not in key  # PostgreSQL strings cannot hold NUL
+        # PostgreSQL strings hold neither NUL nor a lone surrogate (JSON's "\ud800" decodes to
+        # one, which the driver then fails to encode: a 500 in the query).
+        return "\x00" not in key and not any("\ud800" <= ch <= "\udfff" for ch in key)
     return all(type(k) in (str, int) and _comparable(k, type(k)) for k in key)
 
 

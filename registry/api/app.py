@@ -1,6 +1,7 @@
 """The aiohttp application: factory, shared state, middlewares, health."""
 
 import asyncio
+import re
 import sys
 import time
 import uuid
@@ -51,12 +52,19 @@ from .wire import json_response
 log = structlog.get_logger("modelog.http")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# A client's request id goes into the log and every event it causes, so only a short plain one is
+# kept; another (e.g. bytes that were not UTF-8, which reach us as lone surrogates that neither the
+# log nor PostgreSQL can encode, failing the whole write batch) is replaced by our own.
+_REQUEST_ID = re.compile(r"[\w.:/+=-]{1,128}", re.ASCII)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @web.middleware
 async def request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     """One line per request: id, actor, route, command, status, latency."""
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = request.headers.get("X-Request-Id", "")
+    if not _REQUEST_ID.fullmatch(request_id):
+        request_id = uuid.uuid4().hex
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     status = 500
@@ -82,6 +90,9 @@ async def error_json(request: web.Request, handler: Handler) -> web.StreamRespon
         if any("\x00" in v for v in request.match_info.values()):
             # PostgreSQL text cannot hold NUL, so no object is named so; a query would fail.
             raise errors.ApiError(404, "NOT_FOUND", "no object has a name containing NUL")
+        if any(not v.isascii() and _SURROGATE.search(v) for v in request.headers.values()):
+            # Not UTF-8 (see _REQUEST_ID): the User-Agent is kept in events' metadata, too.
+            raise errors.ApiError(400, "INVALID_ARGUMENT", "a request header is not valid UTF-8")
         return await handler(request)
     except errors.ApiError as exc:
         err = exc

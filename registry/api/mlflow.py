@@ -260,10 +260,12 @@ class SearchQuery(Body):
     page_token: str | None = None
 
 
+# Each sort field's column and the type a page token's value is cast to. A token carries times
+# as ISO text (JSON has no time type): the driver sends text, PostgreSQL parses it.
 _MODEL_ORDER = {"name": ("mlname", "text"), "last_updated_timestamp": ("m.updated_at",
-                                                                        "timestamptz"),
-                "timestamp": ("m.updated_at", "timestamptz"),
-                "creation_timestamp": ("m.created_at", "timestamptz")}
+                                                                        "text::timestamptz"),
+                "timestamp": ("m.updated_at", "text::timestamptz"),
+                "creation_timestamp": ("m.created_at", "text::timestamptz")}
 
 
 def _mlname(p: s.Params, request: web.Request) -> str:
@@ -298,8 +300,10 @@ async def _keyset_page(
         where.append(s.keyset_after(keys, queries.decode_token(q.page_token, list), p))
     limit = min(q.max_results, max_page)
     select_keys = ", ".join(f"{k.expr} AS k{i}" for i, k in enumerate(keys))
+    # `mlname` is selected even when nothing filters or orders by it: its parameters must appear
+    # in the statement, or PostgreSQL cannot type them (a 500 on `order_by=creation_timestamp`).
     rows = await _search(
-        request, f"SELECT {columns}, {select_keys} FROM {tables} "
+        request, f"SELECT {columns}, {mlname} AS mlname, {select_keys} FROM {tables} "
         f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY "
         + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
         + f" LIMIT {limit + 1}", *p.values)
@@ -413,9 +417,9 @@ async def download_uri(request: web.Request) -> web.Response:
 
 
 _VERSION_ORDER = {"name": ("mlname", "text"), "version_number": ("v.version", "int"),
-                  "creation_timestamp": ("v.created_at", "timestamptz"),
-                  "last_updated_timestamp": ("v.updated_at", "timestamptz"),
-                  "timestamp": ("v.updated_at", "timestamptz")}
+                  "creation_timestamp": ("v.created_at", "text::timestamptz"),
+                  "last_updated_timestamp": ("v.updated_at", "text::timestamptz"),
+                  "timestamp": ("v.updated_at", "text::timestamptz")}
 _VERSION_FIELDS = {"name": None, "run_id": "v.run_id", "source_path": "v.source",
                    "version_number": "v.version"}
 

@@ -1,4 +1,5 @@
-"""Native webhook routes: register, list, change, remove, ping, and the delivery log.
+"""Native webhook routes: register, list, change, remove, ping, and the delivery log. Admins
+only: a webhook receives every event it names, on any model, and POSTs wherever its URL says.
 
 The secret is write-only: accepted on create and update, never returned (nor logged).
 """

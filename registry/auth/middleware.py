@@ -33,8 +33,12 @@ def unauthenticated(why: str) -> ApiError:
 async def identify(request: web.Request) -> Principal:
     settings = request.app[SETTINGS]
     if settings.auth_mode == "trusted-header" and settings.trusted_header in request.headers:
+        names = request.headers.getall(settings.trusted_header)
+        if len(names) > 1:
+            # A proxy that appends its header to the client's would leave the client's first.
+            raise unauthenticated("the trusted header is given more than once")
         try:
-            return await request.app[AUTH].principal(request.headers[settings.trusted_header])
+            return await request.app[AUTH].principal(names[0])
         except InvalidArgument:
             raise unauthenticated("the trusted header does not name a principal") from None
     header = request.headers.get("Authorization")

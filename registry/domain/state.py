@@ -82,7 +82,9 @@ class RegistryState:
         """The ACLs from the catalog down to `securable`; None if any of them does not exist."""
         parts = securable.full_name.split(".")
         levels = list(privileges.SecurableType)[: len(parts)]
-        if levels[-1:] != [securable.type]:
+        # A name of more levels than there are ('unity.default.m.', 'unity.default.m.x') is
+        # nothing's: cut to three it would find the model 'unity.default.m' and check against it.
+        if len(levels) != len(parts) or levels[-1:] != [securable.type]:
             return None
         out = []
         for depth, level in enumerate(levels, 1):
