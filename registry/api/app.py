@@ -30,6 +30,7 @@ from ..webhooks.dispatcher import Dispatcher
 from ..webhooks.service import Webhooks
 from ..write_model_sync import WriteModelSync
 from . import audit, errors, events_feed, mlflow, native, permissions, tokens, unity_catalog, webhooks
+from .cross_site import refuse_cross_site_writes
 from .keys import (
     ACTOR,
     AUTH,
@@ -189,7 +190,8 @@ async def metrics(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes,
-                          middlewares=[request_log, error_json, authenticate])
+                          middlewares=[request_log, error_json, refuse_cross_site_writes,
+                                       authenticate])
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_registry)
     app.router.add_get("/healthz", healthz)
