@@ -33,6 +33,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -53,7 +54,7 @@ GRANTS: dict[str, list[tuple[str, str, list[str]]]] = {
 }
 LOAD_FIGURES = ("write_ops_per_s", "write_p50_ms", "write_p99_ms",
                 "read_ops_per_s", "read_p50_ms", "read_p99_ms")  # as registry_load.py names them
-READ_FIGURES = ("ops_per_s", "p50_ms", "p99_ms")
+READ_FIGURES = ("ops_per_s", "p50_ms", "p99_ms", "server_cpu_us")
 # The interleaved reads: on the auth-off server (no token), and on the auth-on one as the models'
 # owner (the writer) and as the read-only principal.
 READERS = ("off", "on_owner", "on_reader")
@@ -92,19 +93,28 @@ async def principals(url: str, admin: str) -> dict[str, str]:
     return found
 
 
-async def interleaved_reads(streams: dict[str, tuple[str, str | None, list[str]]], reads: int,
+def cpu_ns(pid: int) -> int:
+    """CPU time the process has run, every thread, in ns (Linux's schedstat: no 10 ms ticks)."""
+    return sum(int((task / "schedstat").read_text().split()[0])
+               for task in Path(f"/proc/{pid}/task").iterdir())
+
+
+async def interleaved_reads(streams: dict[str, tuple[str, str | None, list[str], int]], reads: int,
                             slices: int, clients: int) -> dict[str, dict[str, Any]]:
-    """`reads` get-by-alias reads per stream (url, token, model names) from `clients` concurrent
-    clients, as registry_load.py's read phase, but cut into `slices` slices taken in turn (the
-    order rotating), so that whatever else the machine does meanwhile falls on every stream alike."""
+    """`reads` get-by-alias reads per stream (url, token, model names, server pid) from `clients`
+    concurrent clients, as registry_load.py's read phase, but cut into `slices` slices taken in
+    turn (the order rotating), so that whatever else the machine does meanwhile falls on every
+    stream alike. Also the server process's CPU time per read, which the machine's other work
+    hardly moves: what authentication costs the server itself."""
     keys = list(streams)
     lat: dict[str, list[float]] = {k: [] for k in keys}
     spent = dict.fromkeys(keys, 0.0)
+    cpu = dict.fromkeys(keys, 0)
     errors: dict[str, list[str]] = {k: [] for k in keys}
     per = max(1, reads // slices)
     async with contextlib.AsyncExitStack() as stack:
         sessions = {}
-        for k, (url, token, _) in streams.items():
+        for k, (url, token, _, _) in streams.items():
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             sessions[k] = await stack.enter_async_context(aiohttp.ClientSession(
                 url, headers=headers, connector=aiohttp.TCPConnector(limit=clients * 2)))
@@ -122,12 +132,14 @@ async def interleaved_reads(streams: dict[str, tuple[str, str | None, list[str]]
             for k in keys[i % len(keys):] + keys[:i % len(keys)]:
                 names = streams[k][2]
                 work = iter([names[j % len(names)] for j in range(i * per, (i + 1) * per)])
-                t0 = time.perf_counter()
+                c0, t0 = cpu_ns(streams[k][3]), time.perf_counter()
                 await asyncio.gather(*(reader(k, work) for _ in range(clients)))
                 spent[k] += time.perf_counter() - t0
+                cpu[k] += cpu_ns(streams[k][3]) - c0
     return {k: {"ops": len(lat[k]), "ops_per_s": round(len(lat[k]) / spent[k], 1),
                 "p50_ms": round(1000 * _pct(lat[k], .5), 2),
                 "p99_ms": round(1000 * _pct(lat[k], .99), 2),
+                "server_cpu_us": round(cpu[k] / 1000 / len(lat[k]), 1),
                 "errors": len(errors[k]), "first_errors": errors[k][:3]} for k in keys}
 
 
@@ -175,11 +187,12 @@ def main() -> int:
         ports = {m: free_port() for m in MODES}
         urls = {m: f"http://127.0.0.1:{ports[m]}" for m in MODES}
         with contextlib.ExitStack() as stack:
+            pids = {}
             for m in MODES:
                 extra = ["--auth", "tokens"] if m == "on" else []
-                stack.enter_context(server(
+                pids[m] = stack.enter_context(server(
                     modelog_command(work / f"modelog-{m}", ports[m], None, *extra),
-                    f"{urls[m]}/readyz", work / f"modelog-{m}.log", ENV))
+                    f"{urls[m]}/readyz", work / f"modelog-{m}.log", ENV)).pid
             printed = TOKEN.findall((work / "modelog-on.log").read_text())
             if not printed:
                 raise SystemExit("the auth-on server printed no admin token")
@@ -192,9 +205,9 @@ def main() -> int:
                                     prefix=f"r{i}_{m}")
                 names = {m: [f"r{i}_{m}_m{j}" for j in range(args.models)] for m in MODES}
                 reads = asyncio.run(interleaved_reads(
-                    {"off": (urls["off"], None, names["off"]),
-                     "on_owner": (urls["on"], writer, names["on"]),
-                     "on_reader": (urls["on"], reader, names["on"])},
+                    {"off": (urls["off"], None, names["off"], pids["off"]),
+                     "on_owner": (urls["on"], writer, names["on"], pids["on"]),
+                     "on_reader": (urls["on"], reader, names["on"], pids["on"])},
                     args.reads, args.slices, args.clients))
                 rounds.append({"load": loads, "reads": reads})
                 say(f"round {i + 1}/{args.rounds}: writes off {loads['off']['write_ops_per_s']}/s "
@@ -238,7 +251,7 @@ def main() -> int:
     for name, part, side in read_rows:
         r = {f: ratios[part][f][side] for f in READ_FIGURES}
         print(f"  reads {name:9s} {r['ops_per_s']:8.1f}/s (p50 {r['p50_ms']:6.2f} p99 "
-              f"{r['p99_ms']:6.2f} ms)")
+              f"{r['p99_ms']:6.2f} ms), server CPU {r['server_cpu_us']:6.1f} us/read")
     print("auth on / auth off: ratio of medians (median and range of the per-round ratios)")
     for label, part in (("load", "load"), ("reads, owner", "reads_owner"),
                         ("reads, read-only", "reads_read_only")):

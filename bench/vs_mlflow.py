@@ -47,13 +47,14 @@ def wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], ready: str, log: Path, env: dict[str, str]) -> Iterator[None]:
+def server(cmd: list[str], ready: str, log: Path, env: dict[str, str]
+           ) -> Iterator[subprocess.Popen]:
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
         try:
             wait_for(ready, proc)
-            yield
+            yield proc
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, 2)  # SIGINT: let modelog stop its embedded PostgreSQL
