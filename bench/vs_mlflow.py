@@ -7,7 +7,8 @@ PostgreSQL unless --database-url), both on free loopback ports under a temporary
 ../shared/tools/registry_load.py against each (writes: create version + set alias; reads: get
 version by alias; version-number integrity checked), prints both results and the ratios, and
 stops both servers. Targets (issue 4): writes and alias reads each >= 20x MLflow's server, p99
-write latency <= 50 ms at 16 clients, zero errors, version integrity.
+write latency <= 50 ms at 16 clients, zero errors, version integrity. bench/auth_overhead.py
+reuses these pieces to set Modelog with authentication on against Modelog without.
 """
 
 import argparse
