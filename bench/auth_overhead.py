@@ -1,27 +1,31 @@
 """What authentication and the privilege check cost: Modelog with `--auth tokens` against Modelog
 without, interleaved in one run, with MLflow's own server as the yardstick (issue 6).
 
-    python -m bench.auth_overhead [--rounds 8] [--models 20] [--versions 50] [--clients 16]
-                                  [--reads 10000] [--skip-mlflow] [--json]
+    python -m bench.auth_overhead [--rounds 6] [--models 20] [--versions 50] [--clients 16]
+                                  [--reads 6000] [--slices 30] [--skip-mlflow] [--json]
 
-1. MLflow's server gets the load once (bench/vs_mlflow.py's run_mlflow; it is ~30x slower, so
-   once is enough for its ratio).
-2. Two Modelog servers run side by side, each with its own embedded PostgreSQL: `off` (no auth:
-   every request is the local admin, no check) and `on` (`--auth tokens`). On `on` the bootstrap
-   admin issues two NON-admin tokens (an admin skips the privilege check, so would not measure
-   it) and grants through Unity Catalog's permissions API: `bench-writer` USE CATALOG on `unity`,
-   USE SCHEMA and CREATE MODEL on `unity.default` (it then owns the models it creates);
-   `bench-reader` USE CATALOG, and USE SCHEMA and EXECUTE on `unity.default` (read-only). Before
-   measuring it checks that neither may list tokens and that the reader may not create a model.
-3. Each of `--rounds` rounds runs, on both servers: ../shared/tools/registry_load.py (writes:
-   create version + set alias; then get-by-alias reads, on `on` as the writer, i.e. the owner),
-   then `--reads` get-by-alias reads of that round's models (on `on` as the read-only reader,
-   whose EXECUTE comes from the schema). The order alternates (off, on / on, off, ...) so the
-   machine's drift and the data's growth hit both alike; both servers hold the same data size.
+1. MLflow's server gets the load once (bench/vs_mlflow.py's run_mlflow: it is over 10x slower,
+   so once is enough for its ratio).
+2. Two Modelog servers run side by side (vs_mlflow's start and stop), each with its own embedded
+   PostgreSQL: `off` (no auth: every request is the local admin, no check) and `on` (`--auth
+   tokens`). On `on` the bootstrap admin issues two NON-admin tokens (an admin skips the privilege
+   check, so would not measure it) and grants through Unity Catalog's permissions API:
+   `bench-writer` USE CATALOG on `unity`, USE SCHEMA and CREATE MODEL on `unity.default` (it then
+   owns the models it creates); `bench-reader` USE CATALOG, and USE SCHEMA and EXECUTE on
+   `unity.default` (read-only). It checks first that neither may list tokens and that the reader
+   may not create a model.
+3. Each of `--rounds` rounds runs ../shared/tools/registry_load.py on both servers, off first in
+   even rounds and on first in odd ones (on `on` as the writer: writes are create version + set
+   alias, then get-by-alias reads as the owner); both servers so hold the same data. Then
+   `--reads` get-by-alias reads of that round's models per reader, cut into `--slices` slices
+   taken in turn: off (no token); on as the owner, as the read-only principal, and as the admin
+   (token checked, privilege check skipped: the token's share). Each slice is
+   short, so the machine's other work falls on each reader alike; the servers' CPU time per
+   read (from /proc, all threads) is measured too, and hardly moves with that other work.
 
-Prints the medians over rounds per server, the ratios auth-on / auth-off (ratio of medians, and
-the median and range of the per-round paired ratios), and MLflow's figures; `--json` prints one
-JSON line instead. Target: reads with auth on within 15% of reads with auth off (ratio >= 0.85).
+Prints medians over rounds and the ratios auth-on / auth-off (the ratio of the medians, and the
+median and range of the per-round ratios), and MLflow's figures; `--json` prints one JSON line
+instead. Target: reads with auth on within 15% of reads with auth off (ratio >= 0.85).
 """
 
 import argparse
@@ -56,8 +60,9 @@ LOAD_FIGURES = ("write_ops_per_s", "write_p50_ms", "write_p99_ms",
                 "read_ops_per_s", "read_p50_ms", "read_p99_ms")  # as registry_load.py names them
 READ_FIGURES = ("ops_per_s", "p50_ms", "p99_ms", "server_cpu_us")
 # The interleaved reads: on the auth-off server (no token), and on the auth-on one as the models'
-# owner (the writer) and as the read-only principal.
-READERS = ("off", "on_owner", "on_reader")
+# owner (the writer), as the read-only principal, and as the admin, whose token is checked but who
+# skips the privilege check: the token check's share of the cost.
+READERS = ("off", "on_owner", "on_reader", "on_admin")
 
 
 async def _call(http: aiohttp.ClientSession, method: str, path: str, token: str,
@@ -207,7 +212,8 @@ def main() -> int:
                 reads = asyncio.run(interleaved_reads(
                     {"off": (urls["off"], None, names["off"], pids["off"]),
                      "on_owner": (urls["on"], writer, names["on"], pids["on"]),
-                     "on_reader": (urls["on"], reader, names["on"], pids["on"])},
+                     "on_reader": (urls["on"], reader, names["on"], pids["on"]),
+                     "on_admin": (urls["on"], printed[0], names["on"], pids["on"])},
                     args.reads, args.slices, args.clients))
                 rounds.append({"load": loads, "reads": reads})
                 say(f"round {i + 1}/{args.rounds}: writes off {loads['off']['write_ops_per_s']}/s "
@@ -216,7 +222,8 @@ def main() -> int:
 
     ratios = {"load": compare(rounds, "load", "on", "off", LOAD_FIGURES),
               "reads_owner": compare(rounds, "reads", "on_owner", "off", READ_FIGURES),
-              "reads_read_only": compare(rounds, "reads", "on_reader", "off", READ_FIGURES)}
+              "reads_read_only": compare(rounds, "reads", "on_reader", "off", READ_FIGURES),
+              "reads_admin": compare(rounds, "reads", "on_admin", "off", READ_FIGURES)}
     errors = sum(r["load"][m]["errors"] for r in rounds for m in MODES) + sum(
         r["reads"][k]["errors"] for r in rounds for k in READERS)
     targets = {
@@ -247,14 +254,15 @@ def main() -> int:
               f" p99 {r['write_p99_ms']:6.2f} ms)  reads {r['read_ops_per_s']:8.1f}/s (p50 "
               f"{r['read_p50_ms']:6.2f} p99 {r['read_p99_ms']:6.2f} ms)")
     read_rows = [("auth off", "reads_owner", "off"), ("on, owner", "reads_owner", "on"),
-                 ("on, r/o", "reads_read_only", "on")]
+                 ("on, r/o", "reads_read_only", "on"), ("on, admin", "reads_admin", "on")]
     for name, part, side in read_rows:
         r = {f: ratios[part][f][side] for f in READ_FIGURES}
         print(f"  reads {name:9s} {r['ops_per_s']:8.1f}/s (p50 {r['p50_ms']:6.2f} p99 "
               f"{r['p99_ms']:6.2f} ms), server CPU {r['server_cpu_us']:6.1f} us/read")
     print("auth on / auth off: ratio of medians (median and range of the per-round ratios)")
     for label, part in (("load", "load"), ("reads, owner", "reads_owner"),
-                        ("reads, read-only", "reads_read_only")):
+                        ("reads, read-only", "reads_read_only"),
+                        ("reads, admin (token check only)", "reads_admin")):
         print(f"  {label}: " + "; ".join(
             f"{f} {x['of_medians']:.3f} ({x['paired_median']:.3f}, {x['paired_min']:.3f}-"
             f"{x['paired_max']:.3f})" for f, x in ratios[part].items()))
