@@ -56,8 +56,9 @@ GRANTS: dict[str, list[tuple[str, str, list[str]]]] = {
     "bench-reader": [("catalog", "unity", ["USE CATALOG"]),
                      ("schema", "unity.default", ["USE SCHEMA", "EXECUTE"])],
 }
-LOAD_FIGURES = ("write_ops_per_s", "write_p50_ms", "write_p99_ms",
-                "read_ops_per_s", "read_p50_ms", "read_p99_ms")  # as registry_load.py names them
+LOAD_FIGURES = ("write_ops_per_s", "write_p50_ms", "write_p99_ms",  # as registry_load.py names them
+                "read_ops_per_s", "read_p50_ms", "read_p99_ms",
+                "server_cpu_s", "postgres_cpu_s")  # CPU time a load run cost the server, its database
 READ_FIGURES = ("ops_per_s", "p50_ms", "p99_ms", "server_cpu_us")
 # The interleaved reads: on the auth-off server (no token), and on the auth-on one as the models'
 # owner (the writer), as the read-only principal, and as the admin, whose token is checked but who
@@ -102,6 +103,18 @@ def cpu_ns(pid: int) -> int:
     """CPU time the process has run, every thread, in ns (Linux's schedstat: no 10 ms ticks)."""
     return sum(int((task / "schedstat").read_text().split()[0])
                for task in Path(f"/proc/{pid}/task").iterdir())
+
+
+def cluster_cpu_ns(pgdata: Path) -> int:
+    """CPU time of an embedded PostgreSQL's postmaster and its live children (the pool's backends
+    live as long as the server)."""
+    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    children = (Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split())
+    total = 0
+    for pid in [postmaster, *map(int, children)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            total += cpu_ns(pid)
+    return total
 
 
 async def interleaved_reads(streams: dict[str, tuple[str, str | None, list[str], int]], reads: int,
@@ -206,8 +219,12 @@ def main() -> int:
             for i in range(args.rounds):
                 loads = {}
                 for m in MODES if i % 2 == 0 else MODES[::-1]:
+                    pgdata = work / f"modelog-{m}" / "pgdata"
+                    c0, p0 = cpu_ns(pids[m]), cluster_cpu_ns(pgdata)
                     loads[m] = load(urls[m], args, token=writer if m == "on" else None,
                                     prefix=f"r{i}_{m}")
+                    loads[m]["server_cpu_s"] = round((cpu_ns(pids[m]) - c0) / 1e9, 3)
+                    loads[m]["postgres_cpu_s"] = round((cluster_cpu_ns(pgdata) - p0) / 1e9, 3)
                 names = {m: [f"r{i}_{m}_m{j}" for j in range(args.models)] for m in MODES}
                 reads = asyncio.run(interleaved_reads(
                     {"off": (urls["off"], None, names["off"], pids["off"]),
@@ -252,7 +269,9 @@ def main() -> int:
     for name, r in load_rows:
         print(f"  load  {name:9s} writes {r['write_ops_per_s']:8.1f}/s (p50 {r['write_p50_ms']:6.2f}"
               f" p99 {r['write_p99_ms']:6.2f} ms)  reads {r['read_ops_per_s']:8.1f}/s (p50 "
-              f"{r['read_p50_ms']:6.2f} p99 {r['read_p99_ms']:6.2f} ms)")
+              f"{r['read_p50_ms']:6.2f} p99 {r['read_p99_ms']:6.2f} ms)" + (
+                  "" if "server_cpu_s" not in r else f"  CPU a run: server {r['server_cpu_s']:.2f}"
+                  f" s, PostgreSQL {r['postgres_cpu_s']:.2f} s"))
     read_rows = [("auth off", "reads_owner", "off"), ("on, owner", "reads_owner", "on"),
                  ("on, r/o", "reads_read_only", "on"), ("on, admin", "reads_admin", "on")]
     for name, part, side in read_rows:
