@@ -7,7 +7,8 @@ PostgreSQL unless --database-url), both on free loopback ports under a temporary
 ../shared/tools/registry_load.py against each (writes: create version + set alias; reads: get
 version by alias; version-number integrity checked), prints both results and the ratios, and
 stops both servers. Targets (issue 4): writes and alias reads each >= 20x MLflow's server, p99
-write latency <= 50 ms at 16 clients, zero errors, version integrity.
+write latency <= 50 ms at 16 clients, zero errors, version integrity. bench/auth_overhead.py
+reuses these pieces to set Modelog with authentication on against Modelog without.
 """
 
 import argparse
@@ -47,13 +48,14 @@ def wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], ready: str, log: Path, env: dict[str, str]) -> Iterator[None]:
+def server(cmd: list[str], ready: str, log: Path, env: dict[str, str]
+           ) -> Iterator[subprocess.Popen]:
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
         try:
             wait_for(ready, proc)
-            yield
+            yield proc
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, 2)  # SIGINT: let modelog stop its embedded PostgreSQL
@@ -64,15 +66,44 @@ def server(cmd: list[str], ready: str, log: Path, env: dict[str, str]) -> Iterat
                 proc.wait()
 
 
-def load(url: str, args: argparse.Namespace) -> dict:
-    out = subprocess.run(
-        [sys.executable, str(LOAD), url, "--models", str(args.models), "--versions",
-         str(args.versions), "--clients", str(args.clients)],
-        capture_output=True, text=True, timeout=3600)
+def load(url: str, args: argparse.Namespace, token: str | None = None,
+         prefix: str | None = None) -> dict:
+    cmd = [sys.executable, str(LOAD), url, "--models", str(args.models), "--versions",
+           str(args.versions), "--clients", str(args.clients)]
+    cmd += ["--token", token] if token else []
+    cmd += ["--prefix", prefix] if prefix else []
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise SystemExit(f"load driver failed against {url}:\n{out.stderr[-3000:]}")
     return json.loads(lines[-1])
+
+
+ENV = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+
+
+@contextlib.contextmanager
+def workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="modelog-vs-mlflow-") as tmp:
+        os.chmod(tmp, 0o755)  # the embedded PostgreSQL runs as its own user under root
+        yield Path(tmp)
+
+
+def run_mlflow(work: Path, args: argparse.Namespace) -> dict:
+    """The load against `mlflow server` (sqlite backend store), started and stopped around it."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+           "--backend-store-uri", f"sqlite:///{work}/mlflow.db",
+           "--default-artifact-root", (work / "mlflow-artifacts").as_uri()]
+    with server(cmd, f"http://127.0.0.1:{port}/health", work / "mlflow.log", ENV):
+        return load(f"http://127.0.0.1:{port}", args)
+
+
+def modelog_command(data_dir: Path, port: int, database_url: str | None = None,
+                    *extra: str) -> list[str]:
+    cmd = [sys.executable, "-m", "registry.cli", "serve", "--port", str(port),
+           "--data-dir", str(data_dir), "--log-format", "json", *extra]
+    return cmd + (["--database-url", database_url] if database_url else [])
 
 
 def main() -> int:
@@ -85,23 +116,12 @@ def main() -> int:
     args = ap.parse_args()
     if not LOAD.exists():
         raise SystemExit(f"load driver not found at {LOAD}")
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     results = {}
-    with tempfile.TemporaryDirectory(prefix="modelog-vs-mlflow-") as tmp:
-        os.chmod(tmp, 0o755)  # the embedded PostgreSQL runs as its own user under root
-        work = Path(tmp)
+    with workdir() as work:
+        results["mlflow"] = run_mlflow(work, args)
         port = free_port()
-        mlflow_cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port",
-                      str(port), "--backend-store-uri", f"sqlite:///{work}/mlflow.db",
-                      "--default-artifact-root", (work / "mlflow-artifacts").as_uri()]
-        with server(mlflow_cmd, f"http://127.0.0.1:{port}/health", work / "mlflow.log", env):
-            results["mlflow"] = load(f"http://127.0.0.1:{port}", args)
-        port = free_port()
-        modelog_cmd = [sys.executable, "-m", "registry.cli", "serve", "--port", str(port),
-                       "--data-dir", str(work / "modelog"), "--log-format", "json"]
-        if args.database_url:
-            modelog_cmd += ["--database-url", args.database_url]
-        with server(modelog_cmd, f"http://127.0.0.1:{port}/readyz", work / "modelog.log", env):
+        with server(modelog_command(work / "modelog", port, args.database_url),
+                    f"http://127.0.0.1:{port}/readyz", work / "modelog.log", ENV):
             results["modelog"] = load(f"http://127.0.0.1:{port}", args)
 
     m, o = results["mlflow"], results["modelog"]

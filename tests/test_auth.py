@@ -1,6 +1,7 @@
 """Authentication over real HTTP: tokens, modes, 401s in each surface's format, admin-only routes,
 the trusted header, the first-start admin token, and tokens never in the log."""
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -124,6 +125,38 @@ async def test_the_cache_expires_and_keeps_no_misses() -> None:
 
     assert await cache.get("r", raced) == "stale"
     assert await cache.get("r", lambda: load("fresh")) == "fresh"
+
+
+async def test_concurrent_misses_share_one_load_and_a_clear_starts_afresh() -> None:
+    cache = TtlCache(10)
+    loads: list[str] = []
+    gate = asyncio.Event()
+
+    async def load(value: str) -> str:
+        loads.append(value)
+        await gate.wait()
+        return value
+
+    waiting = [asyncio.create_task(cache.get("k", lambda: load("a"))) for _ in range(16)]
+    await asyncio.sleep(0)
+    waiting[0].cancel()  # one caller gone (a client hung up) fails none of the others
+    gate.set()
+    assert [await t for t in waiting[1:]] == ["a"] * 15 and loads == ["a"]
+
+    gate.clear()
+    cache.clear()
+    before = asyncio.create_task(cache.get("k", lambda: load("old")))
+    await asyncio.sleep(0)
+    cache.clear()  # a revocation lands while "old" is being read: later callers do not join it
+    after = asyncio.create_task(cache.get("k", lambda: load("new")))
+    await asyncio.sleep(0)
+    gate.set()
+    assert (await before, await after) == ("old", "new")
+    assert await cache.get("k", lambda: load("unused")) == "new"
+
+    uncached = TtlCache(0)  # no lifetime: each check loads afresh, even concurrent ones
+    await asyncio.gather(*(uncached.get("k", lambda: load("z")) for _ in range(3)))
+    assert loads.count("z") == 3
 
 
 # --------------------------------------------------------------------------- over HTTP
@@ -323,3 +356,38 @@ async def test_a_forged_trusted_header_is_ignored_in_tokens_mode(secured) -> Non
     status, _, _ = await call(server, "POST", f"{V1}/models", frank["token"],
                               headers={"X-Forwarded-User": "admin"}, json={"name": "unity.default.f"})
     assert status == 201 and await actors(server, "model:") == [("ModelCreated", "frank")]
+
+
+async def test_a_token_is_looked_up_once_by_many_concurrent_reads(db_url: str, tmp_path,
+                                                                   capsys) -> None:
+    """The common case costs no round trip: 40 concurrent reads by a fresh token, then 40 more,
+    look it up once (each lookup stamps `last_used_at`; a trigger counts those in PostgreSQL), and
+    an auth event elsewhere (another token issued) makes the next read look it up again."""
+    async with serving(db_url, tmp_path, auth="tokens") as server:
+        admin = BOOTSTRAP.findall(capsys.readouterr().err)[0]
+        pool = server.app[AUTH].pool
+        await pool.execute("""
+            CREATE TABLE token_lookups (id text);
+            CREATE FUNCTION count_lookup() RETURNS trigger LANGUAGE plpgsql AS
+              $$ BEGIN INSERT INTO token_lookups VALUES (NEW.id); RETURN NEW; END $$;
+            CREATE TRIGGER count_lookup AFTER UPDATE OF last_used_at ON auth_tokens
+              FOR EACH ROW EXECUTE FUNCTION count_lookup();""")
+        _, erin, _ = await call(server, "POST", f"{V1}/tokens", admin, json={"principal": "erin"})
+        await may_create_models(server, "erin")
+
+        async def lookups() -> int:
+            return await pool.fetchval("SELECT count(*) FROM token_lookups WHERE id = $1",
+                                       erin["id"])
+
+        headers = {"Authorization": f"Bearer {erin['token']}"}
+        async with aiohttp.ClientSession(server.url, headers=headers) as http:
+            async def read() -> int:
+                async with http.get("/api/2.0/mlflow/registered-models/search") as r:
+                    return r.status
+
+            assert await asyncio.gather(*(read() for _ in range(40))) == [200] * 40
+            assert await asyncio.gather(*(read() for _ in range(40))) == [200] * 40
+            assert await lookups() == 1
+            await call(server, "POST", f"{V1}/tokens", admin, json={"principal": "frank"})
+            assert await asyncio.gather(*(read() for _ in range(40))) == [200] * 40
+            assert await lookups() == 2
