@@ -20,6 +20,7 @@ from .errors import ApiError
 from .keys import COMMAND, PRINCIPAL, SERVICE
 
 MODEL = SecurableType.REGISTERED_MODEL
+MAX_DECISIONS = 100_000  # remembered read checks (principal x object) before starting afresh
 
 
 def state(request: web.Request) -> RegistryState:
@@ -85,8 +86,17 @@ def _may_read(request: web.Request, securable: Securable) -> bool | None:
     principal = request[PRINCIPAL]
     if principal.admin:
         return True
-    acls = state(request).chain(securable)
-    return None if acls is None else allowed(principal, Action.READ, acls)
+    current = state(request)
+    decisions = request.app[SERVICE].write_model.decisions  # cleared whenever the state changes
+    key = (principal, securable)
+    if key in decisions:
+        return decisions[key]
+    acls = current.chain(securable)
+    decided = None if acls is None else allowed(principal, Action.READ, acls)
+    if len(decisions) >= MAX_DECISIONS:
+        decisions.clear()
+    decisions[key] = decided
+    return decided
 
 
 def denial(request: web.Request, action: str, securable: Securable) -> PermissionDenied:
