@@ -27,12 +27,27 @@ CSV_COLUMNS = ("position", "recorded_at", "type", "schema_version", "object", "s
                "stream_version", "actor", "command", "request_id", "data", "hash")
 
 
-class EventsQuery(Page):
-    actor: str | None = None
-    object: str | None = None
-    type: list[str] = []  # repeatable, each may be comma-separated
+class Scope(Query):
+    """A stretch of the log and an object prefix, as `modelog audit report` takes them."""
+
     since: int | datetime | None = None  # a log position or an instant, as `as_of`
     until: int | datetime | None = None
+    object: str | None = None
+
+    @pydantic.field_validator("since", "until", mode="before")
+    @classmethod
+    def _point(cls, given: str, info: pydantic.ValidationInfo) -> int | datetime:
+        return parse_point(given, info.field_name)
+
+    @pydantic.field_validator("object")
+    @classmethod
+    def _segments(cls, given: str | None) -> str | None:
+        return None if given is None else audit_events.object_prefix(given)
+
+
+class EventsQuery(Page, Scope):
+    actor: str | None = None
+    type: list[str] = []  # repeatable, each may be comma-separated
     format: Literal["json", "csv"] | None = None
 
     @pydantic.field_validator("type")
@@ -44,16 +59,6 @@ class EventsQuery(Page):
             raise ValueError(f"unknown event type(s) {', '.join(unknown)}; known: "
                              f"{', '.join(sorted(EVENT_TYPES))}")
         return names
-
-    @pydantic.field_validator("since", "until", mode="before")
-    @classmethod
-    def _point(cls, given: str, info: pydantic.ValidationInfo) -> int | datetime:
-        return parse_point(given, info.field_name)
-
-    @pydantic.field_validator("object")
-    @classmethod
-    def _segments(cls, given: str | None) -> str | None:
-        return None if given is None else audit_events.object_prefix(given)
 
 
 def event_json(e: audit_events.AuditEvent) -> dict[str, Any]:
@@ -113,21 +118,8 @@ async def denied_view(request: web.Request) -> web.Response:
     return json_response({"denied_attempts": rows})
 
 
-class ReportQuery(Query):
-    since: int | datetime | None = None  # as `modelog audit report --since`
-    until: int | datetime | None = None
-    object: str | None = None
+class ReportQuery(Scope):
     format: Literal["json", "csv", "html"] = "json"
-
-    @pydantic.field_validator("since", "until", mode="before")
-    @classmethod
-    def _point(cls, given: str, info: pydantic.ValidationInfo) -> int | datetime:
-        return parse_point(given, info.field_name)
-
-    @pydantic.field_validator("object")
-    @classmethod
-    def _segments(cls, given: str | None) -> str | None:
-        return None if given is None else audit_events.object_prefix(given)
 
 
 _RENDER = {"json": (to_json, "application/json"), "csv": (to_csv, "text/csv"),
