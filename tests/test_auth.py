@@ -2,6 +2,7 @@
 the trusted header, the first-start admin token, and tokens never in the log."""
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -316,6 +317,21 @@ async def test_the_admin_token_is_printed_at_the_first_start_only(
         assert (await call(server, *SURFACES["native"], first[0]))[0] == 200
     async with serving(db_url, tmp_path) as server:  # loopback, no auth: nothing to print
         assert not BOOTSTRAP.findall(capsys.readouterr().err)
+
+
+async def test_servers_starting_together_make_one_admin(
+        db_url: str, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two replicas' first start at once: one of them creates the admin and prints its token."""
+    async with contextlib.AsyncExitStack() as stack:
+        servers = await asyncio.gather(*(
+            stack.enter_async_context(serving(db_url, tmp_path / str(i), auth="tokens"))
+            for i in range(3)))
+        printed = BOOTSTRAP.findall(capsys.readouterr().err)
+        assert len(printed) == 1
+        for server in servers:
+            assert (await call(server, *SURFACES["native"], printed[0]))[0] == 200
+        _, listed, _ = await call(servers[0], "GET", f"{V1}/tokens", printed[0])
+        assert len(listed["tokens"]) == 1
 
 
 async def test_without_auth_every_request_is_the_local_admin_and_headers_are_ignored(

@@ -29,6 +29,7 @@ from .cache import TtlCache
 from .tokens import Token
 
 log = structlog.get_logger(__name__)
+_BOOTSTRAP_LOCK = 7173747472  # the writer lock is 7173747470, the migrations 7173747471
 AUTH_STREAMS = "(stream_id LIKE 'principal:%' OR stream_id LIKE 'token:%')"  # as index events_auth
 
 
@@ -192,11 +193,18 @@ class Auth:
         return found.principals.get(name, Principal(name, False))
 
     async def bootstrap(self) -> Token | None:
-        """On the first start with authentication, an admin and its token, if there is no admin."""
-        if any(x.admin for x in (await directory(self.pool)).principals.values()):
-            return None
-        token, _ = await self.issue(ADMIN, actor=ADMIN, admin=True, client="modelog-bootstrap")
-        return token
+        """On the first start with authentication, an admin and its token, if there is no admin.
+        Servers starting together take turns (a session lock), so only one of them makes it."""
+        async with self.pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", _BOOTSTRAP_LOCK)
+            try:
+                if any(x.admin for x in (await directory(conn)).principals.values()):
+                    return None
+                token, _ = await self.issue(ADMIN, actor=ADMIN, admin=True,
+                                            client="modelog-bootstrap")
+                return token
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _BOOTSTRAP_LOCK)
 
 
 def _new(events: Sequence[ev.Event]) -> list[NewEvent]:
