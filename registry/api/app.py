@@ -26,6 +26,7 @@ from ..log_head import LogHead
 from ..read_cache import ReadCache
 from ..service import RegistryService, RegistryWriteModel
 from ..settings import Settings
+from ..web import routes as web_ui
 from ..webhooks.dispatcher import Dispatcher
 from ..webhooks.service import Webhooks
 from ..write_model_sync import WriteModelSync
@@ -206,6 +207,7 @@ def create_app(settings: Settings) -> web.Application:
     unity_catalog.add_routes(app)
     permissions.add_routes(app, native.PREFIX, native=True)
     permissions.add_routes(app, unity_catalog.PREFIX, native=False)
+    web_ui.add_routes(app)  # `/` and `/ui/`: the web UI (registry/web/)
     return app
 
 

@@ -5,6 +5,7 @@ error_json, which this runs inside), with `WWW-Authenticate: Bearer`.
 
 import functools
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -13,6 +14,7 @@ from registry.api.keys import ACTOR, AUTH, PRINCIPAL, SETTINGS
 from registry.domain.errors import InvalidArgument
 from registry.domain.principals import Principal
 from registry.service import ADMIN
+from registry.web import session as ui
 
 from . import tokens
 
@@ -51,12 +53,35 @@ async def identify(request: web.Request) -> Principal:
     return principal
 
 
+async def identify_ui(request: web.Request) -> Principal | None:
+    """On the web UI's paths only, the session cookie is a credential too (registry/web/session.py).
+    None: no valid credential at all."""
+    settings = request.app[SETTINGS]
+    token = ui.cookie_token(request)
+    presented = "Authorization" in request.headers or (
+        settings.auth_mode == "trusted-header" and settings.trusted_header in request.headers)
+    if token is not None and not presented:
+        principal = await request.app[AUTH].authenticate(token)
+        if principal is not None:
+            return principal
+    try:
+        return await identify(request)
+    except ApiError:
+        return None
+
+
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.app[SETTINGS].auth_mode == "none":
         principal = LOCAL_ADMIN
-    elif request.path in OPEN_PATHS:
+    elif request.path in OPEN_PATHS or ui.is_open_ui_path(request.path):
         return await handler(request)
+    elif ui.is_ui_path(request.path):
+        found = await identify_ui(request)
+        if found is None:  # the browser is sent to sign in, and back here after
+            return web.Response(status=303, headers={
+                "Location": f"{ui.SIGN_IN}?next={quote(request.path_qs)}"})
+        principal = found
     else:
         principal = await identify(request)
     request[PRINCIPAL], request[ACTOR] = principal, principal.name

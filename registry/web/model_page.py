@@ -1,0 +1,140 @@
+"""A model's page: description, tags, owner, aliases, a page of versions, and its timeline, now or
+as of any point of the log.
+
+Reads are the APIs' own: the model from the read cache (or folded from its stream `as_of`), a page
+of versions from the read model, the timeline from the `alias_history` projection (the model's
+stream folded instead while the projection lags), the same privilege check (`require_read`).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from aiohttp import web
+from markupsafe import Markup
+
+from .. import as_of, queries, timeline
+from ..api import authorize, reads
+from ..api.keys import POOL, PRINCIPAL
+from ..api.validation import parse_query
+from ..domain import commands as c
+from ..domain.authority import denied
+from ..domain.errors import NotFound
+from ..domain.models import Model, ModelVersion
+from ..domain.names import STAGES
+from ..eventstore import head_position, read_stream
+from . import timeline_svg
+from .render import FormQuery, html_errors, page
+
+VERSIONS_PAGE = 25
+MAX_PERIODS = 5000  # a chart beyond this many periods is cut (and says so)
+MAX_POINTS = 1000  # the slider's stops: the model's latest events
+
+
+class ModelQuery(FormQuery):
+    as_of: str | None = None
+    after: int | None = None  # versions after this number
+
+
+@dataclass(frozen=True)
+class Point:
+    """A stop of the as-of slider: one event of the model's stream."""
+
+    position: int
+    at: datetime
+    type: str
+    version: int | None
+    actor: str | None
+
+
+def model_url(full_name: str) -> str:
+    return f"/ui/models/{full_name}"
+
+
+async def stream_points(pool: asyncpg.Pool, model_id: UUID, until: int | None) -> list[Point]:
+    """The model's events (position, time, type, actor) without their payloads: one index scan."""
+    rows = await pool.fetch(
+        "SELECT * FROM (SELECT position, recorded_at, type, (data->>'version')::int AS version, "
+        "metadata->>'actor' AS actor FROM events WHERE stream_id = $1 "
+        "AND ($2::bigint IS NULL OR position <= $2) ORDER BY stream_version DESC LIMIT $3) x "
+        "ORDER BY position", f"model:{model_id}", until, MAX_POINTS)
+    return [Point(*r.values()) for r in rows]
+
+
+async def periods(pool: asyncpg.Pool, model_id: UUID) -> list[timeline.Period]:
+    """As the timeline route answers: the projection, or the stream folded while it lags."""
+    if await timeline.caught_up_to(pool) >= await head_position(pool):
+        return await timeline.lanes(pool, model_id, limit=MAX_PERIODS)
+    events = await read_stream(pool, f"model:{model_id}")
+    return [timeline.from_plan(p) for p in timeline.plan(events).periods][:MAX_PERIODS]
+
+
+async def _model(request: web.Request, full_name: str, position: int | None) -> Model:
+    authorize.require_read(request, full_name)
+    pool = request.app[POOL]
+    model = (await reads.model(request, full_name) if position is None
+             else await as_of.model_at(pool, full_name, position))
+    if model is None:
+        then = "" if position is None else f" at position {position}"
+        raise NotFound(f"registered model {full_name!r} does not exist{then}", model=full_name)
+    return model
+
+
+async def _versions(request: web.Request, model: Model, q: ModelQuery, historic: bool
+                    ) -> tuple[list[ModelVersion], int | None]:
+    if historic:
+        found = [mv for n, mv in sorted(model.versions.items()) if q.after is None or n > q.after]
+    else:
+        found = await queries.list_versions(request.app[POOL], model.id, q.after,
+                                            VERSIONS_PAGE + 1)
+    more = len(found) > VERSIONS_PAGE
+    return found[:VERSIONS_PAGE], found[VERSIONS_PAGE - 1].version if more else None
+
+
+def chart(model: Model, found: list[timeline.Period], points: list[Point], position: int | None,
+          until: datetime) -> tuple[str, list[timeline_svg.Lane]]:
+    lanes = timeline_svg.lanes(found, until, position)
+    registrations = [timeline_svg.Registration(p.version, p.at, p.actor) for p in points
+                     if p.type == "VersionRegistered" and p.version is not None]
+    starts = [p.at for p in points[:1]] + [s.start for lane in lanes for s in lane.segments]
+    since = min(starts, default=model.created_at)
+    since = min(since, model.created_at) if position is None else since
+    svg = timeline_svg.render(lanes, registrations, since, max(until, since),
+                              f"History of {model.full_name}: versions registered, and which "
+                              "version each alias and stage pointed at over time")
+    return svg, lanes
+
+
+def _may_change(request: web.Request, model: Model) -> bool:
+    """Whether the caller may move this model's aliases (the forms say so; the server decides)."""
+    try:
+        state = authorize.state(request)
+    except Exception:  # reloading privileges: let the server answer the attempt
+        return True
+    return denied(request[PRINCIPAL], c.SetAlias(full_name=model.full_name, alias="a", version=1),
+                  state) is None
+
+
+@html_errors
+async def model_page(request: web.Request) -> web.Response:
+    q = parse_query(request, ModelQuery)
+    full_name = request.match_info["full_name"]
+    pool = request.app[POOL]
+    position = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
+    model = await _model(request, full_name, position)
+    versions, next_after = await _versions(request, model, q, position is not None)
+    points = await stream_points(pool, model.id, None)
+    shown = [p for p in points if position is None or p.position <= position]
+    until = shown[-1].at if position is not None and shown else datetime.now(UTC)
+    svg, lanes = chart(model, await periods(pool, model.id), shown, position, until)
+    context: dict[str, Any] = {
+        "title": model.full_name, "model": model, "versions": versions, "next_after": next_after,
+        "query": q, "position": position, "points": points, "shown": shown,
+        "svg": Markup(svg), "lanes": lanes,  # the SVG is built escaped (timeline_svg)
+        "url": model_url(model.full_name), "stages": STAGES,
+        "may_change": position is None and _may_change(request, model),
+        "tooltip": timeline_svg.tooltip,
+    }
+    return page(request, "model.html", **context)

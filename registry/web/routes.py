@@ -1,0 +1,40 @@
+"""The web UI's routes: `/` and everything under `/ui/`, beside the APIs and never inside them."""
+
+from pathlib import Path
+
+from aiohttp import web
+
+from ..api import audit as audit_api
+from . import actions, audit_page, browse, model_page, signin
+from .session import SIGN_IN, STATIC_PREFIX
+
+STATIC = Path(__file__).parent / "static"
+
+
+def add_routes(app: web.Application) -> None:
+    m = "/ui/models/{full_name}"
+    v = f"{m}/versions/{{version}}"
+    app.router.add_routes([
+        web.get("/", browse.catalogs),
+        web.get("/ui/catalogs/{catalog}", browse.schemas),
+        web.get("/ui/models", browse.models),
+        web.get(m, model_page.model_page),
+        web.post(f"{m}/aliases", actions.set_alias),
+        web.post(f"{m}/aliases/{{alias}}/delete", actions.delete_alias),
+        web.post(f"{m}/description", actions.set_description),
+        web.post(f"{m}/tags", actions.set_tag),
+        web.post(f"{m}/tags/delete", actions.delete_tag),
+        web.post(f"{m}/stage", actions.transition_stage),
+        web.post(f"{m}/requests", actions.request_transition),
+        web.post(f"{v}/requests/{{stage}}/approve", actions.approve_transition),
+        web.post(f"{v}/requests/{{stage}}/reject", actions.reject_transition),
+        web.post(f"{v}/requests/{{stage}}/cancel", actions.cancel_transition),
+        web.get("/ui/audit", audit_page.audit_view),
+        # The CSV export is the audit API's own view, here on a UI path so the session cookie
+        # reaches it (the API's path takes bearer tokens only).
+        web.get("/ui/audit/events", audit_api.audit_events_view),
+        web.get(SIGN_IN, signin.sign_in_form),
+        web.post(SIGN_IN, signin.sign_in),
+        web.post("/ui/sign-out", signin.sign_out),
+    ])
+    app.router.add_static(STATIC_PREFIX, STATIC, append_version=False)

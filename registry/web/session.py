@@ -1,0 +1,103 @@
+"""The web UI's session: a cookie, the CSRF token bound to it, and who the cookie says you are.
+
+The cookie holds the bearer token pasted at sign-in (or, when no token is needed, a random id that
+only anchors the CSRF token). It is HttpOnly, SameSite=Strict, and Secure over TLS, and the
+authentication middleware honours it only on the UI's own paths (`is_ui_path`): the JSON APIs
+never see a cookie as a credential, so a cross-site form cannot reach them through it.
+
+A form's CSRF token is a digest of the cookie's value: stateless (any server process checks it),
+and unknowable to a page that cannot read the cookie. POSTs also need a same-origin `Origin`.
+"""
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from ..api.errors import ApiError
+from ..auth import tokens
+from ..domain.principals import Principal
+
+COOKIE = "modelog_session"
+FLASH = "modelog_flash"
+UI_PREFIX = "/ui/"
+STATIC_PREFIX = "/ui/static/"
+SIGN_IN = "/ui/sign-in"
+OPEN_UI_PATHS = frozenset({SIGN_IN})  # reachable before signing in
+
+
+def is_ui_path(path: str) -> bool:
+    return path == "/" or path.startswith(UI_PREFIX)
+
+
+def is_open_ui_path(path: str) -> bool:
+    return path in OPEN_UI_PATHS or path.startswith(STATIC_PREFIX)
+
+
+def cookie_token(request: web.Request) -> tokens.Token | None:
+    value = request.cookies.get(COOKIE)
+    return None if value is None or len(value) > 256 else tokens.parse(value)
+
+
+def csrf_token(request: web.Request) -> str:
+    """The token this session's forms carry ("" until the session has a cookie)."""
+    value = request.cookies.get(COOKIE) or request.get(_NEW_COOKIE, "")
+    if not value:
+        return ""
+    return hashlib.sha256(b"modelog-csrf\x00" + value.encode()).hexdigest()
+
+
+_NEW_COOKIE = web.RequestKey("ui_new_cookie", str)
+
+
+def ensure_cookie(request: web.Request) -> None:
+    """A session needs a cookie for its forms' CSRF token, even when no sign-in is asked."""
+    if COOKIE not in request.cookies and _NEW_COOKIE not in request:
+        request[_NEW_COOKIE] = "anon_" + secrets.token_urlsafe(24)
+
+
+def finish(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    if _NEW_COOKIE in request:
+        set_cookie(request, response, COOKIE, request[_NEW_COOKIE])
+    return response
+
+
+def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
+    response.set_cookie(name, value, path="/", httponly=True, samesite="Strict",
+                        secure=request.secure)
+
+
+def same_origin(request: web.Request) -> bool:
+    """A browser names the page a POST comes from; one from another site is refused."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return False
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin is None or origin == "null":
+        return origin is None  # no header: not a browser's cross-site form
+    return urlsplit(origin).netloc == request.host
+
+
+async def check_form(request: web.Request) -> dict[str, str]:
+    """The posted form, once its origin and CSRF token are checked."""
+    form = await request.post()
+    given = str(form.get("csrf", ""))
+    expected = csrf_token(request)
+    if not same_origin(request) or not expected or not hmac.compare_digest(given, expected):
+        raise ApiError(403, "CSRF_CHECK_FAILED", "this form is stale or comes from another site: "
+                       "reload the page and try again")
+    return {k: str(v) for k, v in form.items()}
+
+
+def local_target(target: str | None, default: str = "/") -> str:
+    """Where to go back to: only a path on this server (never `//host` or a scheme)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def who(principal: Principal, auth_mode: str) -> str:
+    if auth_mode == "none":
+        return f"{principal.name} (local admin: authentication is off)"
+    return principal.name + (" (admin)" if principal.admin else "")

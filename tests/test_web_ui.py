@@ -1,0 +1,296 @@
+"""The web UI end to end in headless Chromium (Debian's, driven by Playwright): a model registered
+through the MLflow client, browsed to, its alias moved in the UI, the timeline and the audit view
+showing who did it; the session cookie and CSRF rules; and the pure timeline layout."""
+
+import asyncio
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from mlflow import MlflowClient
+
+from registry.api.keys import AUTH
+from registry.timeline import Period
+from registry.web import session, timeline_svg
+from tests.serving import grant, serving
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+NAME = "unity.default.fraud-scorer"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def period(lane: str, version: int, start: int, end: int | None, by: str = "alice",
+           kind: str = "alias") -> Period:
+    return Period(kind, lane, version, start, T0 + timedelta(minutes=start), by,
+                  end, None if end is None else T0 + timedelta(minutes=end),
+                  None if end is None else "bob")
+
+
+def test_lanes_group_order_and_cut_at_a_position():
+    periods = [period("Production", 1, 2, None, kind="stage"), period("champion", 1, 1, 5),
+               period("champion", 2, 5, None), period("None", 1, 1, None, kind="stage"),
+               period("challenger", 3, 7, None)]
+    now = T0 + timedelta(minutes=10)
+    lanes = timeline_svg.lanes(periods, now)
+    assert [(x.kind, x.name) for x in lanes] == [
+        ("alias", "challenger"), ("alias", "champion"), ("stage", "Production")]
+    champion = lanes[1].segments
+    assert [(s.version, s.open, s.ended_by) for s in champion] == [(1, False, "bob"),
+                                                                    (2, True, None)]
+    assert champion[1].end == now
+    # As of position 4: champion still on v1 (its end comes later), challenger not yet set.
+    then = T0 + timedelta(minutes=4)
+    cut = timeline_svg.lanes(periods, then, as_of_position=4)
+    assert [x.name for x in cut] == ["champion", "Production"]
+    assert [(s.version, s.open, s.end) for s in cut[0].segments] == [(1, True, then)]
+
+
+def test_render_escapes_and_titles_every_segment():
+    lanes = timeline_svg.lanes([period("<b>x</b>", 1, 0, 3, by="<script>")], T0 + timedelta(1))
+    svg = timeline_svg.render(lanes, [timeline_svg.Registration(1, T0, "ann")], T0,
+                              T0 + timedelta(minutes=10), 'a "label"')
+    assert "<b>" not in svg and "<script>" not in svg and "&lt;b&gt;x&lt;/b&gt;" in svg
+    assert 'aria-label="a &quot;label&quot;"' in svg
+    assert svg.count("<title>") == 2 and svg.count('tabindex="0"') == 2
+    assert "version 1 registered by ann" in svg
+    assert "alias &lt;b&gt;x&lt;/b&gt; → version 1, set by &lt;script&gt;" in svg
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/ui/models/a.b.c?as_of=3", "/ui/models/a.b.c?as_of=3"), ("//evil.example/", "/"),
+    ("https://evil.example/", "/"), ("/\\evil", "/"), ("", "/"), (None, "/")])
+def test_only_local_targets_are_followed(target, expected):
+    assert session.local_target(target) == expected
+
+
+def test_ui_paths_are_told_apart_from_the_apis():
+    assert session.is_ui_path("/") and session.is_ui_path("/ui/models")
+    assert not session.is_ui_path("/api/modelog/v1/models")
+    assert not session.is_ui_path("/api/2.0/mlflow/registered-models/get")
+    assert session.is_open_ui_path("/ui/sign-in") and session.is_open_ui_path("/ui/static/app.css")
+    assert not session.is_open_ui_path("/ui/audit")
+
+
+@pytest.fixture
+def chromium() -> str:
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make browser` (make test does)"
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: str):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+def register_through_mlflow(url: str) -> None:
+    """As the deployer (MLFLOW_TRACKING_TOKEN): a model, two versions, champion on v1."""
+    client = MlflowClient(tracking_uri=url, registry_uri=url)
+    client.create_registered_model("fraud-scorer", tags={"team": "risk"},
+                                   description="Scores card transactions")
+    for n in (1, 2):
+        client.create_model_version("fraud-scorer", f"s3://models/fraud/{n}", run_id=f"run{n}",
+                                    tags={"n": str(n)})
+    client.set_registered_model_alias("fraud-scorer", "champion", "1")
+
+
+async def sign_in(page, url: str, token: str, path: str = "/") -> None:
+    await page.goto(url + path)
+    assert page.url.startswith(url + "/ui/sign-in")  # sent to sign in first
+    await page.get_by_label("Token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(url + path)
+
+
+async def test_browse_move_the_champion_see_timeline_and_audit(
+        db_url: str, tmp_path: Path, browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=0,
+                       storage_root=f"file://{tmp_path}/artifacts") as server:
+        auth = server.app[AUTH]
+        deployer, _ = await auth.issue("deployer", actor="admin", admin=True)
+        alice, _ = await auth.issue("alice", actor="admin")
+        bob, _ = await auth.issue("bob", actor="admin")
+        monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", str(deployer))
+        await asyncio.to_thread(register_through_mlflow, server.url)
+        for who in ("alice", "bob"):
+            await grant(server, "catalog", "unity", who, "USE CATALOG")
+            await grant(server, "schema", "unity.default", who, "USE SCHEMA")
+            await grant(server, "registered_model", NAME, who, "EXECUTE")
+        await grant(server, "registered_model", NAME, "alice", "MANAGE")
+        before_move = await server.app[AUTH].pool.fetchval("SELECT max(position) FROM events")
+
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
+        await sign_in(page, server.url, str(alice))
+        assert "Signed in as alice" in await page.locator("header").inner_text()
+
+        # Browse: catalog -> schema -> model.
+        await page.get_by_role("link", name="unity", exact=True).click()
+        await page.get_by_role("link", name="default", exact=True).click()
+        await page.get_by_role("link", name=NAME).click()
+        await page.wait_for_url(f"{server.url}/ui/models/{NAME}")
+        assert await page.locator("h1").inner_text() == NAME
+        assert "Scores card transactions" in await page.locator("dl.facts").inner_text()
+        assert await page.locator(".aliases a.badge").all_inner_texts() == ["champion → v1"]
+        rows = page.locator("table.versions tbody tr")
+        assert await rows.count() == 2
+        cells = [await rows.nth(i).locator("th, td").all_inner_texts() for i in range(2)]
+        assert [c[0] for c in cells] == ["1", "2"]
+        assert [(c[1], c[2], c[4], c[5], c[6]) for c in cells] == [
+            ("READY", "None", "s3://models/fraud/1", "run1", "deployer"),
+            ("READY", "None", "s3://models/fraud/2", "run2", "deployer")]
+        assert "n=2" in cells[1][8]
+
+        # Search by name and by tag.
+        await page.goto(f"{server.url}/ui/models?q=FRAUD")
+        assert await page.locator("table.models tbody tr").count() == 1
+        await page.goto(f"{server.url}/ui/models?tag=team%3Dnope")
+        assert await page.locator("table.models").count() == 0
+        await page.goto(f"{server.url}/ui/models?tag=team%3Drisk")
+        await page.get_by_role("link", name=NAME).click()
+
+        # Move champion from v1 to v2 in the UI.
+        await page.get_by_label("Alias", exact=True).fill("champion")
+        await page.get_by_label("Version", exact=True).first.fill("2")
+        await page.get_by_role("button", name="Set alias").click()
+        await page.wait_for_url(f"{server.url}/ui/models/{NAME}")
+        assert await page.locator(".flash[role=status]").inner_text() == \
+            "Alias champion now points at version 2."
+        assert await page.locator(".aliases a.badge").all_inner_texts() == ["champion → v2"]
+
+        # The timeline: champion's lane has v1 (set by the deployer) then v2 (by alice).
+        champion = page.locator('svg.timeline g.lane[data-lane="champion"] g.segment')
+        assert await champion.evaluate_all("gs => gs.map(g => g.dataset.version)") == ["1", "2"]
+        tips = await champion.locator("title").all_text_contents()
+        assert tips[0].startswith("alias champion → version 1, set by deployer at ")
+        assert "(alice)" in tips[0]
+        assert tips[1].startswith("alias champion → version 2, set by alice at ")
+        assert tips[1].endswith("still so")
+        boxes = [await champion.nth(i).locator("rect").bounding_box() for i in range(2)]
+        assert all(b is not None and b["width"] > 0 for b in boxes)
+        assert boxes[0]["x"] < boxes[1]["x"]
+        marks = page.locator('svg.timeline g.lane[data-lane="versions"] g.mark')
+        assert await marks.count() == 2
+        # Keyboard: a segment takes focus and its tooltip is read out in the live region.
+        await champion.nth(1).focus()
+        assert (await page.locator("#timeline-detail").inner_text()).startswith(
+            "alias champion → version 2, set by alice")
+        await page.locator("section[aria-labelledby=timeline]").screenshot(
+            path=tmp_path / "timeline.png")
+        await page.screenshot(path=tmp_path / "model.png", full_page=True)
+        if os.environ.get("MODELOG_UI_SCREENSHOTS"):  # refresh the README's pictures
+            DOCS.mkdir(exist_ok=True)
+            await page.screenshot(path=DOCS / "ui-model.png", full_page=True)
+            await page.locator("section[aria-labelledby=timeline]").screenshot(
+                path=DOCS / "ui-timeline.png")
+
+        # As of before the move: champion was on v1, and the page says it is the past.
+        await page.get_by_label("Position or time (UTC)").fill(str(before_move))
+        await page.get_by_role("button", name="Show as of").click()
+        await page.wait_for_url(f"**/ui/models/{NAME}?as_of={before_move}")
+        assert await page.locator(".aliases a.badge").all_inner_texts() == ["champion → v1"]
+        assert "read-only view of the past" in await page.locator(".flash.historic").inner_text()
+        assert await page.locator("#alias-form").count() == 0
+        historic = page.locator('svg.timeline g.lane[data-lane="champion"] g.segment')
+        assert await historic.evaluate_all("gs => gs.map(g => g.dataset.version)") == ["1"]
+
+        # The audit view lists the change, by alice, and exports it as CSV.
+        await page.goto(f"{server.url}/ui/audit")
+        await page.get_by_label("Actor").fill("alice")
+        await page.get_by_label("Action").select_option("AliasSet")
+        await page.get_by_role("button", name="Filter").click()
+        audit_rows = page.locator("table.audit tbody tr")
+        assert await audit_rows.count() == 1
+        row = await audit_rows.first.locator("td").all_inner_texts()
+        assert row[2:6] == ["alice", "AliasSet", NAME, "version=2, alias=champion, previous_version=1"]
+        head = await page.locator("#head-hash").inner_text()
+        assert len(head) == 64
+        await page.get_by_role("link", name="Verify the whole chain").click()
+        assert (await page.locator("#verdict").inner_text()).startswith("Verified: all ")
+        assert head in await page.locator("#verdict").inner_text()
+        csv_url = await page.locator("#csv").get_attribute("href")
+        csv = await page.context.request.get(server.url + csv_url)
+        assert csv.ok and csv.headers["content-type"].startswith("text/csv")
+        lines = (await csv.text()).strip().splitlines()
+        assert lines[0].startswith("position,recorded_at,type") and len(lines) == 2
+        assert ",AliasSet," in lines[1] and ",alice," in lines[1]
+
+        # Offline: every asset came from this server.
+        assert all(u.startswith(server.url) for u in requested), requested
+
+        # Bob may read but not move: the refusal is shown, and nothing changes.
+        bob_page = await (await browser.new_context()).new_page()
+        await sign_in(bob_page, server.url, str(bob), f"/ui/models/{NAME}")
+        assert "lack the privilege" in await bob_page.locator("section[aria-labelledby=change]").inner_text()
+        await bob_page.get_by_label("Alias", exact=True).fill("champion")
+        await bob_page.get_by_label("Version", exact=True).first.fill("1")
+        await bob_page.get_by_role("button", name="Set alias").click()
+        alert = await bob_page.get_by_role("alert").inner_text()
+        assert alert.startswith("Refused (403 PERMISSION_DENIED): principal 'bob' may not modify")
+        assert await bob_page.locator(".aliases a.badge").all_inner_texts() == ["champion → v2"]
+
+
+async def test_the_cookie_is_for_the_ui_only_and_forms_need_their_token(
+        db_url: str, tmp_path: Path) -> None:
+    async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=0) as server:
+        token, _ = await server.app[AUTH].issue("root", actor="admin", admin=True)
+        # unsafe: keep cookies of an IP address host, as a browser does
+        async with aiohttp.ClientSession(server.url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get("/ui/audit", allow_redirects=False) as r:
+                assert r.status == 303 and r.headers["Location"] == "/ui/sign-in?next=/ui/audit"
+            async with http.post("/ui/sign-in", data={"token": "mlg_nope", "next": "/"},
+                                 allow_redirects=False) as r:
+                assert r.status == 401 and "not valid" in await r.text()
+            async with http.post("/ui/sign-in", data={"token": str(token), "next": "//evil/"},
+                                 allow_redirects=False) as r:
+                assert r.status == 303 and r.headers["Location"] == "/"
+                cookie = r.cookies[session.COOKIE]
+                assert cookie.value == str(token)
+                assert cookie["httponly"] and cookie["samesite"] == "Strict"
+                assert cookie["path"] == "/" and not cookie["secure"]  # plain HTTP here
+            async with http.get("/ui/audit") as r:
+                assert r.status == 200 and "Hash chain" in await r.text()
+                assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+            # The JSON APIs never take the cookie as a credential.
+            async with http.get("/api/modelog/v1/catalogs") as r:
+                assert r.status == 401
+            # A form without its CSRF token, or from another site, is refused and does nothing.
+            async with http.post(f"/ui/models/{NAME}/description", data={"description": "x"}) as r:
+                assert r.status == 403 and "CSRF_CHECK_FAILED" in await r.text()
+            csrf = session.hashlib.sha256(b"modelog-csrf\x00" + str(token).encode()).hexdigest()
+            async with http.post(f"/ui/models/{NAME}/description",
+                                 data={"description": "x", "csrf": csrf},
+                                 headers={"Origin": "http://evil.example"}) as r:
+                assert r.status == 403
+            async with http.post(f"/ui/models/{NAME}/description",
+                                 data={"description": "x", "csrf": csrf},
+                                 allow_redirects=False) as r:  # the right token: the domain answers
+                assert r.status == 303
+            async with http.get(f"/ui/models/{NAME}") as r:
+                assert r.status == 404 and "does not exist" in await r.text()
+            async with http.post("/ui/sign-out", data={"csrf": csrf}, allow_redirects=False) as r:
+                assert r.status == 303 and r.cookies[session.COOKIE].value == ""
+
+
+async def test_without_auth_the_ui_acts_as_the_local_admin(db_url: str, tmp_path: Path) -> None:
+    async with (serving(db_url, tmp_path) as server,
+                aiohttp.ClientSession(server.url) as http):
+        async with http.get("/") as r:
+            text = await r.text()
+            assert r.status == 200 and "admin (local admin: authentication is off)" in text
+            assert session.COOKIE in r.cookies  # anchors the forms' CSRF token
+        async with http.get("/ui/static/app.css") as r:
+            assert r.status == 200 and r.content_type == "text/css"
+        async with http.get("/ui/models?q=%00") as r:
+            assert r.status == 400
