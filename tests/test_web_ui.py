@@ -4,12 +4,14 @@ showing who did it; the session cookie and CSRF rules; and the pure timeline lay
 
 import asyncio
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 from mlflow import MlflowClient
+from playwright.async_api import expect
 
 from registry.api.keys import AUTH
 from registry.timeline import Period
@@ -47,6 +49,17 @@ def test_lanes_group_order_and_cut_at_a_position():
     cut = timeline_svg.lanes(periods, then, as_of_position=4)
     assert [x.name for x in cut] == ["champion", "Production"]
     assert [(s.version, s.open, s.end) for s in cut[0].segments] == [(1, True, then)]
+
+
+def test_a_stage_holding_two_versions_at_once_takes_two_tracks():
+    periods = [period("Production", 1, 1, None, kind="stage"),
+               period("Production", 2, 3, 6, kind="stage"),
+               period("Production", 3, 7, None, kind="stage")]
+    [lane] = timeline_svg.lanes(periods, T0 + timedelta(minutes=9))
+    assert [(s.version, s.track) for s in lane.segments] == [(1, 0), (2, 1), (3, 1)]
+    assert lane.tracks == 2
+    svg = timeline_svg.render([lane], [], T0, T0 + timedelta(minutes=9), "x")
+    assert 'y="60"' in svg and 'y="92"' in svg  # the second track, one lane lower
 
 
 def test_render_escapes_and_titles_every_segment():
@@ -94,14 +107,23 @@ async def browser(chromium: str):
 
 
 def register_through_mlflow(url: str) -> None:
-    """As the deployer (MLFLOW_TRACKING_TOKEN): a model, two versions, champion on v1."""
+    """As the deployer (MLFLOW_TRACKING_TOKEN): a model, two versions, champion on v1, v1 through
+    Staging to Production, challenger on v2. The pauses give each period a visible width."""
     client = MlflowClient(tracking_uri=url, registry_uri=url)
     client.create_registered_model("fraud-scorer", tags={"team": "risk"},
                                    description="Scores card transactions")
-    for n in (1, 2):
-        client.create_model_version("fraud-scorer", f"s3://models/fraud/{n}", run_id=f"run{n}",
-                                    tags={"n": str(n)})
+    client.create_model_version("fraud-scorer", "s3://models/fraud/1", run_id="run1",
+                                tags={"n": "1"})
     client.set_registered_model_alias("fraud-scorer", "champion", "1")
+    time.sleep(0.4)
+    client.transition_model_version_stage("fraud-scorer", "1", "Staging")
+    time.sleep(0.4)
+    client.create_model_version("fraud-scorer", "s3://models/fraud/2", run_id="run2",
+                                tags={"n": "2"})
+    client.transition_model_version_stage("fraud-scorer", "1", "Production")
+    time.sleep(0.4)
+    client.set_registered_model_alias("fraud-scorer", "challenger", "2")
+    time.sleep(0.4)
 
 
 async def sign_in(page, url: str, token: str, path: str = "/") -> None:
@@ -126,7 +148,7 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
             await grant(server, "catalog", "unity", who, "USE CATALOG")
             await grant(server, "schema", "unity.default", who, "USE SCHEMA")
             await grant(server, "registered_model", NAME, who, "EXECUTE")
-        await grant(server, "registered_model", NAME, "alice", "MANAGE")
+        await grant(server, "registered_model", NAME, "alice", "MANAGE", "APPLY TAG")
         before_move = await server.app[AUTH].pool.fetchval("SELECT max(position) FROM events")
 
         page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
@@ -142,13 +164,14 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         await page.wait_for_url(f"{server.url}/ui/models/{NAME}")
         assert await page.locator("h1").inner_text() == NAME
         assert "Scores card transactions" in await page.locator("dl.facts").inner_text()
-        assert await page.locator(".aliases a.badge").all_inner_texts() == ["champion → v1"]
+        assert await page.locator(".aliases a.badge").all_inner_texts() == [
+            "challenger → v2", "champion → v1"]
         rows = page.locator("table.versions tbody tr")
         assert await rows.count() == 2
         cells = [await rows.nth(i).locator("th, td").all_inner_texts() for i in range(2)]
         assert [c[0] for c in cells] == ["1", "2"]
         assert [(c[1], c[2], c[4], c[5], c[6]) for c in cells] == [
-            ("READY", "None", "s3://models/fraud/1", "run1", "deployer"),
+            ("READY", "Production", "s3://models/fraud/1", "run1", "deployer"),
             ("READY", "None", "s3://models/fraud/2", "run2", "deployer")]
         assert "n=2" in cells[1][8]
 
@@ -161,13 +184,45 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         await page.get_by_role("link", name=NAME).click()
 
         # Move champion from v1 to v2 in the UI.
-        await page.get_by_label("Alias", exact=True).fill("champion")
-        await page.get_by_label("Version", exact=True).first.fill("2")
+        await page.locator("#alias-form").get_by_label("Alias").fill("champion")
+        await page.locator("#alias-form").get_by_label("Version").fill("2")
         await page.get_by_role("button", name="Set alias").click()
-        await page.wait_for_url(f"{server.url}/ui/models/{NAME}")
-        assert await page.locator(".flash[role=status]").inner_text() == \
-            "Alias champion now points at version 2."
-        assert await page.locator(".aliases a.badge").all_inner_texts() == ["champion → v2"]
+        await expect(page.locator(".flash[role=status]")).to_have_text(
+            "Alias champion now points at version 2.")
+        assert await page.locator(".aliases a.badge").all_inner_texts() == [
+            "challenger → v2", "champion → v2"]
+        moved = await server.app[AUTH].pool.fetchval("SELECT max(position) FROM events")
+
+        # The other actions: a transition request for v2, approved with a comment; a tag; the
+        # description. Each answers with what it did.
+        form = page.locator("#request-form")
+        await form.get_by_label("Version").fill("2")
+        await form.get_by_label("Stage").select_option("Production")
+        await form.get_by_label("Comment").fill("beats v1 <b>by 3%</b>")
+        await form.get_by_role("button", name="Request").click()
+        await expect(page.locator(".flash[role=status]")).to_have_text(
+            "Requested stage Production for version 2.")
+        request_cell = page.locator("#version-2 .request")
+        assert await request_cell.locator("span").inner_text() == \
+            "Production by alice: “beats v1 <b>by 3%</b>”"
+        await request_cell.get_by_label("Comment on the request").fill("ok")
+        await request_cell.get_by_role("button", name="Approve").click()
+        await expect(page.locator(".flash[role=status]")).to_have_text(
+            "Request for stage Production of version 2 approved.")
+        assert await page.locator("#version-2 td").nth(1).inner_text() == "Production"
+        await page.locator("#tag-form").get_by_label("Key").fill("tier")
+        await page.locator("#tag-form").get_by_label("Value").fill("gold")
+        await page.get_by_role("button", name="Set tag").click()
+        await expect(page.locator(".flash[role=status]")).to_have_text("Tag tier set.")
+        await page.get_by_role("button", name="Delete tag team").click()
+        await expect(page.locator(".flash[role=status]")).to_have_text("Tag team deleted.")
+        assert await page.locator("dl.facts .tag").all_inner_texts() == ["tier=gold"]
+        await page.get_by_label("Description", exact=True).fill("Scores card transactions, v2")
+        await page.get_by_role("button", name="Save description").click()
+        await expect(page.locator(".flash[role=status]")).to_have_text("Description saved.")
+        assert "transactions, v2" in await page.locator("dl.facts").inner_text()
+        await asyncio.sleep(1)  # the open periods take a visible share of the axis
+        await page.reload()
 
         # The timeline: champion's lane has v1 (set by the deployer) then v2 (by alice).
         champion = page.locator('svg.timeline g.lane[data-lane="champion"] g.segment')
@@ -195,11 +250,29 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
             await page.locator("section[aria-labelledby=timeline]").screenshot(
                 path=DOCS / "ui-timeline.png")
 
+        stages = page.locator('svg.timeline g.lane[data-kind="stage"]')
+        assert await stages.evaluate_all("ls => ls.map(l => l.dataset.lane)") == [
+            "Staging", "Production"]
+        production = stages.nth(1).locator("g.segment")
+        assert await production.evaluate_all("gs => gs.map(g => g.dataset.version)") == ["1", "2"]
+
+        # The slider steps through the model's events: one step back from the last, then Enter.
+        slider = page.get_by_label("Show the model as of")
+        await slider.focus()
+        await page.keyboard.press("End")
+        await page.keyboard.press("ArrowLeft")
+        positions = (await slider.get_attribute("data-positions")).split(",")
+        assert await page.get_by_label("Position or time (UTC)").input_value() == positions[-2]
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"**/ui/models/{NAME}?as_of={positions[-2]}")
+        assert int(positions[-2]) > moved
+
         # As of before the move: champion was on v1, and the page says it is the past.
         await page.get_by_label("Position or time (UTC)").fill(str(before_move))
         await page.get_by_role("button", name="Show as of").click()
         await page.wait_for_url(f"**/ui/models/{NAME}?as_of={before_move}")
-        assert await page.locator(".aliases a.badge").all_inner_texts() == ["champion → v1"]
+        assert await page.locator(".aliases a.badge").all_inner_texts() == [
+            "challenger → v2", "champion → v1"]
         assert "read-only view of the past" in await page.locator(".flash.historic").inner_text()
         assert await page.locator("#alias-form").count() == 0
         historic = page.locator('svg.timeline g.lane[data-lane="champion"] g.segment')
@@ -210,6 +283,7 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         await page.get_by_label("Actor").fill("alice")
         await page.get_by_label("Action").select_option("AliasSet")
         await page.get_by_role("button", name="Filter").click()
+        await page.wait_for_url("**/ui/audit?*actor=alice*")
         audit_rows = page.locator("table.audit tbody tr")
         assert await audit_rows.count() == 1
         row = await audit_rows.first.locator("td").all_inner_texts()
@@ -217,6 +291,7 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         head = await page.locator("#head-hash").inner_text()
         assert len(head) == 64
         await page.get_by_role("link", name="Verify the whole chain").click()
+        await page.wait_for_url("**verify=1**")
         assert (await page.locator("#verdict").inner_text()).startswith("Verified: all ")
         assert head in await page.locator("#verdict").inner_text()
         csv_url = await page.locator("#csv").get_attribute("href")
@@ -233,12 +308,14 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         bob_page = await (await browser.new_context()).new_page()
         await sign_in(bob_page, server.url, str(bob), f"/ui/models/{NAME}")
         assert "lack the privilege" in await bob_page.locator("section[aria-labelledby=change]").inner_text()
-        await bob_page.get_by_label("Alias", exact=True).fill("champion")
-        await bob_page.get_by_label("Version", exact=True).first.fill("1")
+        await bob_page.locator("#alias-form").get_by_label("Alias").fill("champion")
+        await bob_page.locator("#alias-form").get_by_label("Version").fill("1")
         await bob_page.get_by_role("button", name="Set alias").click()
+        await expect(bob_page.get_by_role("alert")).to_be_visible()
         alert = await bob_page.get_by_role("alert").inner_text()
         assert alert.startswith("Refused (403 PERMISSION_DENIED): principal 'bob' may not modify")
-        assert await bob_page.locator(".aliases a.badge").all_inner_texts() == ["champion → v2"]
+        assert await bob_page.locator(".aliases a.badge").all_inner_texts() == [
+            "challenger → v2", "champion → v2"]
 
 
 async def test_the_cookie_is_for_the_ui_only_and_forms_need_their_token(

@@ -7,7 +7,7 @@ page's script mirrors the focused one into a live region.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html import escape
 
@@ -36,6 +36,7 @@ class Segment:
     open: bool
     set_by: str
     ended_by: str | None
+    track: int = 0  # a stage holds several versions at once: each overlapping one a row of its own
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class Lane:
     kind: str  # "alias" or "stage"
     name: str
     segments: tuple[Segment, ...]
+
+    @property
+    def tracks(self) -> int:
+        return 1 + max((s.track for s in self.segments), default=0)
 
     @property
     def title(self) -> str:
@@ -71,7 +76,20 @@ def lanes(periods: Sequence[Period], until: datetime, as_of_position: int | None
         rank = STAGE_ORDER.index(name) if name in STAGE_ORDER else len(STAGE_ORDER)
         return (kind != "alias", rank if kind == "stage" else 0, name)
 
-    return [Lane(k[0], k[1], tuple(grouped[k])) for k in sorted(grouped, key=order)]
+    return [Lane(k[0], k[1], stacked(grouped[k])) for k in sorted(grouped, key=order)]
+
+
+def stacked(segments: Sequence[Segment]) -> tuple[Segment, ...]:
+    """Each segment on the first track free at its start (an alias's never overlap: one track)."""
+    ends: list[datetime] = []
+    out = []
+    for s in segments:  # in start order
+        track = next((i for i, end in enumerate(ends) if end <= s.start), len(ends))
+        if track == len(ends):
+            ends.append(s.end)
+        ends[track] = s.end
+        out.append(replace(s, track=track))
+    return tuple(out)
 
 
 def when(t: datetime) -> str:
@@ -105,7 +123,7 @@ def render(chart_lanes: Sequence[Lane], registrations: Sequence[Registration], s
     def x(t: datetime) -> float:
         return LABELS + plot * min(max((t - since) / span, 0.0), 1.0)
 
-    rows = len(chart_lanes) + 1
+    rows = 1 + sum(lane.tracks for lane in chart_lanes)
     height = AXIS + rows * (LANE + GAP)
     out = [f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="group" '
            f'aria-label="{_esc(label)}" xmlns="http://www.w3.org/2000/svg">']
@@ -130,11 +148,14 @@ def render(chart_lanes: Sequence[Lane], registrations: Sequence[Registration], s
 
     for lane in chart_lanes:
         y += LANE + GAP
+        tall = lane.tracks * (LANE + GAP) - GAP
         out.append(f'<g class="lane" data-kind="{_esc(lane.kind)}" data-lane="{_esc(lane.name)}">'
                    f'<text class="lane-label" x="0" y="{y + LANE / 2 + 4}">{_esc(lane.title)}'
                    f'</text><rect class="lane-bg" x="{LABELS}" y="{y}" width="{plot}" '
-                   f'height="{LANE}"/>')
+                   f'height="{tall}"/>')
+        top = y
         for s in lane.segments:
+            y = top + s.track * (LANE + GAP)
             left = x(s.start)
             width = max(x(s.end) - left, MIN_SEGMENT)
             left = min(left, WIDTH - PAD - width)
@@ -146,6 +167,7 @@ def render(chart_lanes: Sequence[Lane], registrations: Sequence[Registration], s
                 f'fill="{PALETTE[s.version % len(PALETTE)]}"/>'
                 f'<text class="segment-label" x="{left + width / 2:.1f}" y="{y + LANE / 2 + 4}" '
                 f'text-anchor="middle">{label}</text></g>')
+        y = top + (lane.tracks - 1) * (LANE + GAP)
         out.append("</g>")
     out.append("</svg>")
     return "".join(out)
