@@ -3,7 +3,9 @@ through the MLflow client, browsed to, its alias moved in the UI, the timeline a
 showing who did it; the session cookie and CSRF rules; and the pure timeline layout."""
 
 import asyncio
+import html
 import os
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,6 +90,37 @@ def test_ui_paths_are_told_apart_from_the_apis():
     assert not session.is_open_ui_path("/ui/audit")
 
 
+def _contrast(a: str, b: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        def channel(v: int) -> float:
+            x = v / 255
+            return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+        r, g, b_ = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b_)
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_text_colours_meet_wcag_aa_contrast():
+    css = (Path(session.__file__).parent / "static" / "app.css").read_text()
+    var = dict(re.findall(r"--(\w+):(#[0-9a-f]{6})", css))
+    pairs = [(var["fg"], var["bg"]), (var["muted"], var["bg"]), (var["link"], var["bg"]),
+             (var["muted"], var["soft"]), (var["ok"], var["okbg"]), (var["err"], var["errbg"]),
+             ("#5c4400", "#fff7e0"), ("#ffffff", "#12263a"), ("#ffffff", "#1f5fa8"),
+             ("#ffffff", "#24476b"), *(("#ffffff", c) for c in timeline_svg.PALETTE)]
+    for fg, bg in pairs:
+        assert _contrast(fg, bg) >= 4.5, (fg, bg)
+    for fg, bg in (("#5c4400", "#fff7e0"), ("#ffffff", "#12263a"), ("#ffffff", "#1f5fa8")):
+        assert f"{fg if fg != '#ffffff' else '#fff'}" in css and bg in css
+
+
+UNLABELLED = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea')].filter(
+    e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.outerHTML)"""
+
+
 @pytest.fixture
 def chromium() -> str:
     assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make browser` (make test does)"
@@ -164,6 +197,9 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         await page.wait_for_url(f"{server.url}/ui/models/{NAME}")
         assert await page.locator("h1").inner_text() == NAME
         assert "Scores card transactions" in await page.locator("dl.facts").inner_text()
+        assert await page.evaluate(UNLABELLED) == []
+        await page.keyboard.press("Tab")  # the keyboard's first stop skips to the content
+        assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
         assert await page.locator(".aliases a.badge").all_inner_texts() == [
             "challenger → v2", "champion → v1"]
         rows = page.locator("table.versions tbody tr")
@@ -284,6 +320,7 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         await page.get_by_label("Action").select_option("AliasSet")
         await page.get_by_role("button", name="Filter").click()
         await page.wait_for_url("**/ui/audit?*actor=alice*")
+        assert await page.evaluate(UNLABELLED) == []
         audit_rows = page.locator("table.audit tbody tr")
         assert await audit_rows.count() == 1
         row = await audit_rows.first.locator("td").all_inner_texts()
@@ -371,3 +408,59 @@ async def test_without_auth_the_ui_acts_as_the_local_admin(db_url: str, tmp_path
             assert r.status == 200 and r.content_type == "text/css"
         async with http.get("/ui/models?q=%00") as r:
             assert r.status == 400
+
+
+async def test_the_forms_without_a_browser(db_url: str, tmp_path: Path) -> None:
+    """Each action answers with a redirect back and a message, and changes what the APIs read."""
+    async with (serving(db_url, tmp_path, storage_root=f"file://{tmp_path}/a") as server,
+                aiohttp.ClientSession(server.url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http):
+        api = "/api/modelog/v1/models"
+        for path, body in ((api, {"name": NAME}), (f"{api}/{NAME}/versions", {"source": "s3://b/1"}),
+                           (f"{api}/{NAME}/versions", {"source": "s3://b/2"})):
+            async with http.post(path, json=body) as r:
+                assert r.status == 201, await r.text()
+        async with http.get(f"/ui/models/{NAME}") as r:
+            csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', await r.text())[1]
+
+        async def post(path: str, **form: str) -> str:
+            async with http.post(f"/ui/models/{NAME}{path}", data={"csrf": csrf, **form},
+                                 allow_redirects=False) as r:
+                assert r.status == 303 and r.headers["Location"] == f"/ui/models/{NAME}"
+            async with http.get(r.headers["Location"]) as page:
+                text = await page.text()
+                return html.unescape(
+                    re.search(r'<div class="flash [a-z]+" role="[a-z]+">([^<]*)</div>', text)[1])
+
+        async def version(n: int) -> dict:
+            async with http.get(f"{api}/{NAME}/versions/{n}") as r:
+                return await r.json()
+
+        assert await post("/aliases", alias="champion", version="1") == \
+            "Alias champion now points at version 1."
+        assert await post("/aliases/champion/delete") == "Alias champion deleted."
+        assert (await post("/aliases", alias="champion", version="9")).startswith(
+            "Refused (404 NOT_FOUND): ")
+        assert (await post("/aliases", alias="", version="1")).startswith(
+            "Refused (400 INVALID_ARGUMENT): ")
+        assert await post("/stage", version="1", stage="staging") == \
+            "Version 1 moved to stage staging."
+        assert (await version(1))["stage"] == "Staging"
+        assert await post("/requests", version="2", stage="Production", comment="please") == \
+            "Requested stage Production for version 2."
+        assert await post("/versions/2/requests/Production/reject", comment="not yet") == \
+            "Request for stage Production of version 2 rejected."
+        assert (await version(2))["transition_requests"] == []
+        assert await post("/requests", version="2", stage="Staging") == \
+            "Requested stage Staging for version 2."
+        assert await post("/versions/2/requests/Staging/cancel") == \
+            "Request for stage Staging of version 2 cancelled."
+        assert await post("/stage", version="x", stage="Staging") == \
+            "Refused (400 INVALID_ARGUMENT): version must be a version number, not 'x'"
+        assert await post("/tags", key="team", value="risk") == "Tag team set."
+        assert await post("/tags/delete", key="team") == "Tag team deleted."
+        async with http.get(f"{api}/{NAME}") as r:
+            assert (await r.json())["tags"] == {}
+        # Who did it is the local admin, with the UI's request ids, in the audit trail.
+        async with http.get("/ui/audit?type=StageTransitionRejected") as r:
+            text = await r.text()
+            assert "StageTransitionRejected" in text and "comment=not yet" in text
