@@ -422,10 +422,10 @@ async def test_the_forms_without_a_browser(db_url: str, tmp_path: Path) -> None:
         async with http.get(f"/ui/models/{NAME}") as r:
             csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', await r.text())[1]
 
-        async def post(path: str, **form: str) -> str:
+        async def post(path: str, to: str = "", **form: str) -> str:
             async with http.post(f"/ui/models/{NAME}{path}", data={"csrf": csrf, **form},
                                  allow_redirects=False) as r:
-                assert r.status == 303 and r.headers["Location"] == f"/ui/models/{NAME}"
+                assert r.status == 303 and r.headers["Location"] == f"/ui/models/{NAME}{to}"
             async with http.get(r.headers["Location"]) as page:
                 text = await page.text()
                 return html.unescape(
@@ -447,12 +447,13 @@ async def test_the_forms_without_a_browser(db_url: str, tmp_path: Path) -> None:
         assert (await version(1))["stage"] == "Staging"
         assert await post("/requests", version="2", stage="Production", comment="please") == \
             "Requested stage Production for version 2."
-        assert await post("/versions/2/requests/Production/reject", comment="not yet") == \
+        assert await post("/versions/2/requests/Production/reject", to="/versions/2",
+                          comment="not yet") == \
             "Request for stage Production of version 2 rejected."
         assert (await version(2))["transition_requests"] == []
         assert await post("/requests", version="2", stage="Staging") == \
             "Requested stage Staging for version 2."
-        assert await post("/versions/2/requests/Staging/cancel") == \
+        assert await post("/versions/2/requests/Staging/cancel", to="/versions/2") == \
             "Request for stage Staging of version 2 cancelled."
         assert await post("/stage", version="x", stage="Staging") == \
             "Refused (400 INVALID_ARGUMENT): version must be a version number, not 'x'"
@@ -460,6 +461,25 @@ async def test_the_forms_without_a_browser(db_url: str, tmp_path: Path) -> None:
         assert await post("/tags/delete", key="team") == "Tag team deleted."
         async with http.get(f"{api}/{NAME}") as r:
             assert (await r.json())["tags"] == {}
+        # A version's own page and forms, which lead back to it.
+        v1 = "/versions/1"
+        assert await post(f"{v1}/description", to=v1, description="the <first>") == \
+            "Description of version 1 saved."
+        assert await post(f"{v1}/tags", to=v1, key="ok", value="yes") == \
+            "Tag ok of version 1 set."
+        assert await post("/stage", to=v1, back=f"/ui/models/{NAME}{v1}", version="1",
+                          stage="Production") == "Version 1 moved to stage Production."
+        async with http.get(f"/ui/models/{NAME}{v1}") as r:
+            text = await r.text()
+            assert r.status == 200 and "the &lt;first&gt;" in text and "ok=yes" in text
+        assert (await version(1))["description"] == "the <first>"
+        assert await post(f"{v1}/tags/delete", to=v1, key="ok") == "Tag ok of version 1 deleted."
+        assert (await version(1))["tags"] == {}
+        async with http.get(f"/ui/models/{NAME}/versions/9") as r:
+            assert r.status == 404
+        async with http.get(f"/ui/models/{NAME}{v1}?as_of=1") as r:
+            assert r.status == 404  # the model did not exist yet
+
         # Who did it is the local admin, with the UI's request ids, in the audit trail.
         async with http.get("/ui/audit?type=StageTransitionRejected") as r:
             text = await r.text()

@@ -36,7 +36,10 @@ def action(build: Build) -> Callable[[web.Request], object]:
             form = await session.check_form(request)
         except ApiError as exc:
             return page(request, "error.html", status=exc.status, error=exc)
-        back = session.local_target(form.get("back"), model_url(_name(request)))
+        here = model_url(_name(request))
+        if "version" in request.match_info:  # a version's own form: back to its page
+            here += f"/versions/{request.match_info['version']}"
+        back = session.local_target(form.get("back"), here)
         try:
             cmd, done = build(request, form)
             await execute(request, cmd)
@@ -89,6 +92,29 @@ def set_tag(request: web.Request, form: dict[str, str]) -> tuple[c.Command, str]
 def delete_tag(request: web.Request, form: dict[str, str]) -> tuple[c.Command, str]:
     key = form.get("key", "")
     return c.DeleteModelTag(full_name=_name(request), key=key), f"Tag {key} deleted."
+
+
+@action
+def set_version_description(request: web.Request, form: dict[str, str]) -> tuple[c.Command, str]:
+    version = _version(request, form)
+    return (c.UpdateVersionDescription(full_name=_name(request), version=version,
+                                       description=_optional(form, "description")),
+            f"Description of version {version} saved.")
+
+
+@action
+def set_version_tag(request: web.Request, form: dict[str, str]) -> tuple[c.Command, str]:
+    version, key = _version(request, form), _text(form, "key")
+    return (c.SetVersionTag(full_name=_name(request), version=version, key=key,
+                            value=form.get("value", "")),
+            f"Tag {key} of version {version} set.")
+
+
+@action
+def delete_version_tag(request: web.Request, form: dict[str, str]) -> tuple[c.Command, str]:
+    version, key = _version(request, form), form.get("key", "")
+    return (c.DeleteVersionTag(full_name=_name(request), version=version, key=key),
+            f"Tag {key} of version {version} deleted.")
 
 
 @action

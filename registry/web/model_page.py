@@ -71,7 +71,7 @@ async def periods(pool: asyncpg.Pool, model_id: UUID) -> list[timeline.Period]:
     return [timeline.from_plan(p) for p in timeline.plan(events).periods][:MAX_PERIODS]
 
 
-async def _model(request: web.Request, full_name: str, position: int | None) -> Model:
+async def fetch_model(request: web.Request, full_name: str, position: int | None) -> Model:
     authorize.require_read(request, full_name)
     pool = request.app[POOL]
     model = (await reads.model(request, full_name) if position is None
@@ -123,7 +123,7 @@ async def model_page(request: web.Request) -> web.Response:
     full_name = request.match_info["full_name"]
     pool = request.app[POOL]
     position = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
-    model = await _model(request, full_name, position)
+    model = await fetch_model(request, full_name, position)
     versions, next_after = await _versions(request, model, q, position is not None)
     points = await stream_points(pool, model.id, None)
     shown = [p for p in points if position is None or p.position <= position]

@@ -5,7 +5,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..api import audit as audit_api
-from . import actions, audit_page, browse, model_page, signin
+from . import actions, audit_page, browse, model_page, signin, version_page
 from .session import SIGN_IN, STATIC_PREFIX
 
 STATIC = Path(__file__).parent / "static"
@@ -24,6 +24,10 @@ def add_routes(app: web.Application) -> None:
         web.post(f"{m}/description", actions.set_description),
         web.post(f"{m}/tags", actions.set_tag),
         web.post(f"{m}/tags/delete", actions.delete_tag),
+        web.get(v, version_page.version_page),
+        web.post(f"{v}/description", actions.set_version_description),
+        web.post(f"{v}/tags", actions.set_version_tag),
+        web.post(f"{v}/tags/delete", actions.delete_version_tag),
         web.post(f"{m}/stage", actions.transition_stage),
         web.post(f"{m}/requests", actions.request_transition),
         web.post(f"{v}/requests/{{stage}}/approve", actions.approve_transition),
