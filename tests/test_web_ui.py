@@ -299,6 +299,8 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         await page.keyboard.press("ArrowLeft")
         positions = (await slider.get_attribute("data-positions")).split(",")
         assert await page.get_by_label("Position or time (UTC)").input_value() == positions[-2]
+        assert (await page.locator("#as-of-label").inner_text()).startswith(
+            f"position {positions[-2]} · ")
         await page.keyboard.press("Enter")
         await page.wait_for_url(f"**/ui/models/{NAME}?as_of={positions[-2]}")
         assert int(positions[-2]) > moved

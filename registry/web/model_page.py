@@ -6,6 +6,7 @@ of versions from the read model, the timeline from the `alias_history` projectio
 stream folded instead while the projection lags), the same privilege check (`require_read`).
 """
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -135,6 +136,8 @@ async def model_page(request: web.Request) -> web.Response:
         "svg": Markup(svg), "lanes": lanes,  # the SVG is built escaped (timeline_svg)
         "url": model_url(model.full_name), "stages": STAGES,
         "may_change": position is None and _may_change(request, model),
-        "tooltip": timeline_svg.tooltip,
+        "slider_labels": json.dumps([
+            f"{timeline_svg.when(p.at)} · {p.type}{f' v{p.version}' if p.version else ''}"
+            f" · {p.actor or ''}" for p in points]),
     }
     return page(request, "model.html", **context)

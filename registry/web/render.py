@@ -1,6 +1,7 @@
 """Pages from templates (Jinja2, autoescaped: every string from the log is text, never markup),
 the one-shot message a redirect carries, and errors shown as pages rather than JSON."""
 
+import base64
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -75,8 +76,9 @@ def page(request: web.Request, template: str, status: int = 200, **context: Any)
 def redirect(request: web.Request, target: str, message: str, ok: bool = True) -> web.Response:
     """POST/redirect/GET: the message rides along in a cookie for the next page to show."""
     response = web.Response(status=303, headers={"Location": session.local_target(target)})
-    session.set_cookie(request, response, session.FLASH,
-                       json.dumps({"ok": ok, "text": message[:2000]}).encode().hex())
+    # base64 keeps the cookie's value within its alphabet, and a cut message within 4 KiB.
+    session.set_cookie(request, response, session.FLASH, base64.urlsafe_b64encode(
+        json.dumps({"ok": ok, "text": message[:1200]}).encode()).decode())
     return response
 
 
@@ -85,7 +87,7 @@ def _read_flash(request: web.Request) -> dict[str, Any] | None:
     if not raw:
         return None
     try:
-        found = json.loads(bytes.fromhex(raw))
+        found = json.loads(base64.urlsafe_b64decode(raw.encode()))
         return {"ok": bool(found["ok"]), "text": str(found["text"])}
     except (ValueError, KeyError, TypeError):
         return None

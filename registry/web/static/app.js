@@ -20,7 +20,7 @@ function wireSlider() {
   const slider = document.getElementById("as-of-slider");
   if (!slider) return;
   const positions = slider.dataset.positions.split(",");
-  const labels = slider.dataset.labels.split("|");
+  const labels = JSON.parse(slider.dataset.labels);
   const field = document.getElementById("as-of");
   const out = document.getElementById("as-of-label");
   let pointer = false;
