@@ -722,7 +722,7 @@ async def test_bad_as_of_is_refused(live):
 
 async def test_unknown_routes_and_methods_are_json_errors(live):
     await create_model(live)
-    for path in ("/", "/nope", f"{V1}", f"{V1}/nope", f"{V1}/catalogs/unity/schemas", f"{M}/bogus",
+    for path in ("/nope", f"{V1}", f"{V1}/nope", f"{V1}/catalogs/unity/schemas", f"{M}/bogus",
                  f"{M}/versions/1/bogus", f"{M}/aliases", f"{M}/tags", "/api/modelog/v2/models"):
         await refused(live, "GET", path, 404, "NOT_FOUND")
     for method, path in [("PUT", f"{V1}/catalogs"), ("POST", f"{V1}/catalogs/unity"),
