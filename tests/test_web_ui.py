@@ -6,12 +6,15 @@ import asyncio
 import html
 import os
 import re
+import ssl
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from mlflow import MlflowClient
 from playwright.async_api import expect
 
@@ -119,6 +122,15 @@ def test_text_colours_meet_wcag_aa_contrast():
 UNLABELLED = """() => [...document.querySelectorAll(
     'input:not([type=hidden]), select, textarea')].filter(
     e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.outerHTML)"""
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_the_session_cookie_is_secure_over_tls(tls: bool):
+    request = make_mocked_request("GET", "/", sslcontext=ssl.create_default_context() if tls else None)
+    response = web.Response()
+    session.set_cookie(request, response, session.COOKIE, "v")
+    cookie = response.cookies[session.COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and bool(cookie["secure"]) is tls
 
 
 @pytest.fixture
@@ -486,3 +498,14 @@ async def test_the_forms_without_a_browser(db_url: str, tmp_path: Path) -> None:
         async with http.get("/ui/audit?type=StageTransitionRejected") as r:
             text = await r.text()
             assert "StageTransitionRejected" in text and "comment=not yet" in text
+
+
+async def test_behind_a_trusted_proxy_the_ui_takes_its_header(db_url: str, tmp_path: Path) -> None:
+    async with (serving(db_url, tmp_path, auth="trusted-header") as server,
+                aiohttp.ClientSession(server.url) as http):
+        async with http.get("/", headers={"X-Forwarded-User": "carol"}) as r:
+            assert r.status == 200 and "Signed in as <strong>carol</strong>" in await r.text()
+        async with http.get("/", allow_redirects=False) as r:
+            assert r.status == 303 and r.headers["Location"] == "/ui/sign-in?next=/"
+        async with http.get("/ui/no-such-page", headers={"X-Forwarded-User": "carol"}) as r:
+            assert r.status == 404 and r.content_type == "text/html"

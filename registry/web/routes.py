@@ -5,7 +5,9 @@ from pathlib import Path
 from aiohttp import web
 
 from ..api import audit as audit_api
+from ..api.errors import ApiError
 from . import actions, audit_page, browse, model_page, signin, version_page
+from .render import html_errors
 from .session import SIGN_IN, STATIC_PREFIX
 
 STATIC = Path(__file__).parent / "static"
@@ -42,3 +44,9 @@ def add_routes(app: web.Application) -> None:
         web.post("/ui/sign-out", signin.sign_out),
     ])
     app.router.add_static(STATIC_PREFIX, STATIC, append_version=False)
+    app.router.add_get("/ui/{anything:.*}", not_found)  # last: after every other /ui/ route
+
+
+@html_errors
+async def not_found(request: web.Request) -> web.Response:
+    raise ApiError(404, "NOT_FOUND", f"there is no page at {request.path}")
