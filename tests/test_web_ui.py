@@ -329,6 +329,9 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         assert await historic.evaluate_all("gs => gs.map(g => g.dataset.version)") == ["1"]
 
         # The audit view lists the change, by alice, and exports it as CSV.
+        await page.goto(f"{server.url}/ui/models/{NAME}")
+        await page.get_by_role("link", name="Audit trail of this model").click()
+        assert await page.get_by_label("Object").input_value() == NAME
         await page.goto(f"{server.url}/ui/audit")
         await page.get_by_label("Actor").fill("alice")
         await page.get_by_label("Action").select_option("AliasSet")
@@ -345,6 +348,9 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         await page.wait_for_url("**verify=1**")
         assert (await page.locator("#verdict").inner_text()).startswith("Verified: all ")
         assert head in await page.locator("#verdict").inner_text()
+        await page.screenshot(path=tmp_path / "audit.png", full_page=True)
+        if os.environ.get("MODELOG_UI_SCREENSHOTS"):
+            await page.screenshot(path=DOCS / "ui-audit.png", full_page=True)
         csv_url = await page.locator("#csv").get_attribute("href")
         csv = await page.context.request.get(server.url + csv_url)
         assert csv.ok and csv.headers["content-type"].startswith("text/csv")
