@@ -481,6 +481,16 @@ async def test_the_forms_without_a_browser(db_url: str, tmp_path: Path) -> None:
         assert await post("/tags/delete", key="team") == "Tag team deleted."
         async with http.get(f"{api}/{NAME}") as r:
             assert (await r.json())["tags"] == {}
+        # Any letter may make a name: the links and redirects carry it percent-encoded.
+        async with http.post(api, json={"name": "unity.default.modèle"}) as r:
+            assert r.status == 201
+        async with http.post("/ui/models/unity.default.modèle/tags",
+                             data={"csrf": csrf, "key": "k", "value": "v"},
+                             allow_redirects=False) as r:
+            assert r.headers["Location"] == "/ui/models/unity.default.mod%C3%A8le"
+        async with http.get(r.headers["Location"]) as r:
+            assert "Tag k set." in await r.text()
+
         # A version's own page and forms, which lead back to it.
         v1 = "/versions/1"
         assert await post(f"{v1}/description", to=v1, description="the <first>") == \

@@ -2,7 +2,7 @@
 the same dispatch (privilege check, audit metadata, request id), then redirects back to the page
 with what happened, a refusal included (POST/redirect/GET)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pydantic
 from aiohttp import web
@@ -30,7 +30,7 @@ def _version(request: web.Request, form: dict[str, str]) -> int:
     return int(text)
 
 
-def action(build: Build) -> Callable[[web.Request], object]:
+def action(build: Build) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def view(request: web.Request) -> web.Response:
         try:
             form = await session.check_form(request)
@@ -64,7 +64,9 @@ def _optional(form: dict[str, str], key: str) -> str | None:
 @action
 def set_alias(request: web.Request, form: dict[str, str]) -> tuple[c.Command, str]:
     alias, version = _text(form, "alias"), _text(form, "version")
-    return (c.SetAlias(full_name=_name(request), alias=alias, version=version),  # type: ignore[arg-type]
+    # The version is the form's text: the command's model reads it as a number, or refuses it.
+    return (c.SetAlias.model_validate({"full_name": _name(request), "alias": alias,
+                                       "version": version}),
             f"Alias {alias} now points at version {version}.")
 
 

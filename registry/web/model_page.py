@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import asyncpg
@@ -18,6 +19,7 @@ from markupsafe import Markup
 
 from .. import as_of, queries, timeline
 from ..api import authorize, reads
+from ..api.errors import ApiError
 from ..api.keys import POOL, PRINCIPAL
 from ..api.validation import parse_query
 from ..domain import commands as c
@@ -51,7 +53,7 @@ class Point:
 
 
 def model_url(full_name: str) -> str:
-    return f"/ui/models/{full_name}"
+    return f"/ui/models/{quote(full_name)}"  # names may hold any letter, and headers want ASCII
 
 
 async def stream_points(pool: asyncpg.Pool, model_id: UUID, until: int | None) -> list[Point]:
@@ -112,7 +114,7 @@ def _may_change(request: web.Request, model: Model) -> bool:
     """Whether the caller may move this model's aliases (the forms say so; the server decides)."""
     try:
         state = authorize.state(request)
-    except Exception:  # reloading privileges: let the server answer the attempt
+    except ApiError:  # 503 while privileges reload: the attempt will be answered
         return True
     return denied(request[PRINCIPAL], c.SetAlias(full_name=model.full_name, alias="a", version=1),
                   state) is None

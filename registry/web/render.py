@@ -70,7 +70,8 @@ def page(request: web.Request, template: str, status: int = 200, **context: Any)
     response.headers["X-Content-Type-Options"] = "nosniff"
     if flash is not None:
         response.del_cookie(session.FLASH, path="/")
-    return session.finish(request, response)  # type: ignore[return-value]
+    session.finish(request, response)
+    return response
 
 
 def redirect(request: web.Request, target: str, message: str, ok: bool = True) -> web.Response:

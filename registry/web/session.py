@@ -58,10 +58,10 @@ def ensure_cookie(request: web.Request) -> None:
         request[_NEW_COOKIE] = "anon_" + secrets.token_urlsafe(24)
 
 
-def finish(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+def finish(request: web.Request, response: web.StreamResponse) -> None:
+    """Sends the cookie `ensure_cookie` made, if it made one."""
     if _NEW_COOKIE in request:
         set_cookie(request, response, COOKIE, request[_NEW_COOKIE])
-    return response
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
