@@ -17,8 +17,10 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from mlflow import MlflowClient
 from playwright.async_api import expect
+from yarl import URL
 
-from registry.api.keys import AUTH
+from registry.api.keys import AUTH, SERVICE
+from registry.domain import commands as c
 from registry.timeline import Period
 from registry.web import session, timeline_svg
 from tests.serving import grant, serving
@@ -328,8 +330,17 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         historic = page.locator('svg.timeline g.lane[data-lane="champion"] g.segment')
         assert await historic.evaluate_all("gs => gs.map(g => g.dataset.version)") == ["1"]
 
-        # The audit view lists the change, by alice, and exports it as CSV.
-        await page.goto(f"{server.url}/ui/models/{NAME}")
+        # The audit view is the admins' (the whole log): alice is refused, and told so.
+        assert await page.get_by_role("link", name="Audit").count() == 0
+        await page.goto(f"{server.url}/ui/audit")
+        assert "principal 'alice' is not an admin" in await page.get_by_role("alert").inner_text()
+        csv = await page.context.request.get(f"{server.url}/ui/audit/events?format=csv")
+        assert csv.status == 403
+        assert all(u.startswith(server.url) for u in requested), requested  # offline
+
+        # The deployer (an admin) sees alice's change in the audit view, and exports it as CSV.
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        await sign_in(page, server.url, str(deployer), f"/ui/models/{NAME}")
         await page.get_by_role("link", name="Audit trail of this model").click()
         assert await page.get_by_label("Object").input_value() == NAME
         await page.goto(f"{server.url}/ui/audit")
@@ -357,9 +368,6 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         lines = (await csv.text()).strip().splitlines()
         assert lines[0].startswith("position,recorded_at,type") and len(lines) == 2
         assert ",AliasSet," in lines[1] and ",alice," in lines[1]
-
-        # Offline: every asset came from this server.
-        assert all(u.startswith(server.url) for u in requested), requested
 
         # Bob may read but not move: the refusal is shown, and nothing changes.
         bob_page = await (await browser.new_context()).new_page()
@@ -525,3 +533,39 @@ async def test_behind_a_trusted_proxy_the_ui_takes_its_header(db_url: str, tmp_p
             assert r.status == 303 and r.headers["Location"] == "/ui/sign-in?next=/"
         async with http.get("/ui/no-such-page", headers={"X-Forwarded-User": "carol"}) as r:
             assert r.status == 404 and r.content_type == "text/html"
+
+
+async def test_pages_show_only_what_the_caller_may_read(db_url: str, tmp_path: Path) -> None:
+    async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=0) as server:
+        auth = server.app[AUTH]
+        root, _ = await auth.issue("root", actor="admin", admin=True)
+        dana, _ = await auth.issue("dana", actor="admin")
+        service = server.app[SERVICE]
+        await service.execute(c.CreateCatalog(name="secret"), "admin")
+        await service.execute(c.CreateModel(full_name=NAME), "admin")
+        await grant(server, "catalog", "unity", "dana", "USE CATALOG")
+
+        async def get(token: str, path: str) -> tuple[int, str]:
+            jar = aiohttp.CookieJar(unsafe=True)
+            jar.update_cookies({session.COOKIE: str(token)}, response_url=URL(server.url))
+            async with (aiohttp.ClientSession(server.url, cookie_jar=jar) as http,
+                        http.get(path, allow_redirects=False) as r):
+                return r.status, await r.text()
+
+        status, text = await get(root, "/")
+        assert status == 200 and ">secret</a>" in text and ">unity</a>" in text
+        status, text = await get(dana, "/")
+        assert status == 200 and ">unity</a>" in text and "secret" not in text
+        assert "Some catalogs are not shown here" in text
+        status, text = await get(dana, "/ui/catalogs/unity")
+        assert status == 200 and "default" not in text  # no USE SCHEMA on it
+        status, text = await get(dana, "/ui/catalogs/secret")
+        assert status == 403 and "may not read catalog &#39;secret&#39;" in text
+        status, text = await get(dana, f"/ui/models/{NAME}")
+        assert status == 403 and "PERMISSION_DENIED" in text
+        status, text = await get(dana, "/ui/models")
+        assert status == 200 and NAME not in text and "Some models are not shown" in text
+        status, _ = await get(dana, "/ui/audit")
+        assert status == 403
+        status, text = await get(root, f"/ui/models/{NAME}")
+        assert status == 200 and "Audit trail of this model" in text

@@ -3,7 +3,8 @@ export (the audit API's own view, reached on a UI path); the hash chain's head a
 a verification of the whole chain.
 
 Filters are parsed by the audit API's own model (`EventsQuery`) and the page comes from the same
-one-query-per-page read (`audit_events.fetch_page`)."""
+one-query-per-page read (`audit_events.fetch_page`). Like the audit API, it is the admins': the
+whole log shows every object, actor and grant."""
 
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from .. import audit, audit_events, queries
 from ..api.audit import CSV_COLUMNS, EventsQuery
 from ..api.keys import POOL
 from ..as_of import MAX_POSITION
+from ..auth.middleware import require_admin
 from ..domain.events import EVENT_TYPES
 from .render import html_errors, page
 
@@ -45,6 +47,7 @@ def summary(e: audit_events.AuditEvent) -> str:
 
 @html_errors
 async def audit_view(request: web.Request) -> web.Response:
+    require_admin(request)
     given = filters(dict(request.query))
     token = request.query.get("page_token") or None
     q = EventsQuery.model_validate({**given, "type": [given["type"]] if "type" in given else [],

@@ -1,9 +1,11 @@
 """Browsing: catalogs, a catalog's schemas, and models (a schema's, or found by name and tag).
 
-Every list is one query per page, keyset-paged on the name, and a model list shows only what the
-caller may read (the APIs' `authorize.model_filter`, applied after paging as they do).
+Every list is one query per page, keyset-paged on the name, and shows only what the caller may
+read (the APIs' `authorize.readable`, applied after paging as they do); a catalog's page needs
+what reading the catalog needs (`authorize.require_read`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,7 @@ from ..api.keys import POOL
 from ..api.validation import parse_query
 from ..domain.errors import NotFound
 from ..domain.models import Model
+from ..domain.privileges import SecurableType
 from .render import FormQuery, html_errors, page
 
 PAGE = 50
@@ -44,24 +47,36 @@ def _listing(found: list[Any], key: str) -> Listing:
     return Listing(found[:PAGE], getattr(found[PAGE - 1], key) if more else None)
 
 
+def _readable(listing: Listing, keep: Callable[[Any], bool]) -> tuple[Listing, int]:
+    """The page without what the caller may not read, and how many rows that left out."""
+    shown = [x for x in listing.items if keep(x)]
+    return Listing(shown, listing.next_after), len(listing.items) - len(shown)
+
+
 @html_errors
 async def catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, ListQuery)
     found = await queries.list_catalogs(request.app[POOL], q.after, PAGE + 1)
-    return page(request, "catalogs.html", title="Catalogs", listing=_listing(found, "name"))
+    readable = authorize.readable(request, SecurableType.CATALOG)
+    listing, hidden = _readable(_listing(found, "name"), lambda c: readable(c.name))
+    return page(request, "catalogs.html", title="Catalogs", listing=listing, hidden=hidden)
 
 
 @html_errors
 async def schemas(request: web.Request) -> web.Response:
     q = parse_query(request, ListQuery)
     name = request.match_info["catalog"]
+    authorize.require_read(request, name, SecurableType.CATALOG)
     pool = request.app[POOL]
     catalog = await queries.get_catalog(pool, name)
     if catalog is None:
         raise NotFound(f"catalog {name!r} does not exist", catalog=name)
     found = await queries.list_schemas(pool, name, q.after, PAGE + 1)
+    readable = authorize.readable(request, SecurableType.SCHEMA)
+    listing, hidden = _readable(_listing(found, "name"),
+                                lambda s: readable(f"{s.catalog_name}.{s.name}"))
     return page(request, "schemas.html", title=f"Catalog {name}", catalog=catalog,
-                listing=_listing(found, "name"))
+                listing=listing, hidden=hidden)
 
 
 def name_pattern(text: str | None) -> str | None:
@@ -102,9 +117,8 @@ async def search_models(pool: Any, s: ModelSearch, limit: int) -> list[Model]:
 async def models(request: web.Request) -> web.Response:
     s = parse_query(request, ModelSearch)
     found = await search_models(request.app[POOL], s, PAGE + 1)
-    listing = _listing(found, "full_name")
-    readable = authorize.model_filter(request)
-    shown = Listing([m for m in listing.items if readable(m.full_name)], listing.next_after)
+    readable = authorize.readable(request)
+    listing, hidden = _readable(_listing(found, "full_name"), lambda m: readable(m.full_name))
     where = ".".join(x for x in (s.catalog, s.schema_) if x)
     return page(request, "models.html", title=f"Models in {where}" if where else "Models",
-                search=s, listing=shown, hidden=len(listing.items) - len(shown.items))
+                search=s, listing=listing, hidden=hidden)

@@ -75,10 +75,16 @@ async def periods(pool: asyncpg.Pool, model_id: UUID) -> list[timeline.Period]:
 
 
 async def fetch_model(request: web.Request, full_name: str, position: int | None) -> Model:
-    authorize.require_read(request, full_name)
+    """As the native API's reads: checked by name now, or by identity for a past moment (the name
+    may have passed to another model since)."""
     pool = request.app[POOL]
-    model = (await reads.model(request, full_name) if position is None
-             else await as_of.model_at(pool, full_name, position))
+    if position is None:
+        authorize.require_read(request, full_name)
+        model = await reads.model(request, full_name)
+    else:
+        model = await as_of.model_at(pool, full_name, position)
+        if model is not None:
+            authorize.require_read_past(request, model.id, full_name)
     if model is None:
         then = "" if position is None else f" at position {position}"
         raise NotFound(f"registered model {full_name!r} does not exist{then}", model=full_name)

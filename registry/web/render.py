@@ -60,6 +60,7 @@ def page(request: web.Request, template: str, status: int = 200, **context: Any)
     html = ENV.get_template(template).render(
         request=request, csrf=session.csrf_token(request), flash=flash, auth_mode=mode,
         signed_in=None if principal is None else session.who(principal, mode),
+        is_admin=principal is not None and principal.admin,
         can_sign_out=session.cookie_token(request) is not None, **context)
     response = web.Response(text=html, status=status, content_type="text/html")
     response.headers["Cache-Control"] = "no-store"

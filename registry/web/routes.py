@@ -6,6 +6,7 @@ from aiohttp import web
 
 from ..api import audit as audit_api
 from ..api.errors import ApiError
+from ..auth.middleware import admin_only
 from . import actions, audit_page, browse, model_page, signin, version_page
 from .render import html_errors
 from .session import SIGN_IN, STATIC_PREFIX
@@ -38,7 +39,7 @@ def add_routes(app: web.Application) -> None:
         web.get("/ui/audit", audit_page.audit_view),
         # The CSV export is the audit API's own view, here on a UI path so the session cookie
         # reaches it (the API's path takes bearer tokens only).
-        web.get("/ui/audit/events", audit_api.audit_events_view),
+        web.get("/ui/audit/events", admin_only(audit_api.audit_events_view)),
         web.get(SIGN_IN, signin.sign_in_form),
         web.post(SIGN_IN, signin.sign_in),
         web.post("/ui/sign-out", signin.sign_out),
