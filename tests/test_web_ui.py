@@ -80,6 +80,14 @@ def test_render_escapes_and_titles_every_segment():
     assert "alias &lt;b&gt;x&lt;/b&gt; → version 1, set by &lt;script&gt;" in svg
 
 
+@pytest.mark.parametrize(("span", "label"), [
+    (timedelta(seconds=5), "12:00:00.0"), (timedelta(minutes=1), "12:00:00"),
+    (timedelta(hours=5), "2026-03-01 12:00"), (timedelta(days=30), "2026-03-01")])
+def test_axis_labels_are_as_precise_as_the_window_needs(span: timedelta, label: str):
+    svg = timeline_svg.render([], [], T0, T0 + span, "x")
+    assert f">{label}</text>" in svg
+
+
 @pytest.mark.parametrize(("target", "expected"), [
     ("/ui/models/a.b.c?as_of=3", "/ui/models/a.b.c?as_of=3"), ("//evil.example/", "/"),
     ("https://evil.example/", "/"), ("/\\evil", "/"), ("", "/"), (None, "/")])

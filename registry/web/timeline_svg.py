@@ -105,6 +105,8 @@ def tooltip(lane: Lane, s: Segment) -> str:
 
 def _tick(t: datetime, span: timedelta) -> str:
     """An axis label as precise as the window needs."""
+    if span < timedelta(seconds=20):  # ticks a few seconds apart: tenths tell them apart
+        return t.strftime("%H:%M:%S.%f")[:-5]
     if span < timedelta(minutes=2):
         return t.strftime("%H:%M:%S")
     return t.strftime("%Y-%m-%d %H:%M" if span < timedelta(days=3) else "%Y-%m-%d")
