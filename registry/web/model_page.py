@@ -33,7 +33,7 @@ from .render import FormQuery, html_errors, page
 
 VERSIONS_PAGE = 25
 MAX_PERIODS = 5000  # a chart beyond this many periods is cut (and says so)
-MAX_POINTS = 1000  # the slider's stops: the model's latest events
+MAX_POINTS = 1000  # the slider's stops: the model's latest events (older ones: type a position)
 
 
 class ModelQuery(FormQuery):
@@ -137,11 +137,13 @@ async def model_page(request: web.Request) -> web.Response:
     points = await stream_points(pool, model.id, None)
     shown = [p for p in points if position is None or p.position <= position]
     until = shown[-1].at if position is not None and shown else datetime.now(UTC)
-    svg, lanes = chart(model, await periods(pool, model.id), shown, position, until)
+    found = await periods(pool, model.id)
+    svg, lanes = chart(model, found, shown, position, until)
     context: dict[str, Any] = {
         "title": model.full_name, "model": model, "versions": versions, "next_after": next_after,
         "query": q, "position": position, "points": points, "shown": shown,
-        "svg": Markup(svg), "lanes": lanes,  # the SVG is built escaped (timeline_svg)
+        "svg": Markup(svg),  # built escaped (timeline_svg)
+        "lanes": lanes, "cut": len(found) >= MAX_PERIODS,
         "url": model_url(model.full_name), "stages": STAGES,
         "may_change": position is None and _may_change(request, model),
         "slider_labels": json.dumps([
