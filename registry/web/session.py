@@ -6,16 +6,16 @@ authentication middleware honours it only on the UI's own paths (`is_ui_path`): 
 never see a cookie as a credential, so a cross-site form cannot reach them through it.
 
 A form's CSRF token is a digest of the cookie's value: stateless (any server process checks it),
-and unknowable to a page that cannot read the cookie. POSTs also need a same-origin `Origin`.
+and unknowable to a page that cannot read the cookie. POSTs must also come from this origin.
 """
 
 import hashlib
 import hmac
 import secrets
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from ..api.cross_site import cross_site
 from ..api.errors import ApiError
 from ..auth import tokens
 from ..domain.principals import Principal
@@ -70,13 +70,9 @@ def set_cookie(request: web.Request, response: web.StreamResponse, name: str, va
 
 
 def same_origin(request: web.Request) -> bool:
-    """A browser names the page a POST comes from; one from another site is refused."""
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        return False
-    origin = request.headers.get("Origin") or request.headers.get("Referer")
-    if origin is None or origin == "null":
-        return origin is None  # no header: not a browser's cross-site form
-    return urlsplit(origin).netloc == request.host
+    """The API's own rule (registry/api/cross_site.py, whose middleware refuses such writes
+    first): what a browser sends on another site's behalf is refused here too."""
+    return not cross_site(request)
 
 
 async def check_form(request: web.Request) -> dict[str, str]:
