@@ -15,6 +15,7 @@ import projections
 from registry.database import create_pool
 from registry.domain import Conflict
 from registry.domain import commands as c
+from registry.domain.errors import AlreadyExists
 from registry.eventstore import (
     GENESIS_HASH,
     EventStore,
@@ -325,3 +326,26 @@ async def test_many_concurrent_appends_keep_the_log_sound(store: EventStore) -> 
     events = await store.read_all(limit=10_000)
     assert len(events) == 600
     assert_log_sound(events)
+
+
+async def test_a_stale_writer_clashing_in_a_read_model_decides_again(pool: asyncpg.Pool) -> None:
+    """Two writers on one log. B decides `CreateSchema` on a head A has moved past by creating the
+    same schema: whichever key the statement trips first (the log's position, or the read model
+    `schemas`), B decides again under the lock and is told the schema exists."""
+    services = []
+    for _ in range(2):
+        wm = RegistryWriteModel()
+        store = EventStore(pool, projections.inline_projector(), wm)
+        await store.start()
+        services.append(RegistryService(store, wm))
+    a, b = services
+    try:
+        await a.bootstrap()
+        await b.execute(c.CreateCatalog(name="b"), "admin")  # b knows the head, and writes unlocked
+        await a.execute(c.CreateSchema(catalog_name="unity", name="s"), "admin")
+        with pytest.raises(AlreadyExists):
+            await b.execute(c.CreateSchema(catalog_name="unity", name="s"), "admin")
+        await b.execute(c.CreateSchema(catalog_name="unity", name="t"), "admin")  # still writing
+    finally:
+        for s in services:
+            await s.store.close()

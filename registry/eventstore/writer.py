@@ -351,6 +351,10 @@ class Writer:
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name in _LOG_KEYS:
                 raise _HeadMoved(observed=True) from exc
+            if not conn.is_in_transaction() and await head_position(conn) != self._head:
+                # Decided on a head another process has moved since: a read model's key (e.g.
+                # the schema both created) can clash before the log's own key says so.
+                raise _HeadMoved(observed=True) from exc
             raise
 
     async def _catch_up(self, conn: asyncpg.Connection, row: asyncpg.Record) -> None:
