@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from registry.api import audit as audit_api
 from registry.api.keys import SERVICE
 from registry.domain import commands as c
 
 V1 = "/api/modelog/v1"
 EVENTS = f"{V1}/audit/events"
+EXPORT = f"{V1}/audit/export"
 
 
 async def ok(live, **params: Any) -> dict:
@@ -181,6 +183,27 @@ async def test_csv_parses_and_matches_json(live):
     # format=json wins over the Accept header.
     async with live.http.get(EVENTS, params={"format": "json"}, headers={"Accept": "text/csv"}) as r:
         assert r.content_type == "application/json"
+
+
+async def test_the_export_is_every_matching_event_in_one_file(live, monkeypatch):
+    """Streamed a few events a query (here 3), the export is the whole filtered log: the same rows
+    as the paged CSV, the header once."""
+    monkeypatch.setattr(audit_api, "EXPORT_PAGE", 3)
+    await history(live)
+    log = (await ok(live, max_results=1000))["events"]
+    assert len(log) > 3 * 2  # several queries' worth
+    for params, expected in (({}, log), ({"object": "prod"}, [e for e in log if under("prod")(e)]),
+                             ({"actor": "nobody"}, [])):
+        async with live.http.get(EXPORT, params=params) as r:
+            assert r.status == 200 and r.content_type == "text/csv"
+            assert "attachment" in r.headers["Content-Disposition"]
+            text = await r.text()
+        async with live.http.get(EVENTS, params={**params, "format": "csv",
+                                                 "max_results": "1000"}) as r:
+            assert text == await r.text()
+        assert len(text.splitlines()) == len(expected) + 1
+    async with live.http.get(EXPORT, params={"since": "soon"}) as r:
+        assert r.status == 400  # refused before the first byte is sent
 
 
 BAD = [

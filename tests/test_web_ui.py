@@ -342,7 +342,7 @@ async def test_browse_move_the_champion_see_timeline_and_audit(
         assert await page.get_by_role("link", name="Audit").count() == 0
         await page.goto(f"{server.url}/ui/audit")
         assert "principal 'alice' is not an admin" in await page.get_by_role("alert").inner_text()
-        csv = await page.context.request.get(f"{server.url}/ui/audit/events?format=csv")
+        csv = await page.context.request.get(f"{server.url}/ui/audit/export")
         assert csv.status == 403
         assert all(u.startswith(server.url) for u in requested), requested  # offline
 

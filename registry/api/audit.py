@@ -23,6 +23,7 @@ from .native import PREFIX, Page
 from .validation import Query, parse_query
 from .wire import json_response, page
 
+EXPORT_PAGE = 1000  # events a query while exporting
 CSV_COLUMNS = ("position", "recorded_at", "type", "schema_version", "object", "stream_id",
                "stream_version", "actor", "command", "request_id", "data", "hash")
 
@@ -68,11 +69,12 @@ def event_json(e: audit_events.AuditEvent) -> dict[str, Any]:
             "recorded_at": iso_time(e.recorded_at), "hash": e.hash.hex()}
 
 
-def events_csv(events: list[dict[str, Any]]) -> str:
+def events_csv(events: list[dict[str, Any]], header: bool = True) -> str:
     """`event_json` rows as CSV: flat columns, the payload as compact JSON."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    if header:
+        writer.writerow(CSV_COLUMNS)
     for row in events:
         data = orjson.dumps(row["data"], option=orjson.OPT_SORT_KEYS).decode()
         writer.writerow(data if c == "data" else row[c] for c in CSV_COLUMNS)
@@ -86,10 +88,14 @@ def _wants_csv(request: web.Request, q: EventsQuery) -> bool:
     return "text/csv" in accepted
 
 
+def _filter(q: EventsQuery) -> audit_events.Filter:
+    return audit_events.Filter(actor=q.actor, object=q.object, types=tuple(q.type),
+                               since=q.since, until=q.until)
+
+
 async def audit_events_view(request: web.Request) -> web.Response:
     q = parse_query(request, EventsQuery, lists=("type",))
-    f = audit_events.Filter(actor=q.actor, object=q.object, types=tuple(q.type),
-                            since=q.since, until=q.until)
+    f = _filter(q)
     after = queries.decode_token(q.page_token, int, MAX_POSITION) or 0
     found = await audit_events.fetch_page(request.app[POOL], f, after, q.max_results + 1)
     body = page(found, q.max_results, "events", event_json, lambda e: e.position)
@@ -100,6 +106,28 @@ async def audit_events_view(request: web.Request) -> web.Response:
     if token is not None:
         response.headers["X-Next-Page-Token"] = token
         response.headers["Link"] = f'<{request.rel_url.update_query(page_token=token)}>; rel="next"'
+    return response
+
+
+async def audit_export(request: web.Request) -> web.StreamResponse:
+    """Every event the filter matches (from `page_token` on), as one CSV file, streamed a page at
+    a time: memory stays flat however long the log."""
+    q = parse_query(request, EventsQuery, lists=("type",))
+    f, pool = _filter(q), request.app[POOL]
+    after = queries.decode_token(q.page_token, int, MAX_POSITION) or 0
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": 'attachment; filename="modelog-audit.csv"'})
+    await response.prepare(request)
+    await response.write(events_csv([]).encode())
+    while True:
+        found = await audit_events.fetch_page(pool, f, after, EXPORT_PAGE)
+        if found:
+            await response.write(events_csv([event_json(e) for e in found], header=False).encode())
+        if len(found) < EXPORT_PAGE:
+            break
+        after = found[-1].position
+    await response.write_eof()
     return response
 
 
@@ -142,5 +170,6 @@ async def report_view(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/audit/events", admin_only(audit_events_view))
+    app.router.add_get(f"{PREFIX}/audit/export", admin_only(audit_export))
     app.router.add_get(f"{PREFIX}/audit/denied", admin_only(denied_view))
     app.router.add_get(f"{PREFIX}/audit/report", admin_only(report_view))

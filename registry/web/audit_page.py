@@ -63,8 +63,7 @@ async def audit_view(request: web.Request) -> web.Response:
     context: dict[str, Any] = {
         "title": "Audit", "given": given, "events": found[:PAGE], "types": sorted(EVENT_TYPES),
         "next_token": next_token, "first_page": token is not None, "head": head,
-        "verdict": verdict, "summary": summary, "csv_query": {**given, "format": "csv",
-                                                             "max_results": "1000"},
+        "verdict": verdict, "summary": summary, "csv_query": given,
         "csv_columns": CSV_COLUMNS,
     }
     return page(request, "audit.html", **context)

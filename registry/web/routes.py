@@ -37,9 +37,9 @@ def add_routes(app: web.Application) -> None:
         web.post(f"{v}/requests/{{stage}}/reject", actions.reject_transition),
         web.post(f"{v}/requests/{{stage}}/cancel", actions.cancel_transition),
         web.get("/ui/audit", audit_page.audit_view),
-        # The CSV export is the audit API's own view, here on a UI path so the session cookie
-        # reaches it (the API's path takes bearer tokens only).
-        web.get("/ui/audit/events", admin_only(audit_api.audit_events_view)),
+        # The CSV export is the audit API's own, here on a UI path so the session cookie reaches
+        # it (the API's path takes bearer tokens only).
+        web.get("/ui/audit/export", admin_only(audit_api.audit_export)),
         web.get(SIGN_IN, signin.sign_in_form),
         web.post(SIGN_IN, signin.sign_in),
         web.post("/ui/sign-out", signin.sign_out),
