@@ -134,13 +134,18 @@ UNLABELLED = """() => [...document.querySelectorAll(
     e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.outerHTML)"""
 
 
-@pytest.mark.parametrize("tls", [False, True])
-def test_the_session_cookie_is_secure_over_tls(tls: bool):
-    request = make_mocked_request("GET", "/", sslcontext=ssl.create_default_context() if tls else None)
+@pytest.mark.parametrize(("tls", "forwarded", "secure"), [
+    (False, None, False), (True, None, True),
+    (False, "https", True), (False, "https, http", True),  # a proxy in front ended TLS
+    (False, "http", False)])
+def test_the_session_cookie_is_secure_over_tls(tls: bool, forwarded: str | None, secure: bool):
+    request = make_mocked_request(
+        "GET", "/", headers={"X-Forwarded-Proto": forwarded} if forwarded else {},
+        sslcontext=ssl.create_default_context() if tls else None)
     response = web.Response()
     session.set_cookie(request, response, session.COOKIE, "v")
     cookie = response.cookies[session.COOKIE]
-    assert cookie["httponly"] and cookie["samesite"] == "Strict" and bool(cookie["secure"]) is tls
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and bool(cookie["secure"]) is secure
 
 
 @pytest.fixture

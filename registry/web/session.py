@@ -66,7 +66,14 @@ def finish(request: web.Request, response: web.StreamResponse) -> None:
 
 def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
     response.set_cookie(name, value, path="/", httponly=True, samesite="Strict",
-                        secure=request.secure)
+                        secure=over_tls(request))
+
+
+def over_tls(request: web.Request) -> bool:
+    """TLS here, or ended by a proxy in front that says so. Trusting the proxy's header is safe
+    in this one direction: a client that forges it only keeps its own cookie off plain HTTP."""
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.secure or forwarded == "https"
 
 
 def same_origin(request: web.Request) -> bool:
