@@ -14,6 +14,7 @@ import asyncpg
 
 from .domain.errors import InvalidArgument
 from .domain.models import Model
+from .domain.privileges import Chain, Securable, SecurableType
 from .domain.state import RegistryState
 from .eventstore import head_position, position_at, read_stream
 from .eventstore.reads import COLUMNS, from_row
@@ -121,3 +122,19 @@ async def models_at(db: asyncpg.Pool, position: int, *, catalog: str | None = No
         if len(names) < limit:
             break
     return found[:limit]
+
+
+async def chain_at(db: asyncpg.Pool, securable: Securable, position: int
+                   ) -> tuple[Chain | None, UUID | None]:
+    """The ACLs from the catalog down to `securable` as they were at `position` (None if any did
+    not exist then), and for a model the id of the one that bore the name then."""
+    state = await namespaces_at(db, position)
+    model_id = None
+    if securable.type is SecurableType.REGISTERED_MODEL:
+        model_id = await model_id_at(db, securable.full_name, position)
+        if model_id is None:
+            return None, None
+        stream = f"model:{model_id}"
+        for e in await read_stream(db, stream, until_position=position):
+            state.apply(stream, domain_event(e), stamp(e))
+    return state.chain(securable), model_id

@@ -128,3 +128,42 @@ async def test_views_of_the_whole_log_are_for_admins(team, path: str) -> None:
     status, _, _ = await call(server, "POST", f"{V1}/webhooks", t["alice"],
                               json={"url": "http://127.0.0.1:9/hook", "events": ["*"]})
     assert status == 403
+
+
+async def test_who_could_deploy_it_then(team) -> None:
+    """Grants are events: the permissions and effective permissions of a moment are folded from
+    the log, for the model that bore the name then and for its parents."""
+    server, t = team
+    path = f"registered_model/{MODEL}"
+
+    async def head() -> int:
+        return (await call(server, "GET", f"{V1}/audit/verify", t["admin"]))[1]["head_position"]
+
+    await _grant(server, t["alice"], path, "bob", "MANAGE")
+    await _grant(server, t["admin"], "schema/unity.default", "carol", "MANAGE")
+    managed = await head()
+    await call(server, "PATCH", f"{V1}/permissions/{path}", t["alice"],
+               json=patch("bob", remove=["MANAGE"]))
+    await call(server, "PUT", f"{V1}/owner/{path}", t["alice"], json={"owner": "dave"})
+    for prefix in (V1, UC):
+        _, then, _ = await call(server, "GET", f"{prefix}/permissions/{path}?as_of={managed}",
+                                t["admin"])
+        assert then == {"privilege_assignments": [{"principal": "bob", "privileges": ["MANAGE"]}]}
+        _, now, _ = await call(server, "GET", f"{prefix}/permissions/{path}", t["admin"])
+        assert now == {"privilege_assignments": []}
+        _, then, _ = await call(server, "GET", f"{prefix}/effective-permissions/{path}"
+                                f"?as_of={managed}", t["admin"])
+        held = {a["principal"]: {p["privilege"] for p in a["privileges"]}
+                for a in then["privilege_assignments"]}
+        assert "MANAGE" in held["bob"] and "MANAGE" in held["carol"] and "MANAGE" in held["alice"]
+        assert "dave" not in held
+        _, now, _ = await call(server, "GET", f"{prefix}/effective-permissions/{path}", t["admin"])
+        held = {a["principal"] for a in now["privilege_assignments"]}
+        assert "bob" not in held and "dave" in held and "alice" not in held
+    # Before the model existed: nothing to say. Reading the past takes reading the object now:
+    # alice, who gave it away, and bob, revoked, may not.
+    status, err, _ = await call(server, "GET", f"{V1}/permissions/{path}?as_of=1", t["admin"])
+    assert status == 404, err
+    for who in ("alice", "bob"):
+        status, _, _ = await call(server, "GET", f"{V1}/permissions/{path}?as_of={managed}", t[who])
+        assert status == 403
