@@ -1,4 +1,5 @@
-"""`modelog replay --as-of T`: the registry (or one model) as it was, folded from the log."""
+"""`modelog replay --as-of T`: the registry (or one model) as it was, folded from the log, with
+who held which privileges on each object then."""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,6 +8,11 @@ import asyncpg
 
 from . import as_of
 from .api.native import catalog_json, model_json, schema_json, version_json
+from .api.permissions import permissions_list
+from .domain.catalogs import stream_id as catalog_stream
+from .domain.models import stream_id
+from .domain.privileges import Acl, Securable, SecurableType
+from .domain.schemas import stream_id as schema_stream
 from .domain.state import RegistryState
 from .eventstore import read_all
 from .service import domain_event, stamp
@@ -31,17 +37,24 @@ async def registry_at(db: asyncpg.Pool, position: int,
     return state
 
 
-def model_document(model: Any) -> dict[str, Any]:
-    return {**model_json(model),
+def model_document(model: Any, acl: Acl | None) -> dict[str, Any]:
+    return {**model_json(model), **_grants(acl),
             "versions": [version_json(model, mv) for _, mv in sorted(model.versions.items())]}
+
+
+def _grants(acl: Acl | None) -> dict[str, Any]:
+    """Who held what on the object then (its owner is in its own document)."""
+    return permissions_list([acl] if acl is not None else [Acl("")], None)
 
 
 def registry_document(state: RegistryState) -> dict[str, Any]:
     live = sorted((m for m in state.models.values() if not m.deleted), key=lambda m: m.full_name)
     return {
-        "catalogs": [catalog_json(c) for _, c in sorted(state.catalogs.items())],
-        "schemas": [schema_json(s) for _, s in sorted(state.schemas.items())],
-        "models": [model_document(m) for m in live],
+        "catalogs": [{**catalog_json(c), **_grants(state.acls.get(catalog_stream(n)))}
+                     for n, c in sorted(state.catalogs.items())],
+        "schemas": [{**schema_json(s), **_grants(state.acls.get(schema_stream(*key)))}
+                    for key, s in sorted(state.schemas.items())],
+        "models": [model_document(m, state.acls.get(stream_id(m.id))) for m in live],
     }
 
 
@@ -54,5 +67,9 @@ async def replay(db: asyncpg.Pool, when: str, model: str | None = None,
                         "recorded_at": None if recorded_at is None else recorded_at.isoformat()}}
     if model is not None:
         found = await as_of.model_at(db, model, position)
-        return None if found is None else {**header, "model": model_document(found)}
+        if found is None:
+            return None
+        chain, _ = await as_of.chain_at(
+            db, Securable(SecurableType.REGISTERED_MODEL, model), position)
+        return {**header, "model": model_document(found, chain[-1] if chain else None)}
     return {**header, **registry_document(await registry_at(db, position, progress))}
