@@ -451,6 +451,31 @@ async def test_without_auth_the_ui_acts_as_the_local_admin(db_url: str, tmp_path
             assert r.status == 400
 
 
+async def test_a_past_view_links_to_where_the_model_is_now(db_url: str, tmp_path: Path) -> None:
+    """Renamed since, the model is now under its new name; deleted since, there is no now."""
+    api = "/api/modelog/v1/models"
+    async with (serving(db_url, tmp_path) as server,
+                aiohttp.ClientSession(server.url) as http):
+        for path, body in ((api, {"name": "unity.default.old"}),
+                           (f"{api}/unity.default.old/versions", {"source": "s3://b/1"})):
+            async with http.post(path, json=body) as r:
+                assert r.status == 201
+        async with http.get("/api/modelog/v1/audit/verify") as r:
+            then = (await r.json())["head_position"]
+        async with http.patch(f"{api}/unity.default.old", json={"new_name": "unity.default.new"}) as r:
+            assert r.status == 200
+        for path, now in ((f"/ui/models/unity.default.old?as_of={then}", "/ui/models/unity.default.new"),
+                          (f"/ui/models/unity.default.old/versions/1?as_of={then}",
+                           "/ui/models/unity.default.new/versions/1")):
+            async with http.get(path) as r:
+                assert r.status == 200 and f'<a href="{now}">Back to now</a>' in await r.text()
+        async with http.delete(f"{api}/unity.default.new?force=true") as r:
+            assert r.status == 200
+        async with http.get(f"/ui/models/unity.default.old?as_of={then}") as r:
+            text = await r.text()
+            assert "deleted since" in text and "Back to now" not in text
+
+
 async def test_the_forms_without_a_browser(db_url: str, tmp_path: Path) -> None:
     """Each action answers with a redirect back and a message, and changes what the APIs read."""
     async with (serving(db_url, tmp_path, storage_root=f"file://{tmp_path}/a") as server,

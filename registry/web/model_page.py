@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .. import as_of, queries, timeline
 from ..api import authorize, reads
 from ..api.errors import ApiError
-from ..api.keys import POOL, PRINCIPAL
+from ..api.keys import POOL, PRINCIPAL, SERVICE
 from ..api.validation import parse_query
 from ..domain import commands as c
 from ..domain.authority import denied
@@ -54,6 +54,13 @@ class Point:
 
 def model_url(full_name: str) -> str:
     return f"/ui/models/{quote(full_name)}"  # names may hold any letter, and headers want ASCII
+
+
+def now_url(request: web.Request, model: Model) -> str | None:
+    """Where a model shown as it was is now: renamed since, it is under its new name (None:
+    deleted since)."""
+    name = request.app[SERVICE].write_model.state.model_names.get(model.id)
+    return None if name is None else model_url(name)
 
 
 async def stream_points(pool: asyncpg.Pool, model_id: UUID, until: int | None) -> list[Point]:
@@ -144,7 +151,7 @@ async def model_page(request: web.Request) -> web.Response:
         "query": q, "position": position, "points": points, "shown": shown,
         "svg": Markup(svg),  # built escaped (timeline_svg)
         "lanes": lanes, "cut": len(found) >= MAX_PERIODS,
-        "url": model_url(model.full_name), "stages": STAGES,
+        "url": model_url(model.full_name), "stages": STAGES, "now_url": now_url(request, model),
         "may_change": position is None and _may_change(request, model),
         "slider_labels": json.dumps([
             f"{timeline_svg.when(p.at)} · {p.type}{f' v{p.version}' if p.version else ''}"

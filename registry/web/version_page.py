@@ -8,7 +8,7 @@ from ..api.keys import POOL
 from ..api.validation import parse_query, path_version
 from ..domain.errors import NotFound
 from ..domain.names import STAGES
-from .model_page import fetch_model, model_url
+from .model_page import fetch_model, model_url, now_url
 from .render import FormQuery, html_errors, page
 
 
@@ -34,4 +34,5 @@ async def version_page(request: web.Request) -> web.Response:
                        model=model.full_name, version=number)
     return page(request, "version.html", title=f"{model.full_name} v{number}", model=model,
                 mv=mv, position=position, url=version_url(model.full_name, number),
-                model_url=model_url(model.full_name), stages=STAGES)
+                model_url=model_url(model.full_name), stages=STAGES,
+                now_url=(now := now_url(request, model)) and f"{now}/versions/{number}")
