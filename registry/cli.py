@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--default-schema", default=_env("MODELOG_DEFAULT_SCHEMA", "unity.default"),
                        help="catalog.schema where MLflow model names without dots live "
                             "(default unity.default; env MODELOG_DEFAULT_SCHEMA)")
+    serve.add_argument("--webhook-retention-days", type=float,
+                       default=_env("MODELOG_WEBHOOK_RETENTION_DAYS", "30"),
+                       help="how long finished webhook deliveries stay in the delivery log "
+                            "(default 30; env MODELOG_WEBHOOK_RETENTION_DAYS)")
     serve.add_argument("--storage-root", default=_env("MODELOG_STORAGE_ROOT"),
                        help="where model version files go (default file://<data dir>/artifacts; "
                             "env MODELOG_STORAGE_ROOT)")
@@ -447,7 +451,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings(host=args.host, port=args.port, data_dir=Path(args.data_dir),
                         database_url=args.database_url, default_schema=args.default_schema,
                         storage_root=args.storage_root, auth=args.auth,
-                        insecure_no_auth=args.insecure_no_auth, trusted_header=args.trusted_header)
+                        insecure_no_auth=args.insecure_no_auth, trusted_header=args.trusted_header,
+                        webhook_retention_days=args.webhook_retention_days)
     if args.auth and args.insecure_no_auth:
         print("modelog serve: --insecure-no-auth contradicts --auth", file=sys.stderr)
         return 2

@@ -37,6 +37,7 @@ class Settings:
     webhook_backoff: float = 2.0  # first retry after about this many seconds, doubling after
     webhook_backoff_cap: float = 600.0
     webhook_max_attempts: int = 8  # then the delivery is marked failed
+    webhook_retention_days: float = 30.0  # finished deliveries stay in the delivery log this long
 
 
 def is_loopback(host: str) -> bool:

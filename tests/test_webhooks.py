@@ -4,6 +4,7 @@ the delivery log, failure after max attempts, a restart mid-delivery, pings, the
 import asyncio
 import json
 import time
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from registry.domain import commands as c
 from registry.eventstore import EventStore
 from registry.service import RegistryService, RegistryWriteModel
 from registry.webhooks import signing
+from registry.webhooks.dispatcher import Dispatcher
 from tests.serving import serving
 from tests.test_cli import run
 
@@ -311,3 +313,30 @@ def test_cli_manages_webhooks(db_url: str) -> None:
     gone = run("webhook", "delete", webhook_id, *db)
     assert gone.returncode == 1 and "does not exist" in gone.stderr
 
+
+
+async def test_finished_deliveries_are_pruned_after_their_retention(pool: asyncpg.Pool) -> None:
+    """Delivered, failed and cancelled deliveries older than the retention go, with their attempts;
+    newer ones and pending ones (however old) stay."""
+    webhook = uuid.uuid4()
+    rows = {  # name: (status, finished that many days ago)
+        "old delivered": ("delivered", 40), "old failed": ("failed", 31),
+        "old cancelled": ("cancelled", 90), "new delivered": ("delivered", 29),
+        "old pending": ("pending", None)}
+    ids = {}
+    for n, (name, (status, days)) in enumerate(rows.items()):
+        ids[name] = uuid.uuid4()
+        await pool.execute(
+            "INSERT INTO webhook_deliveries (id, webhook_id, position, ordering_key, event, payload,"
+            " status, attempts, created_at, finished_at) VALUES ($1, $2, $3, 'k', 'E', '{}', $4, 1,"
+            " now() - interval '100 days', now() - make_interval(days => $5))",
+            ids[name], webhook, n, status, days)
+        await pool.execute("INSERT INTO webhook_attempts (delivery_id, attempt, duration_ms) "
+                           "VALUES ($1, 1, 1.0)", ids[name])
+    dispatcher = Dispatcher(pool, retention=30 * 86400.0)
+    assert await dispatcher.prune() == 3
+    kept = {r["id"] for r in await pool.fetch("SELECT id FROM webhook_deliveries")}
+    assert kept == {ids["new delivered"], ids["old pending"]}
+    attempts = {r["delivery_id"] for r in await pool.fetch("SELECT delivery_id FROM webhook_attempts")}
+    assert attempts == kept
+    assert await dispatcher.prune() == 0

@@ -241,7 +241,8 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
             stack.push_async_callback(follower.stop)
         dispatcher = Dispatcher(pool, timeout=settings.webhook_timeout, backoff=settings.webhook_backoff,
                                 backoff_cap=settings.webhook_backoff_cap,
-                                max_attempts=settings.webhook_max_attempts)
+                                max_attempts=settings.webhook_max_attempts,
+                                retention=settings.webhook_retention_days * 86400)
         await dispatcher.start()
         stack.push_async_callback(dispatcher.stop)
         app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = pool, store, service, cache

@@ -54,6 +54,19 @@ WITH heads AS ({_HEADS})
 SELECT extract(epoch FROM min(greatest(h.next_attempt_at, coalesce(h.lease_until, h.next_attempt_at)))
                           - now())
 FROM heads h JOIN webhook_subscriptions s USING (webhook_id) WHERE s.active"""
+# Finished deliveries (and their attempts) older than the retention go, a slice at a time so no
+# delete holds many rows; the log itself keeps every event, so nothing is lost to the record.
+PRUNE = """
+WITH gone AS (
+    DELETE FROM webhook_deliveries WHERE id IN (
+        SELECT id FROM webhook_deliveries WHERE status <> 'pending'
+        AND finished_at < now() - make_interval(secs => $1) LIMIT $2)
+    RETURNING id),
+attempts AS (DELETE FROM webhook_attempts a USING gone WHERE a.delivery_id = gone.id)
+SELECT count(*) FROM gone"""
+PRUNE_SLICE = 5000
+PRUNE_EVERY = 3600.0  # seconds between prunes
+
 RECORD_ATTEMPT = ("INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms) "
                   "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
 RECORD_OUTCOME = """
@@ -84,8 +97,11 @@ class Sent:
 class Dispatcher:
     def __init__(self, pool: asyncpg.Pool, *, timeout: float = 10.0, backoff: float = 2.0,
                  backoff_cap: float = 600.0, max_attempts: int = 8, batch: int = 32,
-                 idle_poll: float = 5.0, rand: Callable[[], float] = random.random) -> None:
+                 idle_poll: float = 5.0, rand: Callable[[], float] = random.random,
+                 retention: float = 30 * 86400.0) -> None:
         self.pool, self.timeout, self.batch, self.idle_poll = pool, timeout, batch, idle_poll
+        self.retention = retention  # seconds a finished delivery stays in the delivery log
+        self._next_prune = 0.0
         self.backoff, self.backoff_cap, self.max_attempts, self.rand = (
             backoff, backoff_cap, max_attempts, rand)
         self.owner = uuid.uuid4()
@@ -135,6 +151,9 @@ class Dispatcher:
                 if claimed:
                     await asyncio.gather(*(self._deliver(row) for row in claimed))
                     continue
+                if time.monotonic() >= self._next_prune:
+                    await self.prune()
+                    self._next_prune = time.monotonic() + PRUNE_EVERY
                 due = await self.pool.fetchval(NEXT_DUE)
                 wait = self.idle_poll if due is None else min(self.idle_poll, max(float(due), 0.01))
             except Exception as exc:
@@ -143,6 +162,18 @@ class Dispatcher:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def prune(self) -> int:
+        """Remove finished deliveries older than the retention; how many went."""
+        removed = 0
+        while (count := await self.pool.fetchval(PRUNE, self.retention, PRUNE_SLICE)):
+            removed += count
+            if count < PRUNE_SLICE:
+                break
+        if removed:
+            log.info("webhook delivery log pruned", removed=removed,
+                     retention_days=round(self.retention / 86400, 2))
+        return removed
 
     async def _send(self, url: str, secret: str, delivery_id: uuid.UUID, event: str, attempt: int,
                     body: bytes) -> Sent:
