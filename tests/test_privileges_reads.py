@@ -87,7 +87,7 @@ async def test_history_and_timeline_need_read(team) -> None:
 async def test_the_past_is_checked_by_identity_not_by_name(team) -> None:
     """alice's model is renamed away and the admin creates another under its old name, which bob
     may read. bob still may not read alice's model as it was under that name; he may read what
-    he may read now, and a model deleted since is for admins only."""
+    he may read now. A model deleted since is read with what its schema grants now."""
     server, t = team
     await use_parents(server, t["admin"], "bob")
     status, old, _ = await call(server, "GET", f"{V1}/audit/verify", t["admin"])
@@ -111,10 +111,14 @@ async def test_the_past_is_checked_by_identity_not_by_name(team) -> None:
     # alice reads her own model's past under the name it bore then.
     status, body, _ = await call(server, "GET", f"{V1}/models/{MODEL}?as_of={before}", t["alice"])
     assert status == 200 and body["owner"] == "alice"
-    # Deleted since: its past is the admins'.
+    # Deleted since: its own grants ended with it (alice owned it, and is refused now); what its
+    # schema grants still counts.
     assert (await call(server, "DELETE", f"{V1}/models/{renamed}", t["alice"]))[0] == 200
     assert (await call(server, "GET", past[0], t["alice"]))[0] == 403
     assert (await call(server, "GET", past[0], t["admin"]))[0] == 200
+    assert (await call(server, "GET", past[0], t["bob"]))[0] == 403
+    await _grant(server, t["admin"], "schema/unity.default", "bob", "EXECUTE")
+    assert (await call(server, "GET", past[0], t["bob"]))[0] == 200
 
 
 @pytest.mark.parametrize("path", [f"{V1}/audit/events", f"{V1}/audit/events?format=csv",

@@ -14,7 +14,7 @@ from aiohttp import web
 from ..domain import authority
 from ..domain.errors import NotFound, PermissionDenied
 from ..domain.models import Model
-from ..domain.privileges import Action, Chain, Securable, SecurableType, allowed
+from ..domain.privileges import Acl, Action, Chain, Securable, SecurableType, allowed
 from ..domain.state import RegistryState
 from .errors import ApiError
 from .keys import COMMAND, PRINCIPAL, SERVICE
@@ -65,21 +65,27 @@ def readable(request: web.Request, kind: SecurableType = MODEL) -> Callable[[str
 def require_read_past(request: web.Request, model_id: UUID, full_name: str) -> None:
     """A model as it was at some past moment (named `full_name` then): checked on the privileges
     it holds now, found by its identity, as its name then may have passed to another model since.
-    A model deleted since holds none: only admins read its past."""
-    if not _may_read_past(request, model_id):
+    A model deleted since holds none of its own: what its schema and catalog grant now (their
+    ownership, EXECUTE or MANAGE on them) still counts."""
+    if not _may_read_past(request, model_id, full_name):
         raise denial(request, Action.READ, Securable(MODEL, full_name))
 
 
 def readable_past(request: web.Request) -> Callable[[Model], bool]:
     """Which models as they were a listing may show the caller (see require_read_past)."""
-    return lambda model: _may_read_past(request, model.id)
+    return lambda model: _may_read_past(request, model.id, model.full_name)
 
 
-def _may_read_past(request: web.Request, model_id: UUID) -> bool:
+def _may_read_past(request: web.Request, model_id: UUID, full_name: str) -> bool:
     if request[PRINCIPAL].admin:
         return True
-    name = state(request).model_names.get(model_id)
-    return name is not None and bool(_may_read(request, Securable(MODEL, name)))
+    current = state(request)
+    name = current.model_names.get(model_id)
+    if name is not None:
+        return bool(_may_read(request, Securable(MODEL, name)))
+    catalog, schema, _ = full_name.split(".")
+    parents = current.chain(Securable(SecurableType.SCHEMA, f"{catalog}.{schema}"))
+    return parents is not None and allowed(request[PRINCIPAL], Action.READ, [*parents, Acl("")])
 
 
 def _may_read(request: web.Request, securable: Securable) -> bool | None:
