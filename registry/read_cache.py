@@ -7,20 +7,19 @@ highest position appended. Positions are commit-ordered, so a clear made once po
 committed covers every commit up to P: notifications at or below the last position cleared for
 (our own commits' among them, which arrive late) are skipped rather than wiping fresh entries.
 A read that raced a clear does not store its (possibly older) answer: entries carry the
-generation they were read in. While the notification connection is down the cache is bypassed.
+generation they were read in. The notifications come through the log head's connection
+(registry/log_head.py); while it is down the cache is bypassed, and cleared once it is back.
 """
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
-import asyncpg
 import structlog
+
+from .log_head import LogHead
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-CHANNEL = "modelog_appended"
 MAX_ENTRIES = 50_000
 
 
@@ -30,7 +29,6 @@ class ReadCache:
         self._generation = 0
         self._cleared_for = 0  # the highest position a clear has covered
         self._listening = False
-        self._conn: asyncpg.Connection | None = None
         self.hits = self.misses = 0
 
     def clear(self) -> None:
@@ -42,8 +40,10 @@ class ReadCache:
         self._cleared_for = max(self._cleared_for, position)
         self.clear()
 
-    def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        if payload.isdigit():  # an append; anything else (a rebuild) always clears
+    def _notified(self, payload: str) -> None:
+        # Only ever heard while listening: after a gap, this is how the cache learns it is back.
+        self._listening = True
+        if payload.isdigit():  # an append; anything else (a rebuild, a gap) always clears
             if int(payload) <= self._cleared_for:
                 return
             self._cleared_for = int(payload)
@@ -64,25 +64,14 @@ class ReadCache:
             self._entries[key] = value
         return value
 
-    async def listen(self, pool: asyncpg.Pool) -> None:
-        """Follow other processes' commits on a connection of its own."""
-        self._conn = await pool.acquire()
-        await self._conn.add_listener(CHANNEL, self._notified)
-        self._conn.add_termination_listener(self._lost)
+    def follow(self, head: LogHead) -> None:
+        """Hear of other processes' commits through the log head's connection."""
+        head.on_notified.append(self._notified)
+        head.on_lost.append(self._lost)
         self.clear()
-        self._listening = True
+        self._listening = head.listening
 
-    def _lost(self, *_: object) -> None:
-        log.warning("read cache lost its notification connection; reads bypass it")
+    def _lost(self) -> None:
+        log.warning("read cache is bypassed until commits can be heard of again")
         self._listening = False
         self.clear()
-
-    async def close(self, pool: asyncpg.Pool) -> None:
-        self._listening = False
-        if self._conn is not None:
-            self._conn.remove_termination_listener(self._lost)  # the pool closing it is no loss
-            with contextlib.suppress(Exception):
-                await self._conn.remove_listener(CHANNEL, self._notified)
-            with contextlib.suppress(Exception):
-                await asyncio.shield(pool.release(self._conn))
-            self._conn = None

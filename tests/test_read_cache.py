@@ -5,7 +5,7 @@ from pathlib import Path
 
 import aiohttp
 
-from registry.api.keys import READ_CACHE
+from registry.api.keys import LOG_HEAD, READ_CACHE
 from tests.serving import serving
 
 ALIAS = "/api/2.0/mlflow/registered-models/alias"
@@ -47,3 +47,30 @@ async def test_another_process_commit_clears_this_cache(live, db_url: str, tmp_p
                 break
             await asyncio.sleep(0.02)
         assert await champion() == "2"
+
+
+async def test_a_lost_listen_connection_is_made_again(live) -> None:
+    """PostgreSQL drops the connection the process listens for commits on: the read cache is
+    bypassed (it could miss another process's commit), the head listens again by itself, and
+    then the cache is used again and another process's commit reaches the head at once."""
+    head, cache = live.app[LOG_HEAD], live.app[READ_CACHE]
+    await live.call("POST", "/api/2.0/mlflow/registered-models/create", json={"name": "r"})
+    await live.call("POST", "/api/2.0/mlflow/model-versions/create",
+                    json={"name": "r", "source": "s3://b"})
+    await live.call("POST", ALIAS, json={"name": "r", "alias": "champion", "version": "1"})
+    pid = head._conn.get_server_pid()
+    assert await live.pool.fetchval("SELECT pg_terminate_backend($1)", pid)
+    for _ in range(200):
+        if head.listening and head._conn.get_server_pid() != pid:
+            break
+        await asyncio.sleep(0.02)
+    assert head.listening and head._conn.get_server_pid() != pid
+    hits = cache.hits
+    for _ in range(3):
+        status, _ = await live.call("GET", ALIAS, params={"name": "r", "alias": "champion"})
+        assert status == 200
+    assert cache.hits >= hits + 2  # in use again
+    # A commit by another process (its notification, as every append statement raises it).
+    start = head.position
+    await live.pool.execute("SELECT pg_notify('modelog_appended', $1)", str(start + 5))
+    assert await head.wait_past(start + 4, 5.0)
