@@ -58,13 +58,13 @@ async def test_a_lost_listen_connection_is_made_again(live) -> None:
     await live.call("POST", "/api/2.0/mlflow/model-versions/create",
                     json={"name": "r", "source": "s3://b"})
     await live.call("POST", ALIAS, json={"name": "r", "alias": "champion", "version": "1"})
-    pid = head._conn.get_server_pid()
+    pid = head._listener.connection.get_server_pid()
     assert await live.pool.fetchval("SELECT pg_terminate_backend($1)", pid)
     for _ in range(200):
-        if head.listening and head._conn.get_server_pid() != pid:
+        if head.listening and head._listener.connection.get_server_pid() != pid:
             break
         await asyncio.sleep(0.02)
-    assert head.listening and head._conn.get_server_pid() != pid
+    assert head.listening and head._listener.connection.get_server_pid() != pid
     hits = cache.hits
     for _ in range(3):
         status, _ = await live.call("GET", ALIAS, params={"name": "r", "alias": "champion"})

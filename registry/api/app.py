@@ -231,7 +231,7 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         store.writer.on_commit.append(cache.committed)
         store.writer.on_commit.append(head.advance)
         await head.listen(pool)
-        stack.push_async_callback(head.close, pool)
+        stack.push_async_callback(head.close)
         cache.follow(head)
         followers = tuple(Follower(pool, p, head) for p in projections.catch_up_projections())
         for follower in followers:

@@ -24,6 +24,7 @@ import orjson
 import structlog
 
 from projections.webhook_outbox import NOTIFY
+from registry.listener import Listener
 
 from . import signing
 from .names import PING, ping_payload
@@ -108,7 +109,7 @@ class Dispatcher:
         self.attempts = self.delivered = self.failed = 0  # counters for /metrics
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._listener: asyncpg.Connection | None = None
+        self._listener = Listener(NOTIFY, self._notified, again=self._listening_again)
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -118,8 +119,7 @@ class Dispatcher:
     async def start(self) -> None:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout),
                                            headers={"User-Agent": "Modelog-Webhooks/1"})
-        self._listener = await self.pool.acquire()
-        await self._listener.add_listener(NOTIFY, self._notified)
+        await self._listener.start(self.pool)
         self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
 
     async def stop(self) -> None:
@@ -130,18 +130,16 @@ class Dispatcher:
         with contextlib.suppress(Exception):  # hand the leases back: a new process resends now
             await self.pool.execute("UPDATE webhook_deliveries SET lease_owner = NULL, "
                                     "lease_until = NULL WHERE lease_owner = $1", self.owner)
-        if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.remove_listener(NOTIFY, self._notified)
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.pool.release(self._listener))
-            self._listener = None
+        await self._listener.stop()
         if self._http is not None:
             await self._http.close()
             self._http = None
 
-    def _notified(self, *_: object) -> None:
+    def _notified(self, _payload: str) -> None:
         self._wake.set()
+
+    async def _listening_again(self) -> None:
+        self._wake.set()  # deliveries may have been queued while it could not hear of them
 
     async def _run(self) -> None:
         while True:
