@@ -108,3 +108,33 @@ async def live(db_url: str, tmp_path) -> AsyncIterator[Live]:
     async with (serving(db_url, tmp_path, storage_root=f"file://{tmp_path}/artifacts") as server,
                 aiohttp.ClientSession(server.url) as http):
         yield Live(server.url, server.app, http)
+
+
+# Debian's chromium (`make browser`), driven by Playwright: never a browser Playwright downloads.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def chromium() -> str:
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make browser` (make test does)"
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: str) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@pytest.fixture
+async def page(browser: Any) -> Any:
+    return await browser.new_page(viewport={"width": 1200, "height": 900})

@@ -22,10 +22,6 @@ from registry.domain import commands as c
 V1 = "/api/modelog/v1"
 FRAUD, CHURN = "unity.default.fraud", "unity.default.churn"
 SCRIPT = "<script>window.pwned = 1</script>"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 PAUSE = 0.15  # between alias moves, so each period is wide enough to read on the time axis
 
 
@@ -167,24 +163,6 @@ async def test_report_json_and_csv(made):
     assert [(r["object"], int(r["position"]), r["kind"], r["action"], r["actor"], r["detail"])
             for r in changes] == expected
     assert {r["section"] for r in rows} == {"model", "access"}
-
-
-@pytest.fixture
-def chromium() -> str:
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make browser` (make test does)"
-    return CHROMIUM
-
-
-@pytest.fixture
-async def page(chromium: str):
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield await browser.new_page(viewport={"width": 1200, "height": 900})
-        finally:
-            await browser.close()
 
 
 async def test_report_html_in_a_browser(made, page, tmp_path: Path):

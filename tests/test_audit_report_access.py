@@ -26,7 +26,6 @@ from registry.compliance_access import in_scope
 from registry.domain import events as ev
 from registry.eventstore.records import RecordedEvent
 from tests.serving import Server, serving
-from tests.test_audit_report import chromium, page  # noqa: F401  (fixtures)
 from tests.test_auth import V1, call
 
 BOOTSTRAP = re.compile(r"mlg_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
@@ -279,7 +278,7 @@ async def test_cli_writes_the_same_report(story: Story, db_url: str, tmp_path: P
     assert written == served and written["permission_changes"]
 
 
-async def test_html_shows_the_rows_accessibly(story: Story, page, tmp_path: Path) -> None:  # noqa: F811
+async def test_html_shows_the_rows_accessibly(story: Story, page, tmp_path: Path) -> None:
     html = tmp_path / "report.html"
     html.write_text(await fetch_report(story, "html", object=FRAUD))
     _, _, headers = await report_response(story, format="html")

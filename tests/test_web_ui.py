@@ -25,8 +25,6 @@ from registry.timeline import Period
 from registry.web import session, timeline_svg
 from tests.serving import grant, serving
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
 NAME = "unity.default.fraud-scorer"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -146,24 +144,6 @@ def test_the_session_cookie_is_secure_over_tls(tls: bool, forwarded: str | None,
     session.set_cookie(request, response, session.COOKIE, "v")
     cookie = response.cookies[session.COOKIE]
     assert cookie["httponly"] and cookie["samesite"] == "Strict" and bool(cookie["secure"]) is secure
-
-
-@pytest.fixture
-def chromium() -> str:
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make browser` (make test does)"
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: str):
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 def register_through_mlflow(url: str) -> None:
