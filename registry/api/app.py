@@ -15,7 +15,6 @@ from aiohttp import web
 import projections
 from projections.catch_up import Follower
 
-from .. import denied
 from ..auth.middleware import authenticate
 from ..auth.store import Auth
 from ..database import create_pool, migrate
@@ -30,7 +29,18 @@ from ..web import routes as web_ui
 from ..webhooks.dispatcher import Dispatcher
 from ..webhooks.service import Webhooks
 from ..write_model_sync import WriteModelSync
-from . import audit, errors, events_feed, mlflow, native, permissions, tokens, unity_catalog, webhooks
+from . import (
+    audit,
+    authorize,
+    errors,
+    events_feed,
+    mlflow,
+    native,
+    permissions,
+    tokens,
+    unity_catalog,
+    webhooks,
+)
 from .cross_site import refuse_cross_site_writes
 from .keys import (
     ACTOR,
@@ -40,7 +50,6 @@ from .keys import (
     FOLLOWERS,
     LOG_HEAD,
     POOL,
-    PRINCIPAL,
     READ_CACHE,
     REQUEST_ID,
     SERVICE,
@@ -100,10 +109,7 @@ async def error_json(request: web.Request, handler: Handler) -> web.StreamRespon
         err = exc
     except PermissionDenied as exc:
         err = errors.from_domain(exc)
-        resource = request.match_info.route.resource
-        await denied.record(request.app[POOL], request[PRINCIPAL].name, exc.details,
-                            request[REQUEST_ID], request.method,
-                            resource.canonical if resource is not None else request.path)
+        await authorize.record_refusal(request, exc)
     except DomainError as exc:
         err = errors.from_domain(exc)
     except pydantic.ValidationError as exc:

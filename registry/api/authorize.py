@@ -11,13 +11,14 @@ from uuid import UUID
 
 from aiohttp import web
 
+from .. import denied
 from ..domain import authority
 from ..domain.errors import NotFound, PermissionDenied
 from ..domain.models import Model
 from ..domain.privileges import Acl, Action, Chain, Securable, SecurableType, allowed
 from ..domain.state import RegistryState
 from .errors import ApiError
-from .keys import COMMAND, PRINCIPAL, SERVICE
+from .keys import COMMAND, POOL, PRINCIPAL, REQUEST_ID, SERVICE
 
 MODEL = SecurableType.REGISTERED_MODEL
 MAX_DECISIONS = 100_000  # remembered read checks (principal x object) before starting afresh
@@ -103,6 +104,14 @@ def _may_read(request: web.Request, securable: Securable) -> bool | None:
         decisions.clear()
     decisions[key] = decided
     return decided
+
+
+async def record_refusal(request: web.Request, exc: PermissionDenied) -> None:
+    """Keep a refusal among the denied attempts (principal, action, object, request, route)."""
+    resource = request.match_info.route.resource
+    await denied.record(request.app[POOL], request[PRINCIPAL].name, exc.details,
+                        request[REQUEST_ID], request.method,
+                        resource.canonical if resource is not None else request.path)
 
 
 def denial(request: web.Request, action: str, securable: Securable) -> PermissionDenied:

@@ -13,9 +13,8 @@ import jinja2
 import pydantic
 from aiohttp import web
 
-from .. import denied
-from ..api import errors
-from ..api.keys import POOL, PRINCIPAL, REQUEST_ID, SETTINGS
+from ..api import authorize, errors
+from ..api.keys import PRINCIPAL, SETTINGS
 from ..api.validation import Query
 from ..domain.errors import DomainError, PermissionDenied
 from . import session
@@ -109,9 +108,7 @@ def problem(exc: Exception) -> errors.ApiError:
 async def record_denied(request: web.Request, exc: Exception) -> None:
     """A refusal is kept in the denied attempts, as the APIs keep theirs."""
     if isinstance(exc, PermissionDenied):
-        resource = request.match_info.route.resource
-        await denied.record(request.app[POOL], request[PRINCIPAL].name, exc.details, request[REQUEST_ID],
-                            request.method, resource.canonical if resource else request.path)
+        await authorize.record_refusal(request, exc)
 
 
 def html_errors(view: View) -> View:
