@@ -294,7 +294,8 @@ async def test_versions_register_list_get_patch(live):
         assert mv["tags"] == {"n": str(n)} and mv["aliases"] == []
         assert (mv["run_link"], mv["logged_model_id"]) == ("http://x", "lm")
         root = live.app[SETTINGS].artifacts
-        assert mv["storage_location"] == f"{root}/unity/default/iris/versions/{n}"
+        model_id = (await ok(live, "GET", M))["id"]
+        assert mv["storage_location"] == f"{root}/models/{model_id}/versions/{n}"
     listed = await ok(live, "GET", f"{M}/versions")
     assert [v["version"] for v in listed["model_versions"]] == [1, 2, 3, 4, 5]
     paged = await pages(live, f"{M}/versions", "model_versions", 2)

@@ -553,7 +553,8 @@ def test_register_version():
     cmd = c.RegisterVersion(full_name=MODEL, source="s3://b/m", run_id="r1", run_link="http://r",
                             logged_model_id="lm", description="d", tags={"k": "v"},
                             storage_root="s3://store/")
-    location = f"s3://store/{MODEL.replace('.', '/')}/versions/1"
+    # Keyed by the model's id, not its name: no rename or re-used name reaches these files.
+    location = f"s3://store/models/{model(state).id}/versions/1"
     events = run(state, cmd, actor=BOB, when=at(10))
     assert events == [VersionRegistered(version=1, source="s3://b/m", run_id="r1",
                                         run_link="http://r", logged_model_id="lm",
@@ -569,6 +570,27 @@ def test_register_version():
                                                                             BOB)
     m = model(state)
     assert (m.updated_by, m.updated_at, m.created_by) == (BOB, at(10), ALICE)
+
+
+def test_version_locations_follow_identity_through_renames_and_reused_names():
+    state = with_model()
+    # A version registered before locations were keyed by id keeps the one its event recorded.
+    old = "file:///data/artifacts/main/default/churn/versions/1"
+    state.apply(f"model:{model(state).id}",
+                VersionRegistered(version=1, source="s3://b/m", storage_location=old),
+                Stamp(at=T0, actor=ALICE))
+    first_id = model(state).id
+    register(state, storage_root="file:///data/artifacts")
+    run(state, c.RenameModel(full_name=MODEL, new_full_name="main.default.renamed"))
+    run(state, c.CreateModel(full_name=MODEL))
+    register(state, storage_root="file:///data/artifacts")
+    renamed, reused = model(state, "main.default.renamed"), model(state)
+    assert renamed.version(1).storage_location == old
+    assert renamed.version(2).storage_location == \
+        f"file:///data/artifacts/models/{first_id}/versions/2"
+    assert reused.id != first_id
+    assert reused.version(1).storage_location == \
+        f"file:///data/artifacts/models/{reused.id}/versions/1"
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,8 @@ async def test_catalogs_schemas_models_versions_and_paging(live) -> None:
                 model_name="m07", catalog_name="prod", schema_name="fraud",
                 source=f"s3://runs/{n}", run_id=f"run{n}"))
             assert mv.version == n and mv.status == "PENDING_REGISTRATION"
-            assert mv.storage_location.endswith(f"/prod/fraud/m07/versions/{n}")
+            model_id = (await models.get_registered_model("prod.fraud.m07")).id
+            assert mv.storage_location.endswith(f"/models/{model_id}/versions/{n}")
         mv = await versions.finalize_model_version(
             "prod.fraud.m07", 2, uc.FinalizeModelVersion(full_name="prod.fraud.m07", version=2))
         assert mv.status == "READY"

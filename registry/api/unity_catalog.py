@@ -15,7 +15,7 @@ from .. import queries
 from ..domain import commands as c
 from ..domain.catalogs import Catalog
 from ..domain.errors import InvalidArgument, NotFound
-from ..domain.models import Model, ModelVersion
+from ..domain.models import Model, ModelVersion, model_location
 from ..domain.names import FullName
 from ..domain.privileges import SecurableType
 from ..domain.schemas import Schema
@@ -59,11 +59,11 @@ def _alias_infos(m: Model, version: int | None = None) -> list[dict[str, Any]]:
 
 
 def model_json(request: web.Request, m: Model) -> dict[str, Any]:
-    root = request.app[SETTINGS].artifacts.rstrip("/")
+    root = request.app[SETTINGS].artifacts
     return _drop_none({
         "name": m.name, "catalog_name": m.catalog_name, "schema_name": m.schema_name,
         "full_name": m.full_name, "comment": m.description, "owner": m.owner, "id": str(m.id),
-        "storage_location": f"{root}/{m.catalog_name}/{m.schema_name}/{m.name}",
+        "storage_location": model_location(root, m.id),
         "aliases": _alias_infos(m),
         "tags": [{"key": k, "value": v} for k, v in m.tags.items()], **_audit(m)})
 

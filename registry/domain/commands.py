@@ -121,8 +121,9 @@ class RegisterVersion(ModelCommand):
     logged_model_id: str | None = Field(default=None, max_length=256)
     description: Text = None
     tags: Tags = {}
-    # The server's storage root: the version's files go to <root>/<catalog>/<schema>/<model>/
-    # versions/<n>, a folder of its own (None: the files stay at `source`, as in MLflow).
+    # The server's storage root: the version's files go to <root>/models/<model id>/versions/<n>,
+    # a folder of its own that no rename or re-used name can reach (None: the files stay at
+    # `source`, as in MLflow).
     storage_root: str | None = Field(default=None, max_length=4096)
     # Registries that know of no upload step (MLflow's own) make versions READY at once.
     ready: bool = False

@@ -115,6 +115,17 @@ def stream_id(model_id: UUID) -> str:
     return f"model:{model_id}"
 
 
+def model_location(storage_root: str, model_id: UUID) -> str:
+    """A model's folder under the storage root, keyed by its id: a rename leaves it where it is,
+    and a model re-created under a deleted one's name gets a folder of its own."""
+    return f"{storage_root.rstrip('/')}/models/{model_id}"
+
+
+def version_location(storage_root: str, model_id: UUID, number: int) -> str:
+    # Numbers are never reused within a model, so (model id, number) names one version for good.
+    return f"{model_location(storage_root, model_id)}/versions/{number}"
+
+
 @dataclass(frozen=True, slots=True)
 class Placement:
     """Where a create or rename would put the model: facts from outside this aggregate."""
@@ -160,8 +171,7 @@ def decide(
                 run_link=cmd.run_link, logged_model_id=cmd.logged_model_id,
                 description=cmd.description, tags=cmd.tags,
                 storage_location=None if cmd.storage_root is None else
-                f"{cmd.storage_root.rstrip('/')}/{state.catalog_name}/{state.schema_name}/"
-                f"{state.name}/versions/{number}",
+                version_location(cmd.storage_root, state.id, number),
             )
             return [registered, VersionReady(version=registered.version)] if cmd.ready else [
                 registered]
