@@ -44,10 +44,10 @@ import asyncpg
 
 from projections import inline_projector
 from registry import logs
-from registry.database import create_pool, migrate
 from registry.domain import events as ev
-from registry.embedded import embedded_postgres
 from registry.eventstore import EventStore, NewEvent
+from registry.eventstore.database import create_pool, migrate
+from registry.eventstore.embedded import embedded_postgres
 
 TARGET_RATIO = 0.5
 CATALOG, SCHEMA, OWNER = "unity", "default", "bench"

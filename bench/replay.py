@@ -42,10 +42,11 @@ from projections.alias_history import AliasHistory
 from projections.catch_up import catch_up
 from projections.catch_up import rebuild as rebuild_catch_up
 from projections.rebuild import rebuild as rebuild_inline
-from registry import audit, logs
-from registry.api.app import create_app
-from registry.database import create_pool, migrate
+from registry import logs
 from registry.eventstore import GENESIS_HASH, RecordedEvent, chain_hash, read_all
+from registry.eventstore import chain as audit
+from registry.eventstore.database import create_pool, migrate
+from registry.http.app import create_app
 from registry.settings import Settings
 
 CATALOG, SCHEMA, ACTORS = "bench", "models", ("alice", "bob", "carol", "dan")

@@ -21,7 +21,7 @@ import time
 import aiohttp
 
 from bench.vs_mlflow import ENV, free_port, modelog_command, server, workdir
-from registry.queries import encode_token
+from registry.reads.queries import encode_token
 
 N = "/api/modelog/v1"
 HOT = "unity.default.hot"

@@ -1,16 +1,16 @@
 """Read models built from the event log. Inline ones commit with their events."""
 
-from .alias_history import AliasHistory
-from .catch_up import CatchUpProjection
-from .grants import grants
-from .model_aliases import model_aliases
-from .model_versions import model_versions
-from .namespaces import catalogs, schemas
-from .registered_models import model_names, registered_models
-from .runner import Projection, Projector
-from .tags import model_tags, version_tags
-from .transition_requests import transition_requests
-from .webhook_outbox import WebhookOutbox
+from projections.alias_history import AliasHistory
+from projections.catch_up import CatchUpProjection
+from projections.grants import grants
+from projections.model_aliases import model_aliases
+from projections.model_versions import model_versions
+from projections.namespaces import catalogs, schemas
+from projections.registered_models import model_names, registered_models
+from projections.runner import Projection, Projector
+from projections.tags import model_tags, version_tags
+from projections.transition_requests import transition_requests
+from projections.webhook_outbox import WebhookOutbox
 
 INLINE: tuple[Projection, ...] = (
     catalogs, schemas, registered_models, model_names, model_versions, model_aliases,

@@ -18,8 +18,8 @@ import asyncpg
 import structlog
 
 from registry.eventstore import RecordedEvent, head_position
+from registry.eventstore.log_head import LogHead
 from registry.eventstore.reads import read_for_projection
-from registry.log_head import LogHead
 
 log = structlog.get_logger(__name__)
 Progress = Callable[[int, int], None]  # (position reached, head)
@@ -85,7 +85,7 @@ async def catch_up(pool: asyncpg.Pool, projection: CatchUpProjection, *, chunk: 
 async def rebuild(pool: asyncpg.Pool, projection: CatchUpProjection, *, chunk: int = 5000,
                   progress: Progress | None = None) -> Caught:
     """Empty the projection and replay the log into it from the start. Readers that check the
-    checkpoint (registry/alias_history.py) fall back to folding the log meanwhile."""
+    checkpoint (projections/alias_history.py) fall back to folding the log meanwhile."""
     async with pool.acquire() as conn, conn.transaction():
         await _locked_checkpoint(conn, projection.name)
         await projection.reset(conn)
@@ -98,7 +98,7 @@ async def check(pool: asyncpg.Pool, projection: CatchUpProjection, *, chunk: int
                 progress: Progress | None = None) -> tuple[int, list[str]]:
     """Replay the log up to the checkpoint into fresh tables aside and compare them with the
     projection's; changes nothing. Returns (checkpoint, tables that differ)."""
-    from .rebuild import compare
+    from projections.rebuild import compare
 
     schema = f"catch_up_check_{int(time.time() * 1000)}"
     async with pool.acquire() as conn, conn.transaction():

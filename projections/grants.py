@@ -1,8 +1,7 @@
 """Read model `grants`: who holds which privilege on which securable, now."""
 
+from projections.runner import Projection, delete, insert
 from registry.domain import events as ev
-
-from .runner import Projection, delete, insert
 
 grants = Projection("grants", ("grants",))
 

@@ -1,8 +1,7 @@
 """Read model `model_aliases`: the current alias map of every model."""
 
+from projections.runner import Projection, delete, insert, model_id
 from registry.domain import events as ev
-
-from .runner import Projection, delete, insert, model_id
 
 model_aliases = Projection("model_aliases", ("model_aliases",))
 

@@ -1,9 +1,8 @@
 """Read model `model_versions`."""
 
+from projections.runner import Projection, delete, insert, model_id, update
 from registry.domain import events as ev
 from registry.domain.models import FAILED, PENDING, READY
-
-from .runner import Projection, delete, insert, model_id, update
 
 model_versions = Projection("model_versions", ("model_versions",))
 

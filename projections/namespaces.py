@@ -1,8 +1,7 @@
 """Read models `catalogs` and `schemas`."""
 
+from projections.runner import Projection, delete, insert, update
 from registry.domain import events as ev
-
-from .runner import Projection, delete, insert, update
 
 catalogs = Projection("catalogs", ("catalogs",))
 schemas = Projection("schemas", ("schemas",))

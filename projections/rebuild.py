@@ -19,12 +19,11 @@ from typing import Any
 
 import asyncpg
 
-from registry.database import READ_MODEL_SCHEMA, create_read_model_tables, init_connection
+from projections import inline_projector
+from projections.memory import MemoryTables, primary_keys
 from registry.eventstore import RecordedEvent, read_all
+from registry.eventstore.database import READ_MODEL_SCHEMA, create_read_model_tables, init_connection
 from registry.eventstore.reads import read_for_projection
-
-from . import inline_projector
-from .memory import MemoryTables, primary_keys
 
 CHUNK = 50_000
 Progress = Callable[[int, int], None]  # (position reached, head)

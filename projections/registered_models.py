@@ -1,8 +1,7 @@
 """Read models `registered_models` and `model_names` (which model held a name from when)."""
 
+from projections.runner import Projection, delete, insert, model_id, update
 from registry.domain import events as ev
-
-from .runner import Projection, delete, insert, model_id, update
 
 registered_models = Projection("registered_models", ("registered_models",))
 model_names = Projection("model_names", ("model_names",))

@@ -15,16 +15,7 @@ import asyncpg
 
 from registry.domain.events import EVENT_TYPES, Event, parse_event
 from registry.eventstore import RecordedEvent
-from registry.eventstore.statements import (
-    Group,
-    Planner,
-    Sql,
-    Statement,
-    delete,
-    execute,
-    insert,
-    update,
-)
+from registry.eventstore.statements import Group, Planner, Sql, Statement, delete, execute, insert, update
 
 Handler = Callable[[RecordedEvent, Any], Iterable[Statement]]
 

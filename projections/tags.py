@@ -1,8 +1,7 @@
 """Read models `model_tags` and `version_tags`."""
 
+from projections.runner import Projection, delete, insert, model_id
 from registry.domain import events as ev
-
-from .runner import Projection, delete, insert, model_id
 
 model_tags = Projection("model_tags", ("model_tags",))
 version_tags = Projection("version_tags", ("version_tags",))

@@ -1,8 +1,7 @@
 """Read model `transition_requests`: the open requests to move a version to a stage."""
 
+from projections.runner import Projection, delete, insert, model_id
 from registry.domain import events as ev
-
-from .runner import Projection, delete, insert, model_id
 
 transition_requests = Projection("transition_requests", ("transition_requests",))
 

@@ -17,9 +17,9 @@ import asyncpg
 
 from registry.domain import events as ev
 from registry.domain.events import parse_event
+from registry.domain.webhook_events import payload, webhook_event
 from registry.eventstore import RecordedEvent
-from registry.feed import FeedEvent, iso_time, resolve
-from registry.webhooks.names import payload, webhook_event
+from registry.eventstore.feed import FeedEvent, iso_time, resolve
 
 NAME = "webhook_outbox"
 NOTIFY = "modelog_webhook_outbox"

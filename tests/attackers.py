@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 import yarl
 
-from registry.api.keys import POOL
+from registry.http.keys import POOL
 from tests.serving import Server, grant, may_create_models, serving
 
 V1 = "/api/modelog/v1"

@@ -13,10 +13,11 @@ import pytest
 from aiohttp import web
 
 import projections
-from registry.api.keys import POOL
-from registry.database import create_pool, migrate
 from registry.eventstore import EventStore
-from registry.service import RegistryService, RegistryWriteModel
+from registry.eventstore.database import create_pool, migrate
+from registry.http.keys import POOL
+from registry.service.handler import RegistryService
+from registry.service.write_model import RegistryWriteModel
 from tests.pg import postgres_server, with_database
 from tests.serving import serving
 

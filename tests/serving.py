@@ -12,10 +12,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from registry.api.app import create_app
-from registry.api.keys import SERVICE
 from registry.domain import commands as c
 from registry.domain.events import PrivilegeChange
+from registry.http.app import create_app
+from registry.http.keys import SERVICE
 from registry.settings import Settings
 
 

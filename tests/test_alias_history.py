@@ -14,14 +14,15 @@ from hypothesis import strategies as st
 import projections
 from projections.alias_history import AliasHistory, plan
 from projections.catch_up import catch_up, check, checkpoint, rebuild, step
-from registry import as_of
-from registry.api.keys import FOLLOWERS, SERVICE
-from registry.database import create_pool
 from registry.domain import DomainError
 from registry.domain import commands as c
 from registry.eventstore import EventStore, RecordedEvent, head_position, read_all
-from registry.service import RegistryService, RegistryWriteModel
-from registry.timeline import alias_at
+from registry.eventstore.database import create_pool
+from registry.http.keys import FOLLOWERS, SERVICE
+from registry.reads import as_of
+from registry.reads.timeline import alias_at
+from registry.service.handler import RegistryService
+from registry.service.write_model import RegistryWriteModel
 from tests.conftest import Live
 from tests.pg import with_database
 from tests.serving import serving

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
 
-from registry.api.keys import SETTINGS
+from registry.http.keys import SETTINGS
 
 V1 = "/api/modelog/v1"
 M = f"{V1}/models/unity.default.iris"  # the model most tests build on

@@ -1,6 +1,6 @@
 """The server end to end over HTTP: a model's life through the native API."""
 
-from registry.api.keys import STORE
+from registry.http.keys import STORE
 
 V1 = "/api/modelog/v1"
 

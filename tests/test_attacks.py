@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 import structlog
 
-from registry.api.keys import AUTH, POOL
-from registry.auth import middleware, store, tokens
+from registry.auth import store, tokens
+from registry.http import authenticate as middleware
+from registry.http.keys import AUTH, POOL
 from tests.attackers import (
     ML,
     SECRET,

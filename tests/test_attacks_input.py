@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from registry.api.keys import POOL
+from registry.http.keys import POOL
 from tests.attackers import (
     ML,
     SECRET,

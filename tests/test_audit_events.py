@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from registry.api import audit as audit_api
-from registry.api.keys import SERVICE
 from registry.domain import commands as c
+from registry.http.keys import SERVICE
+from registry.http.native import audit as audit_api
 
 V1 = "/api/modelog/v1"
 EVENTS = f"{V1}/audit/events"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from registry.api.keys import SERVICE
-from registry.compliance import ReportBuilder, Window
-from registry.compliance_html import PALETTE
+from registry.audit.compliance import ReportBuilder, Window
+from registry.audit.html import PALETTE
 from registry.domain import commands as c
+from registry.http.keys import SERVICE
 
 V1 = "/api/modelog/v1"
 FRAUD, CHURN = "unity.default.fraud", "unity.default.churn"

@@ -20,11 +20,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from registry.api.keys import POOL
-from registry.compliance import Report, ReportBuilder, Window
-from registry.compliance_access import in_scope
+from registry.audit.access import in_scope
+from registry.audit.compliance import Report, ReportBuilder, Window
 from registry.domain import events as ev
 from registry.eventstore.records import RecordedEvent
+from registry.http.keys import POOL
 from tests.serving import Server, serving
 from tests.test_auth import V1, call
 

@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 import structlog
 
-from registry.api.keys import AUTH
 from registry.auth import tokens
 from registry.auth.cache import TtlCache
 from registry.domain import events as ev
 from registry.domain import principals as p
 from registry.domain.errors import InvalidArgument, NotFound
+from registry.http.keys import AUTH
 from registry.settings import Settings
 from tests.serving import Server, may_create_models, serving
 

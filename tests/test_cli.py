@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.database import migration_files
+from registry.eventstore.database import migration_files
 
 MODELOG = [sys.executable, "-m", "registry.cli"]
 

@@ -6,8 +6,8 @@ import time
 
 import aiohttp
 
-from registry.api.keys import POOL
 from registry.eventstore import head_position
+from registry.http.keys import POOL
 from tests.conftest import Live
 from tests.serving import read_sse, serving
 

@@ -12,20 +12,14 @@ import asyncpg
 import pytest
 
 import projections
-from registry.database import create_pool
 from registry.domain import Conflict
 from registry.domain import commands as c
 from registry.domain.errors import AlreadyExists
-from registry.eventstore import (
-    GENESIS_HASH,
-    EventStore,
-    NewEvent,
-    RecordedEvent,
-    chain_hash,
-    read_all,
-)
+from registry.eventstore import GENESIS_HASH, EventStore, NewEvent, RecordedEvent, chain_hash, read_all
+from registry.eventstore.database import create_pool
 from registry.eventstore.statements import Group, insert
-from registry.service import RegistryService, RegistryWriteModel
+from registry.service.handler import RegistryService
+from registry.service.write_model import RegistryWriteModel
 
 MODES = {"batched": 512, "unbatched": 1}
 

@@ -5,7 +5,7 @@ import asyncio
 
 import asyncpg
 
-from registry.listener import Listener
+from registry.eventstore.listener import Listener
 
 
 async def _until(condition, seconds: float = 5.0) -> bool:

@@ -11,8 +11,8 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from registry import compliance_report
-from registry.api.keys import AUTH, SERVICE
+from registry.audit import report as compliance_report
+from registry.http.keys import AUTH, SERVICE
 from tests.serving import Server, serving
 from tests.test_auth import V1, actors, call
 

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from registry.api.keys import SERVICE
 from registry.domain import commands as c
 from registry.domain.errors import PermissionDenied
 from registry.domain.principals import Principal
+from registry.http.keys import SERVICE
 from tests.serving import Server, serving
 from tests.test_auth import V1, call
 from tests.test_privileges_api import patch, use_parents

@@ -13,7 +13,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from sklearn.datasets import load_iris
 
-from registry.api.keys import AUTH
+from registry.http.keys import AUTH
 from tests.serving import grant, serving
 from tests.test_uc_flow import LOAD, log_classic
 

@@ -11,7 +11,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from registry.api.keys import AUTH
+from registry.http.keys import AUTH
 from tests.serving import Server, grant, may_create_models, serving
 from tests.test_auth import V1, call
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import aiohttp
 
-from registry.api.keys import LOG_HEAD, READ_CACHE
+from registry.http.keys import LOG_HEAD, READ_CACHE
 from tests.serving import serving
 
 ALIAS = "/api/2.0/mlflow/registered-models/alias"

@@ -1,7 +1,7 @@
 """The two read paths agree: a replay of the log (`as_of`) and the read models (plain GET) give
 the same answer at the head, field for field, timestamps and authors included."""
 
-from registry.api.keys import SERVICE
+from registry.http.keys import SERVICE
 from tests.test_rebuild import make_history
 
 V1 = "/api/modelog/v1"

@@ -9,7 +9,7 @@ from projections.rebuild import compare, rebuild
 from registry.domain import DomainError
 from registry.domain import commands as c
 from registry.domain.events import PrivilegeChange
-from registry.service import RegistryService
+from registry.service.handler import RegistryService
 
 
 async def make_history(svc: RegistryService) -> None:

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from projections.rebuild import rebuild
-from registry import audit
+from registry.cli.replay import replay
 from registry.domain import events as ev
 from registry.eventstore import RecordedEvent, chain_hash, read_all
-from registry.replay import replay
+from registry.eventstore import chain as audit
 from tests.conftest import Live
 
 M = "unity.default.legacy"

@@ -5,10 +5,10 @@ import asyncio
 import json
 from datetime import timedelta
 
-from registry.api.keys import SERVICE
+from registry.cli.replay import registry_at, registry_document, replay
 from registry.domain import commands as c
 from registry.eventstore import head_position, position_at
-from registry.replay import registry_at, registry_document, replay
+from registry.http.keys import SERVICE
 from tests.conftest import Live
 from tests.test_cli import run
 from tests.test_rebuild import make_history

@@ -19,10 +19,10 @@ from mlflow import MlflowClient
 from playwright.async_api import expect
 from yarl import URL
 
-from registry.api.keys import AUTH, SERVICE
 from registry.domain import commands as c
-from registry.timeline import Period
-from registry.web import session, timeline_svg
+from registry.http.keys import AUTH, SERVICE
+from registry.http.ui import session, timeline_svg
+from registry.reads.timeline import Period
 from tests.serving import grant, serving
 
 NAME = "unity.default.fraud-scorer"

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from projections.webhook_outbox import delivery_id, plan
 from registry.domain import events as ev
+from registry.domain.webhook_events import MLFLOW_NAMES, WEBHOOK_EVENTS, WEBHOOK_NAMES
 from registry.eventstore import RecordedEvent
-from registry.feed import FeedEvent
+from registry.eventstore.feed import FeedEvent
 from registry.webhooks import signing
 from registry.webhooks.dispatcher import retry_delay
-from registry.webhooks.names import MLFLOW_NAMES, WEBHOOK_EVENTS, WEBHOOK_NAMES
 
 
 def test_signature_verifies_as_the_readme_shows() -> None:

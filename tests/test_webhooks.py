@@ -17,7 +17,8 @@ from aiohttp import web
 import projections
 from registry.domain import commands as c
 from registry.eventstore import EventStore
-from registry.service import RegistryService, RegistryWriteModel
+from registry.service.handler import RegistryService
+from registry.service.write_model import RegistryWriteModel
 from registry.webhooks import signing
 from registry.webhooks.dispatcher import Dispatcher
 from tests.serving import serving

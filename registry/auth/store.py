@@ -15,18 +15,17 @@ from typing import Any
 import asyncpg
 import structlog
 
+from registry.auth import tokens
+from registry.auth.cache import TtlCache
+from registry.auth.tokens import Token
 from registry.domain import events as ev
 from registry.domain import principals as p
 from registry.domain.events import parse_event
-from registry.domain.principals import IssuedToken, Principal
+from registry.domain.principals import ADMIN, IssuedToken, Principal
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx
+from registry.eventstore.domain_events import stamp
+from registry.eventstore.log_head import LogHead
 from registry.eventstore.reads import COLUMNS, from_row
-from registry.log_head import LogHead
-from registry.service import ADMIN, stamp
-
-from . import tokens
-from .cache import TtlCache
-from .tokens import Token
 
 log = structlog.get_logger(__name__)
 _BOOTSTRAP_LOCK = 7173747472  # the writer lock is 7173747470, the migrations 7173747471

@@ -1,7 +1,7 @@
 """The pure domain: commands, events, states, and decide/evolve. No I/O lives here."""
 
-from .decider import decide, stream_of
-from .errors import (
+from registry.domain.decider import decide, stream_of
+from registry.domain.errors import (
     AlreadyExists,
     Conflict,
     DomainError,
@@ -9,8 +9,8 @@ from .errors import (
     InvalidArgument,
     NotFound,
 )
-from .events import Event, Stamp, parse_event
-from .state import RegistryState
+from registry.domain.events import Event, Stamp, parse_event
+from registry.domain.state import RegistryState
 
 __all__ = [
     "AlreadyExists", "Conflict", "DomainError", "Event", "FailedPrecondition", "InvalidArgument",

@@ -4,12 +4,12 @@ A command on an object that does not exist needs nothing here: deciding it raise
 tells a stranger no more than a 403 would: that a name is taken is visible to whoever creates it.)
 """
 
-from . import commands as c
-from .errors import PermissionDenied
-from .names import FullName
-from .principals import Principal
-from .privileges import Action, Securable, SecurableType, allowed
-from .state import RegistryState
+from registry.domain import commands as c
+from registry.domain.errors import PermissionDenied
+from registry.domain.names import FullName
+from registry.domain.principals import Principal
+from registry.domain.privileges import Action, Securable, SecurableType, allowed
+from registry.domain.state import RegistryState
 
 Need = tuple[str, Securable]  # an Action, or 'create_catalog' (admins only)
 

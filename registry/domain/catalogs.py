@@ -4,9 +4,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from .commands import CreateCatalog, DeleteCatalog, UpdateCatalog
-from .errors import AlreadyExists, FailedPrecondition, NotFound
-from .events import CatalogCreated, CatalogDeleted, CatalogUpdated, Event, OwnerChanged, Stamp
+from registry.domain.commands import CreateCatalog, DeleteCatalog, UpdateCatalog
+from registry.domain.errors import AlreadyExists, FailedPrecondition, NotFound
+from registry.domain.events import CatalogCreated, CatalogDeleted, CatalogUpdated, Event, OwnerChanged, Stamp
 
 
 @dataclass(frozen=True, slots=True)

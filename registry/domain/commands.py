@@ -5,10 +5,10 @@ from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from . import names
-from .errors import InvalidArgument
-from .events import PrivilegeChange
-from .privileges import Securable, SecurableType
+from registry.domain import names
+from registry.domain.errors import InvalidArgument
+from registry.domain.events import PrivilegeChange
+from registry.domain.privileges import Securable, SecurableType
 
 
 def _tags(tags: dict[str, str]) -> dict[str, str]:

@@ -1,10 +1,10 @@
 """`decide(command, state) -> (stream, events)`: the registry's one entry point for commands."""
 
-from . import catalogs, models, privileges, schemas
-from . import commands as c
-from .events import Event
-from .names import FullName
-from .state import RegistryState
+from registry.domain import catalogs, models, privileges, schemas
+from registry.domain import commands as c
+from registry.domain.events import Event
+from registry.domain.names import FullName
+from registry.domain.state import RegistryState
 
 
 def stream_of(cmd: c.Command, state: RegistryState) -> str | None:

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import InvalidArgument
+from registry.domain.errors import InvalidArgument
 
 
 class Event(BaseModel):

@@ -11,9 +11,9 @@ from types import MappingProxyType
 from typing import TypeVar
 from uuid import UUID
 
-from . import commands as c
-from .errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from .events import (
+from registry.domain import commands as c
+from registry.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from registry.domain.events import (
     AliasDeleted,
     AliasSet,
     Event,
@@ -38,7 +38,7 @@ from .events import (
     VersionTagDeleted,
     VersionTagSet,
 )
-from .names import FullName
+from registry.domain.names import FullName
 
 PENDING = "PENDING_REGISTRATION"
 READY = "READY"

@@ -4,7 +4,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .errors import InvalidArgument
+from registry.domain.errors import InvalidArgument
 
 MAX_NAME_LENGTH = 255
 MAX_TAG_KEY_LENGTH = 250

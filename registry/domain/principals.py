@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from . import events as ev
-from .errors import InvalidArgument, NotFound
+from registry.domain import events as ev
+from registry.domain.errors import InvalidArgument, NotFound
 
+ADMIN = "admin"  # the server's own principal: owns the bootstrap catalog and schema
 MAX_NAME = 256
 _DURATION = re.compile(r"(\d{1,6})([mhd])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from . import events as ev
-from .errors import InvalidArgument, NotFound
-from .principals import Principal, check_name
+from registry.domain import events as ev
+from registry.domain.errors import InvalidArgument, NotFound
+from registry.domain.principals import Principal, check_name
 
 
 class SecurableType(StrEnum):

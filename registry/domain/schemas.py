@@ -4,10 +4,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from .catalogs import Catalog
-from .commands import CreateSchema, DeleteSchema, UpdateSchema
-from .errors import AlreadyExists, FailedPrecondition, NotFound
-from .events import Event, OwnerChanged, SchemaCreated, SchemaDeleted, SchemaUpdated, Stamp
+from registry.domain.catalogs import Catalog
+from registry.domain.commands import CreateSchema, DeleteSchema, UpdateSchema
+from registry.domain.errors import AlreadyExists, FailedPrecondition, NotFound
+from registry.domain.events import Event, OwnerChanged, SchemaCreated, SchemaDeleted, SchemaUpdated, Stamp
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ it (`missing_streams`). Pure: no I/O, only dictionaries updated by `apply`.
 from collections import Counter
 from uuid import UUID
 
-from . import catalogs, models, privileges, schemas
-from .events import Event, ModelCreated, ModelDeleted, ModelRenamed, Stamp
+from registry.domain import catalogs, models, privileges, schemas
+from registry.domain.events import Event, ModelCreated, ModelDeleted, ModelRenamed, Stamp
 
 
 class RegistryState:

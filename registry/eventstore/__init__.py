@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from .reads import head_position, position_at, read_all, read_stream, stream_version
-from .records import GENESIS_HASH, NewEvent, RecordedEvent, canonical, chain_hash, iso_time
-from .writer import Projector, Tx, WriteModel, Writer, WriterStopped
+from registry.eventstore.reads import head_position, position_at, read_all, read_stream, stream_version
+from registry.eventstore.records import GENESIS_HASH, NewEvent, RecordedEvent, canonical, chain_hash, iso_time
+from registry.eventstore.writer import Projector, Tx, WriteModel, Writer, WriterStopped
 
 T = TypeVar("T")
 

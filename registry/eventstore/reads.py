@@ -4,7 +4,7 @@ from datetime import datetime
 
 import asyncpg
 
-from .records import RecordedEvent
+from registry.eventstore.records import RecordedEvent
 
 COLUMNS = ("position, stream_id, stream_version, type, schema_version, data, metadata, "
             "recorded_at, prev_hash, hash")

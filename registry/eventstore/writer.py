@@ -32,10 +32,10 @@ from typing import Any, Protocol, TypeVar
 import asyncpg
 import structlog
 
-from ..domain.errors import Conflict, DomainError
-from .reads import head_position, read_all, read_stream, stream_version
-from .records import GENESIS_HASH, NewEvent, RecordedEvent, sealed
-from .statements import Group, execute, insert
+from registry.domain.errors import Conflict, DomainError
+from registry.eventstore.reads import head_position, read_all, read_stream, stream_version
+from registry.eventstore.records import GENESIS_HASH, NewEvent, RecordedEvent, sealed
+from registry.eventstore.statements import Group, execute, insert
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")

@@ -24,12 +24,11 @@ import orjson
 import structlog
 
 from projections.webhook_outbox import NOTIFY
-from registry.listener import Listener
-
-from . import signing
-from .names import PING, ping_payload
-from .registrations import Webhook
-from .service import secret_of
+from registry.domain.webhook_events import PING, ping_payload
+from registry.domain.webhooks import Webhook
+from registry.eventstore.listener import Listener
+from registry.webhooks import signing
+from registry.webhooks.service import secret_of
 
 log = structlog.get_logger(__name__)
 MAX_ERROR = 500  # characters of an error kept in the delivery log

@@ -12,13 +12,12 @@ from uuid import UUID
 import asyncpg
 
 from registry.domain import events as ev
+from registry.domain import webhooks as reg
 from registry.domain.events import parse_event
+from registry.domain.webhooks import Webhook
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx, read_stream
+from registry.eventstore.domain_events import stamp
 from registry.eventstore.reads import COLUMNS, from_row
-from registry.service import stamp
-
-from . import registrations as reg
-from .registrations import Webhook
 
 
 def fold(events: Sequence[RecordedEvent]) -> dict[UUID, Webhook]:

@@ -1,0 +1,96 @@
+"""Connections and migrations.
+
+The event log lives in the `public` schema; the inline read models live in `read_model`, so a
+rebuild can fill a fresh schema from the log and swap it in. Migrations are the numbered plain SQL
+files in `migrations/`; a file whose first line is `-- modelog:read-model` holds read-model DDL and
+is applied with the read-model schema first on the search path.
+"""
+
+import re
+from pathlib import Path
+
+import asyncpg
+import orjson
+import structlog
+
+log = structlog.get_logger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+READ_MODEL_SCHEMA = "read_model"
+READ_MODEL_MARKER = "-- modelog:read-model"
+_FILE = re.compile(r"^(\d{4})_[\w-]+\.sql$")
+_MIGRATION_LOCK = 7173747471
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, encoder=_dumps, decoder=orjson.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=init_connection,
+        server_settings={"search_path": f"{READ_MODEL_SCHEMA}, public",
+                         "application_name": "modelog"},
+    )
+
+
+def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    found = sorted((int(m.group(1)), p) for p in directory.iterdir()
+                   if (m := _FILE.match(p.name)))
+    numbers = [n for n, _ in found]
+    if len(set(numbers)) != len(numbers):
+        raise RuntimeError(f"two migrations share a number in {directory}")
+    return found
+
+
+def is_read_model(path: Path) -> bool:
+    return path.read_text().startswith(READ_MODEL_MARKER)
+
+
+async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply the migrations not yet applied, in order, each in its own transaction.
+    Safe to run from several processes at once (an advisory lock serializes them)."""
+    applied_now: list[str] = []
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS public.schema_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch(
+            "SELECT version FROM public.schema_migrations")}
+        for number, path in migration_files(directory):
+            if number in done:
+                continue
+            async with conn.transaction():
+                if is_read_model(path):
+                    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {READ_MODEL_SCHEMA}")
+                    await conn.execute(f"SET LOCAL search_path TO {READ_MODEL_SCHEMA}, public")
+                else:
+                    await conn.execute("SET LOCAL search_path TO public")
+                await conn.execute(path.read_text())
+                await conn.execute(
+                    "INSERT INTO public.schema_migrations (version, name) VALUES ($1, $2)",
+                    number, path.name,
+                )
+            applied_now.append(path.name)
+            log.info("migration applied", migration=path.name)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    return applied_now
+
+
+async def create_read_model_tables(conn: asyncpg.Connection, schema: str,
+                                   directory: Path = MIGRATIONS_DIR) -> None:
+    """Create empty read-model tables in `schema` (for a rebuild), as the migrations define them."""
+    await conn.execute(f"CREATE SCHEMA {schema}")
+    await conn.execute(f"SET LOCAL search_path TO {schema}, public")
+    for _, path in migration_files(directory):
+        if is_read_model(path):
+            await conn.execute(path.read_text())

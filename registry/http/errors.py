@@ -1,0 +1,116 @@
+"""Errors as JSON: `{error_code, message, details}` with the right status, never a stack trace."""
+
+from typing import Any
+
+import pydantic
+from aiohttp import web
+
+from registry.domain.errors import (
+    AlreadyExists,
+    Conflict,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+from registry.http.wire import json_response
+
+STATUS: dict[type[DomainError], int] = {
+    InvalidArgument: 400,
+    NotFound: 404,
+    PermissionDenied: 403,
+    AlreadyExists: 409,
+    FailedPrecondition: 409,
+    Conflict: 409,
+}
+
+HTTP_CODES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    500: "INTERNAL_ERROR",
+    503: "UNAVAILABLE",
+}
+
+
+class ApiError(Exception):
+    # Positional-only, so that details may themselves be called `status`, `code` or `message`.
+    def __init__(self, status: int, code: str, message: str, /, **details: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def from_domain(exc: DomainError) -> ApiError:
+    status = next((s for t, s in STATUS.items() if isinstance(exc, t)), 400)
+    return ApiError(status, exc.code, exc.message, **exc.details)
+
+
+def from_validation(exc: pydantic.ValidationError, where: str = "body") -> ApiError:
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]) or where, "problem": e["msg"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+    return ApiError(400, "INVALID_ARGUMENT", f"invalid request {where}: {summary}",
+                    errors=problems)
+
+
+def from_http(exc: web.HTTPException) -> ApiError:
+    # aiohttp's default text is "404: Not Found"; keep its specific ones (e.g. the 413 sizes).
+    text = exc.text or ""
+    message = exc.reason if not text or text.startswith(f"{exc.status}:") else text
+    code = "ENDPOINT_NOT_FOUND" if exc.status == 404 else HTTP_CODES.get(exc.status, "ERROR")
+    return ApiError(exc.status, code, message)
+
+
+def response(err: ApiError, request_id: str | None = None) -> web.Response:
+    code = "NOT_FOUND" if err.code == "ENDPOINT_NOT_FOUND" else err.code
+    body: dict[str, Any] = {"error_code": code, "message": err.message, "details": err.details}
+    if request_id:
+        body["request_id"] = request_id
+    return json_response(body, status=err.status)
+
+
+# MLflow's own codes and statuses (mlflow/exceptions.py): an existing name is a 400 there.
+MLFLOW_CODES: dict[str, tuple[int, str]] = {
+    "INVALID_ARGUMENT": (400, "INVALID_PARAMETER_VALUE"),
+    "NOT_FOUND": (404, "RESOURCE_DOES_NOT_EXIST"),
+    "ENDPOINT_NOT_FOUND": (404, "ENDPOINT_NOT_FOUND"),
+    "ALREADY_EXISTS": (400, "RESOURCE_ALREADY_EXISTS"),
+    "FAILED_PRECONDITION": (400, "INVALID_PARAMETER_VALUE"),
+    "CONFLICT": (409, "RESOURCE_CONFLICT"),
+    "METHOD_NOT_ALLOWED": (405, "BAD_REQUEST"),
+    "PAYLOAD_TOO_LARGE": (413, "BAD_REQUEST"),
+    "UNAVAILABLE": (503, "TEMPORARILY_UNAVAILABLE"),
+    "INTERNAL_ERROR": (500, "INTERNAL_ERROR"),
+}
+
+
+def mlflow_response(err: ApiError, request_id: str | None = None) -> web.Response:
+    status, code = MLFLOW_CODES.get(err.code, (err.status, err.code))
+    return json_response({"error_code": code, "message": err.message}, status=status)
+
+
+# Unity Catalog's codes (its OpenAPI ErrorCode): an existing name is a 409 there.
+UC_CODES: dict[str, tuple[int, str]] = {
+    "INVALID_ARGUMENT": (400, "INVALID_ARGUMENT"),
+    "NOT_FOUND": (404, "NOT_FOUND"),
+    "ENDPOINT_NOT_FOUND": (404, "NOT_FOUND"),
+    "ALREADY_EXISTS": (409, "ALREADY_EXISTS"),
+    "FAILED_PRECONDITION": (400, "FAILED_PRECONDITION"),
+    "CONFLICT": (409, "ABORTED"),
+    "UNAVAILABLE": (503, "UNAVAILABLE"),
+    "INTERNAL_ERROR": (500, "INTERNAL"),
+}
+
+
+def uc_response(err: ApiError, request_id: str | None = None) -> web.Response:
+    status, code = UC_CODES.get(err.code, (err.status, err.code))
+    return json_response({"error_code": code, "message": err.message,
+                              "details": [err.details] if err.details else []}, status=status)

@@ -1,0 +1,34 @@
+"""Typed application state shared by the app factory and the views."""
+
+import asyncio
+
+import asyncpg
+from aiohttp import web
+
+from projections.catch_up import Follower
+from registry.auth.store import Auth
+from registry.domain.principals import Principal
+from registry.eventstore import EventStore
+from registry.eventstore.log_head import LogHead
+from registry.reads.cache import ReadCache
+from registry.service.handler import RegistryService
+from registry.settings import Settings
+from registry.webhooks.dispatcher import Dispatcher
+from registry.webhooks.service import Webhooks
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+STORE = web.AppKey("store", EventStore)
+SERVICE = web.AppKey("service", RegistryService)
+READ_CACHE = web.AppKey("read_cache", ReadCache)
+LOG_HEAD = web.AppKey("log_head", LogHead)
+FOLLOWERS = web.AppKey("followers", tuple[Follower, ...])
+WEBHOOKS = web.AppKey("webhooks", Webhooks)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+AUTH = web.AppKey("auth", Auth)
+FEEDS_CLOSING = web.AppKey("feeds_closing", asyncio.Event)  # set on shutdown: event streams end
+
+REQUEST_ID = web.RequestKey("request_id", str)
+ACTOR = web.RequestKey("actor", str)  # the principal's name: every event's metadata.actor
+PRINCIPAL = web.RequestKey("principal", Principal)
+COMMAND = web.RequestKey("command", str)

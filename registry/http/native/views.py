@@ -1,0 +1,516 @@
+"""Modelog's native API, `/api/modelog/v1/`: every command and query, history and `as_of`.
+
+Views translate the wire format to commands and queries and nothing else.
+"""
+
+import functools
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from registry.domain import commands as c
+from registry.domain.errors import NotFound
+from registry.domain.models import Model, ModelVersion
+from registry.domain.privileges import SecurableType
+from registry.domain.schemas import Schema
+from registry.domain.state import RegistryState
+from registry.eventstore import chain as audit
+from registry.eventstore import read_stream
+from registry.http import authorize, reads
+from registry.http.dispatch import execute
+from registry.http.keys import POOL, SETTINGS
+from registry.http.native import PREFIX
+from registry.http.native.requests import (
+    AliasBody,
+    ApproveBody,
+    AsOf,
+    CatalogListQuery,
+    CommentBody,
+    CommentOnlyBody,
+    CreateCatalogBody,
+    CreateModelBody,
+    CreateSchemaBody,
+    DescriptionBody,
+    FinalizeBody,
+    Force,
+    ModelListQuery,
+    NoQuery,
+    RegisterVersionBody,
+    SchemaListQuery,
+    StageBody,
+    TagBody,
+    TransitionRequestBody,
+    UpdateModelBody,
+    VersionPage,
+)
+from registry.http.native.shapes import catalog_json, event_json, model_json, schema_json, version_json
+from registry.http.validation import parse_body, parse_query, path_version
+from registry.http.wire import json_response, page
+from registry.reads import as_of, queries
+
+T = TypeVar("T")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+async def _model(request: web.Request, full_name: str | None = None) -> Model:
+    """The model by its current name, or as it was at `as_of` (replayed from its stream)."""
+    full_name = full_name or request.match_info["full_name"]
+    pool = request.app[POOL]
+    when = request.query.get("as_of")
+    if when is not None:
+        model = await as_of.model_at(pool, full_name, await as_of.resolve(pool, when))
+        if model is not None:
+            authorize.require_read_past(request, model.id, full_name)
+    else:
+        authorize.require_read(request, full_name)
+        model = await reads.model(request, full_name)
+    if model is None:
+        raise NotFound(f"registered model {full_name!r} does not exist", model=full_name)
+    return model
+
+
+async def _version(request: web.Request, model: Model) -> ModelVersion:
+    number = path_version(request)
+    if "as_of" in request.query:
+        mv = model.versions.get(number)
+    else:
+        mv = await queries.get_version(request.app[POOL], model.id, number)
+    if mv is None:
+        raise NotFound(f"model version {model.full_name} {number} does not exist",
+                       model=model.full_name, version=number)
+    return mv
+
+
+# --- catalogs and schemas ---------------------------------------------------------------------
+
+
+async def create_catalog(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, CreateCatalogBody)
+    await execute(request, c.CreateCatalog(name=body.name, comment=body.comment))
+    return json_response(await _catalog(request, body.name), status=201)
+
+
+async def _namespaces_at(request: web.Request, when: str) -> RegistryState:
+    pool = request.app[POOL]
+    return await as_of.namespaces_at(pool, await as_of.resolve(pool, when))
+
+
+async def _catalog(request: web.Request, name: str, when: str | None = None) -> dict[str, Any]:
+    authorize.require_read(request, name, SecurableType.CATALOG, past=when is not None)
+    if when is None:
+        cat = await queries.get_catalog(request.app[POOL], name)
+    else:
+        cat = (await _namespaces_at(request, when)).catalogs.get(name)
+    if cat is None:
+        raise NotFound(f"catalog {name!r} does not exist", catalog=name)
+    return catalog_json(cat)
+
+
+async def get_catalog(request: web.Request) -> web.Response:
+    q = parse_query(request, AsOf)
+    return json_response(await _catalog(request, request.match_info["name"], q.as_of))
+
+
+async def list_catalogs(request: web.Request) -> web.Response:
+    q = parse_query(request, CatalogListQuery)
+    after = queries.decode_token(q.page_token, str)
+    if q.as_of is None:
+        found = await queries.list_catalogs(request.app[POOL], after, q.max_results + 1)
+    else:
+        catalogs = (await _namespaces_at(request, q.as_of)).catalogs
+        found = [catalogs[n] for n in sorted(catalogs) if after is None or n > after]
+        found = found[: q.max_results + 1]
+    readable = authorize.readable(request, SecurableType.CATALOG)
+    return json_response(page(found, q.max_results, "catalogs", catalog_json,
+                              lambda x: x.name, lambda x: readable(x.name)))
+
+
+async def update_catalog(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, CommentBody)
+    name = request.match_info["name"]
+    await execute(request, c.UpdateCatalog(name=name, comment=body.comment))
+    return json_response(await _catalog(request, name))
+
+
+async def delete_catalog(request: web.Request) -> web.Response:
+    q = parse_query(request, Force)
+    await execute(request, c.DeleteCatalog(name=request.match_info["name"], force=q.force))
+    return json_response({})
+
+
+def _schema_name(request: web.Request) -> tuple[str, str]:
+    full = request.match_info["full_name"]
+    catalog, dot, name = full.partition(".")
+    if not dot or "." in name:
+        raise NotFound(f"schema {full!r} does not exist: expected catalog.schema", schema=full)
+    return catalog, name
+
+
+async def _schema(request: web.Request, catalog: str, name: str,
+                  when: str | None = None) -> dict[str, Any]:
+    authorize.require_read(request, f"{catalog}.{name}", SecurableType.SCHEMA,
+                           past=when is not None)
+    if when is None:
+        s = await queries.get_schema(request.app[POOL], catalog, name)
+    else:
+        s = (await _namespaces_at(request, when)).schemas.get((catalog, name))
+    if s is None:
+        raise NotFound(f"schema {catalog}.{name!r} does not exist", schema=f"{catalog}.{name}")
+    return schema_json(s)
+
+
+async def create_schema(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, CreateSchemaBody)
+    await execute(request, c.CreateSchema(catalog_name=body.catalog_name, name=body.name,
+                                           comment=body.comment))
+    return json_response(await _schema(request, body.catalog_name, body.name), status=201)
+
+
+async def get_schema(request: web.Request) -> web.Response:
+    q = parse_query(request, AsOf)
+    return json_response(await _schema(request, *_schema_name(request), q.as_of))
+
+
+async def list_schemas(request: web.Request) -> web.Response:
+    q = parse_query(request, SchemaListQuery)
+    pool = request.app[POOL]
+    after = queries.decode_token(q.page_token, str)
+    authorize.require_read(request, q.catalog_name, SecurableType.CATALOG,
+                           past=q.as_of is not None)
+    named = authorize.readable(request, SecurableType.SCHEMA)
+
+    def readable(s: Schema) -> bool:
+        return named(f"{s.catalog_name}.{s.name}")
+    if q.as_of is not None:
+        state = await _namespaces_at(request, q.as_of)
+        if q.catalog_name not in state.catalogs:
+            raise NotFound(f"catalog {q.catalog_name!r} did not exist then",
+                           catalog=q.catalog_name)
+        found = [s for (cat, n), s in sorted(state.schemas.items())
+                 if cat == q.catalog_name and (after is None or n > after)][: q.max_results + 1]
+        return json_response(page(found, q.max_results, "schemas", schema_json,
+                                  lambda x: x.name, readable))
+    if await queries.get_catalog(pool, q.catalog_name) is None:
+        raise NotFound(f"catalog {q.catalog_name!r} does not exist", catalog=q.catalog_name)
+    found = await queries.list_schemas(pool, q.catalog_name, after, q.max_results + 1)
+    return json_response(page(found, q.max_results, "schemas", schema_json,
+                              lambda x: x.name, readable))
+
+
+async def update_schema(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, CommentBody)
+    catalog, name = _schema_name(request)
+    await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
+    return json_response(await _schema(request, catalog, name))
+
+
+async def delete_schema(request: web.Request) -> web.Response:
+    q = parse_query(request, Force)
+    catalog, name = _schema_name(request)
+    await execute(request, c.DeleteSchema(catalog_name=catalog, name=name, force=q.force))
+    return json_response({})
+
+
+# --- registered models ------------------------------------------------------------------------
+
+
+async def create_model(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, CreateModelBody)
+    cmd = c.CreateModel(full_name=body.name, description=body.description, tags=body.tags)
+    await execute(request, cmd)
+    return json_response(model_json(await _model(request, cmd.full_name)), status=201)
+
+
+async def get_model(request: web.Request) -> web.Response:
+    parse_query(request, AsOf)
+    return json_response(model_json(await _model(request)))
+
+
+async def list_models(request: web.Request) -> web.Response:
+    q = parse_query(request, ModelListQuery)
+    pool = request.app[POOL]
+    list_at = queries.list_models if q.as_of is None else functools.partial(
+        as_of.models_at, position=await as_of.resolve(pool, q.as_of))
+    found = await list_at(pool, catalog=q.catalog_name, schema=q.schema_name,
+                          name_pattern=q.name_pattern,
+                          after=queries.decode_token(q.page_token, str), limit=q.max_results + 1)
+    if q.as_of is None:
+        named = authorize.readable(request)
+
+        def readable(m: Model) -> bool:
+            return named(m.full_name)
+    else:
+        readable = authorize.readable_past(request)
+    return json_response(page(found, q.max_results, "registered_models", model_json,
+                              lambda x: x.full_name, readable))
+
+
+async def update_model(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, UpdateModelBody)
+    name = request.match_info["full_name"]
+    # Two commands: both are built (validated) before either runs, and the rename, which can be
+    # refused (name taken, no such schema), runs first, so a refused PATCH appends nothing.
+    rename = None
+    if body.new_name is not None:
+        rename = c.RenameModel(full_name=name, new_full_name=body.new_name)
+        name = rename.new_full_name
+    describe = None
+    if "description" in body.model_fields_set:
+        describe = c.UpdateModelDescription(full_name=name, description=body.description)
+    for cmd in (rename, describe):
+        if cmd is not None:
+            await execute(request, cmd)
+    return json_response(model_json(await _model(request, name)))
+
+
+async def delete_model(request: web.Request) -> web.Response:
+    q = parse_query(request, Force)
+    await execute(request, c.DeleteModel(full_name=request.match_info["full_name"],
+                                          force=q.force))
+    return json_response({})
+
+
+async def set_model_tag(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, TagBody)
+    name = request.match_info["full_name"]
+    await execute(request, c.SetModelTag(full_name=name, key=request.match_info["key"],
+                                          value=body.value))
+    return json_response(model_json(await _model(request, name)))
+
+
+async def delete_model_tag(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    name = request.match_info["full_name"]
+    await execute(request, c.DeleteModelTag(full_name=name, key=request.match_info["key"]))
+    return json_response(model_json(await _model(request, name)))
+
+
+async def model_history(request: web.Request) -> web.Response:
+    q = parse_query(request, VersionPage)
+    model = await _model(request)
+    pool = request.app[POOL]
+    until = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
+    after = queries.decode_token(q.page_token, int) or 0
+    found = await read_stream(pool, f"model:{model.id}", after_version=after,
+                              until_position=until, limit=q.max_results + 1)
+    return json_response(page(found, q.max_results, "events", event_json,
+                                   lambda x: x.stream_version))
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+
+async def register_version(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, RegisterVersionBody)
+    name = request.match_info["full_name"]
+    outcome = await execute(request, c.RegisterVersion(
+        full_name=name, storage_root=request.app[SETTINGS].artifacts, **body.model_dump()))
+    number = outcome.events[-1].data["version"]
+    model = await _model(request, name)
+    mv = await queries.get_version(request.app[POOL], model.id, number)
+    if mv is None:  # deleted between the write and this read
+        raise NotFound(f"model version {model.full_name} was deleted meanwhile")
+    return json_response(version_json(model, mv), status=201)
+
+
+async def get_version(request: web.Request) -> web.Response:
+    parse_query(request, AsOf)
+    model = await _model(request)
+    return json_response(version_json(model, await _version(request, model)))
+
+
+async def list_versions(request: web.Request) -> web.Response:
+    q = parse_query(request, VersionPage)
+    model = await _model(request)
+    after = queries.decode_token(q.page_token, int)
+    if q.as_of is not None:
+        found = [mv for n, mv in sorted(model.versions.items()) if after is None or n > after]
+        found = found[: q.max_results + 1]
+    else:
+        found = await queries.list_versions(request.app[POOL], model.id, after, q.max_results + 1)
+    return json_response(page(found, q.max_results, "model_versions",
+                                   lambda mv: version_json(model, mv), lambda x: x.version))
+
+
+async def _version_command(request: web.Request, cmd: c.Command) -> web.Response:
+    await execute(request, cmd)
+    model = await _model(request)
+    return json_response(version_json(model, await _version(request, model)))
+
+
+def _version_args(request: web.Request) -> dict[str, Any]:
+    return {"full_name": request.match_info["full_name"], "version": path_version(request)}
+
+
+async def finalize_version(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, FinalizeBody)
+    return await _version_command(request, c.FinalizeVersion(
+        **_version_args(request), status=body.status, status_message=body.status_message))
+
+
+async def update_version(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, DescriptionBody)
+    return await _version_command(request, c.UpdateVersionDescription(
+        **_version_args(request), description=body.description))
+
+
+async def set_version_tag(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, TagBody)
+    return await _version_command(request, c.SetVersionTag(
+        **_version_args(request), key=request.match_info["key"], value=body.value))
+
+
+async def delete_version_tag(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    return await _version_command(request, c.DeleteVersionTag(
+        **_version_args(request), key=request.match_info["key"]))
+
+
+async def delete_version(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    await execute(request, c.DeleteVersion(**_version_args(request)))
+    return json_response({})
+
+
+# --- stages and transition requests (as the Databricks workspace registry has them) -------------
+
+
+async def transition_stage(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, StageBody)
+    return await _version_command(request, c.TransitionStage(
+        **_version_args(request), stage=body.stage,
+        archive_existing_versions=body.archive_existing_versions))
+
+
+async def request_transition(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, TransitionRequestBody)
+    await execute(request, c.RequestTransition(**_version_args(request), stage=body.stage,
+                                               comment=body.comment))
+    model = await _model(request)
+    return json_response(version_json(model, await _version(request, model)), status=201)
+
+
+async def approve_transition(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, ApproveBody)
+    return await _version_command(request, c.ApproveTransition(
+        **_version_args(request), stage=request.match_info["stage"], comment=body.comment,
+        archive_existing_versions=body.archive_existing_versions))
+
+
+async def reject_transition(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, CommentOnlyBody)
+    return await _version_command(request, c.RejectTransition(
+        **_version_args(request), stage=request.match_info["stage"], comment=body.comment))
+
+
+async def cancel_transition(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, CommentOnlyBody)
+    return await _version_command(request, c.CancelTransition(
+        **_version_args(request), stage=request.match_info["stage"], comment=body.comment))
+
+
+# --- aliases ----------------------------------------------------------------------------------
+
+
+async def set_alias(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    body = await parse_body(request, AliasBody)
+    name, alias = request.match_info["full_name"], request.match_info["alias"]
+    await execute(request, c.SetAlias(full_name=name, alias=alias, version=body.version))
+    model = await _model(request, name)
+    mv = await queries.get_version(request.app[POOL], model.id, body.version)
+    if mv is None:  # deleted between the write and this read
+        raise NotFound(f"model version {model.full_name} was deleted meanwhile")
+    return json_response(version_json(model, mv))
+
+
+async def get_alias(request: web.Request) -> web.Response:
+    parse_query(request, AsOf)
+    model = await _model(request)
+    alias = request.match_info["alias"]
+    number = model.aliases.get(alias)
+    if number is None:
+        raise NotFound(f"registered model {model.full_name!r} has no alias {alias!r}",
+                       model=model.full_name, alias=alias)
+    if "as_of" in request.query:
+        mv = model.versions.get(number)
+    else:
+        mv = await queries.get_version(request.app[POOL], model.id, number)
+    if mv is None:  # deleted in between the two reads
+        raise NotFound(f"alias {alias!r} points at a version that no longer exists")
+    return json_response(version_json(model, mv))
+
+
+async def delete_alias(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    await execute(request, c.DeleteAlias(full_name=request.match_info["full_name"],
+                                          alias=request.match_info["alias"]))
+    return json_response({})
+
+
+async def audit_verify(request: web.Request) -> web.Response:
+    parse_query(request, NoQuery)
+    v = await audit.verify(request.app[POOL])
+    return json_response({"ok": v.ok, "count": v.count, "head_position": v.head_position,
+                          "head_hash": v.head_hash, "position": v.position,
+                          "problem": v.problem})
+
+
+def add_routes(app: web.Application) -> None:
+    m = f"{PREFIX}/models/{{full_name}}"
+    v = f"{m}/versions/{{version}}"
+    app.router.add_routes([
+        web.get(f"{PREFIX}/audit/verify", audit_verify),
+        web.post(f"{PREFIX}/catalogs", create_catalog),
+        web.get(f"{PREFIX}/catalogs", list_catalogs),
+        web.get(f"{PREFIX}/catalogs/{{name}}", get_catalog),
+        web.patch(f"{PREFIX}/catalogs/{{name}}", update_catalog),
+        web.delete(f"{PREFIX}/catalogs/{{name}}", delete_catalog),
+        web.post(f"{PREFIX}/schemas", create_schema),
+        web.get(f"{PREFIX}/schemas", list_schemas),
+        web.get(f"{PREFIX}/schemas/{{full_name}}", get_schema),
+        web.patch(f"{PREFIX}/schemas/{{full_name}}", update_schema),
+        web.delete(f"{PREFIX}/schemas/{{full_name}}", delete_schema),
+        web.post(f"{PREFIX}/models", create_model),
+        web.get(f"{PREFIX}/models", list_models),
+        web.get(m, get_model),
+        web.patch(m, update_model),
+        web.delete(m, delete_model),
+        web.get(f"{m}/history", model_history),
+        web.put(f"{m}/tags/{{key}}", set_model_tag),
+        web.delete(f"{m}/tags/{{key}}", delete_model_tag),
+        web.post(f"{m}/versions", register_version),
+        web.get(f"{m}/versions", list_versions),
+        web.get(v, get_version),
+        web.patch(v, update_version),
+        web.delete(v, delete_version),
+        web.post(f"{v}/finalize", finalize_version),
+        web.put(f"{v}/tags/{{key}}", set_version_tag),
+        web.delete(f"{v}/tags/{{key}}", delete_version_tag),
+        web.post(f"{v}/stage", transition_stage),
+        web.post(f"{v}/transition-requests", request_transition),
+        web.post(f"{v}/transition-requests/{{stage}}/approve", approve_transition),
+        web.post(f"{v}/transition-requests/{{stage}}/reject", reject_transition),
+        web.delete(f"{v}/transition-requests/{{stage}}", cancel_transition),
+        web.put(f"{m}/aliases/{{alias}}", set_alias),
+        web.get(f"{m}/aliases/{{alias}}", get_alias),
+        web.delete(f"{m}/aliases/{{alias}}", delete_alias),
+    ])

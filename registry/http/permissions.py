@@ -1,0 +1,130 @@
+"""Unity Catalog's permissions API, on its own prefix and on the native one, in UC's wire format:
+
+GET/PATCH `/permissions/{securable_type}/{full_name}` (PermissionsList; PATCH takes UpdatePermissions,
+`changes: [{principal, add, remove}]`) and GET `/effective-permissions/...` (Databricks' shape:
+each privilege with the securable it is inherited from). Changing grants needs MANAGE (owners and
+admins hold it); reading them needs READ or MANAGE on the object. Both GETs take `as_of` (a log
+position or time): "who could deploy prod.fraud.scorer on 3 March?" is
+`/effective-permissions/registered_model/prod.fraud.scorer?as_of=2026-03-03T12:00:00Z`.
+"""
+
+from typing import Any
+
+from aiohttp import web
+
+from registry.domain import commands as c
+from registry.domain.errors import InvalidArgument, NotFound
+from registry.domain.events import PrivilegeChange
+from registry.domain.privileges import Action, Chain, Securable, SecurableType, allowed, effective
+from registry.http import authorize
+from registry.http.dispatch import execute
+from registry.http.keys import POOL, PRINCIPAL
+from registry.http.validation import Body, Query, parse_body, parse_query
+from registry.http.wire import json_response
+from registry.reads import as_of
+
+
+class PrincipalQuery(Query):
+    principal: str | None = None
+    as_of: str | None = None  # a log position or an ISO-8601 time: the grants as they were then
+
+
+class UpdateBody(Body):
+    changes: list[PrivilegeChange]
+
+
+class OwnerBody(Body):
+    owner: str
+
+
+def _securable(request: web.Request) -> Securable:
+    kind = request.match_info["securable_type"]
+    try:
+        return Securable(SecurableType(kind), request.match_info["full_name"])
+    except ValueError:
+        raise InvalidArgument(f"securable type {kind!r} is not one of "
+                              f"{', '.join(t.value for t in SecurableType)}",
+                              field="securable_type") from None
+
+
+async def _readable(request: web.Request, securable: Securable, when: str | None) -> Chain:
+    """The object's ACL chain, now or at `when`, if the caller may read its grants: READ or MANAGE
+    on it now (for a past model, on the model that bore the name then, wherever it is now)."""
+    if when is None:
+        acls = authorize.chain(request, securable)
+        if not any(allowed(request[PRINCIPAL], a, acls) for a in (Action.READ, Action.MANAGE)):
+            raise authorize.denial(request, Action.READ, securable)
+        return acls
+    pool = request.app[POOL]
+    found, model_id = await as_of.chain_at(pool, securable, await as_of.resolve(pool, when))
+    if found is None:
+        raise NotFound(f"{securable.type} {securable.full_name!r} did not exist then",
+                       securable=securable.full_name)
+    if model_id is not None:
+        authorize.require_read_past(request, model_id, securable.full_name)
+    else:
+        authorize.require_read(request, securable.full_name, securable.type, past=True)
+    return found
+
+
+def permissions_list(acls: Chain, principal: str | None) -> dict[str, Any]:
+    grants = acls[-1].grants
+    return {"privilege_assignments": [
+        {"principal": p, "privileges": sorted(grants[p])}
+        for p in sorted(grants) if principal is None or p == principal]}
+
+
+async def get_permissions(request: web.Request) -> web.Response:
+    query = parse_query(request, PrincipalQuery)
+    acls = await _readable(request, _securable(request), query.as_of)
+    return json_response(permissions_list(acls, query.principal))
+
+
+async def update_permissions(request: web.Request) -> web.Response:
+    parse_query(request, Query)
+    body = await parse_body(request, UpdateBody)
+    securable = _securable(request)
+    await execute(request, c.UpdatePermissions(securable_type=securable.type,
+                                               full_name=securable.full_name, changes=body.changes))
+    return json_response(permissions_list(authorize.chain(request, securable), None))
+
+
+async def get_effective(request: web.Request) -> web.Response:
+    query = parse_query(request, PrincipalQuery)
+    securable = _securable(request)
+    acls = await _readable(request, securable, query.as_of)
+    parts = securable.full_name.split(".")
+    types = list(SecurableType)
+    principals = {p for acl in acls for p in acl.grants} | {acl.owner for acl in acls}
+    out = []
+    for p in sorted(principals):
+        if query.principal is not None and p != query.principal:
+            continue
+        held = [{"privilege": privilege.value,
+                 **({} if at is None else {"inherited_from_type": types[at].value,
+                                           "inherited_from_name": ".".join(parts[: at + 1])})}
+                for privilege, at in effective(p, acls)]
+        if held:
+            out.append({"principal": p, "privileges": held})
+    return json_response({"privilege_assignments": out})
+
+
+async def transfer_owner(request: web.Request) -> web.Response:
+    parse_query(request, Query)
+    body = await parse_body(request, OwnerBody)
+    securable = _securable(request)
+    await execute(request, c.TransferOwnership(securable_type=securable.type,
+                                               full_name=securable.full_name, owner=body.owner))
+    return json_response({"securable_type": securable.type.value, "full_name": securable.full_name,
+                          "owner": authorize.chain(request, securable)[-1].owner})
+
+
+def add_routes(app: web.Application, prefix: str, *, native: bool) -> None:
+    path = "{securable_type}/{full_name}"
+    app.router.add_routes([
+        web.get(f"{prefix}/permissions/{path}", get_permissions),
+        web.patch(f"{prefix}/permissions/{path}", update_permissions),
+        web.get(f"{prefix}/effective-permissions/{path}", get_effective),
+    ])
+    if native:
+        app.router.add_route("PUT", f"{prefix}/owner/{path}", transfer_owner)

@@ -1,0 +1,160 @@
+"""A model's page: description, tags, owner, aliases, a page of versions, and its timeline, now or
+as of any point of the log.
+
+Reads are the APIs' own: the model from the read cache (or folded from its stream `as_of`), a page
+of versions from the read model, the timeline from the `alias_history` projection (the model's
+stream folded instead while the projection lags), the same privilege check (`require_read`).
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import asyncpg
+from aiohttp import web
+from markupsafe import Markup
+
+from registry.domain import commands as c
+from registry.domain.authority import denied
+from registry.domain.errors import NotFound
+from registry.domain.models import Model, ModelVersion
+from registry.domain.names import STAGES
+from registry.eventstore import head_position, read_stream
+from registry.http import authorize, reads
+from registry.http.errors import ApiError
+from registry.http.keys import POOL, PRINCIPAL, SERVICE
+from registry.http.ui import timeline_svg
+from registry.http.ui.render import FormQuery, html_errors, page
+from registry.http.validation import parse_query
+from registry.reads import as_of, queries, timeline
+
+VERSIONS_PAGE = 25
+MAX_PERIODS = 5000  # a chart beyond this many periods is cut (and says so)
+MAX_POINTS = 1000  # the slider's stops: the model's latest events (older ones: type a position)
+
+
+class ModelQuery(FormQuery):
+    as_of: str | None = None
+    after: int | None = None  # versions after this number
+
+
+@dataclass(frozen=True)
+class Point:
+    """A stop of the as-of slider: one event of the model's stream."""
+
+    position: int
+    at: datetime
+    type: str
+    version: int | None
+    actor: str | None
+
+
+def model_url(full_name: str) -> str:
+    return f"/ui/models/{quote(full_name)}"  # names may hold any letter, and headers want ASCII
+
+
+def now_url(request: web.Request, model: Model) -> str | None:
+    """Where a model shown as it was is now: renamed since, it is under its new name (None:
+    deleted since)."""
+    name = request.app[SERVICE].write_model.state.model_names.get(model.id)
+    return None if name is None else model_url(name)
+
+
+async def stream_points(pool: asyncpg.Pool, model_id: UUID, until: int | None) -> list[Point]:
+    """The model's events (position, time, type, actor) without their payloads: one index scan."""
+    rows = await pool.fetch(
+        "SELECT * FROM (SELECT position, recorded_at, type, (data->>'version')::int AS version, "
+        "metadata->>'actor' AS actor FROM events WHERE stream_id = $1 "
+        "AND ($2::bigint IS NULL OR position <= $2) ORDER BY stream_version DESC LIMIT $3) x "
+        "ORDER BY position", f"model:{model_id}", until, MAX_POINTS)
+    return [Point(*r.values()) for r in rows]
+
+
+async def periods(pool: asyncpg.Pool, model_id: UUID) -> list[timeline.Period]:
+    """As the timeline route answers: the projection, or the stream folded while it lags."""
+    if await timeline.caught_up_to(pool) >= await head_position(pool):
+        return await timeline.lanes(pool, model_id, limit=MAX_PERIODS)
+    events = await read_stream(pool, f"model:{model_id}")
+    return [timeline.from_plan(p) for p in timeline.plan(events).periods][:MAX_PERIODS]
+
+
+async def fetch_model(request: web.Request, full_name: str, position: int | None) -> Model:
+    """As the native API's reads: checked by name now, or by identity for a past moment (the name
+    may have passed to another model since)."""
+    pool = request.app[POOL]
+    if position is None:
+        authorize.require_read(request, full_name)
+        model = await reads.model(request, full_name)
+    else:
+        model = await as_of.model_at(pool, full_name, position)
+        if model is not None:
+            authorize.require_read_past(request, model.id, full_name)
+    if model is None:
+        then = "" if position is None else f" at position {position}"
+        raise NotFound(f"registered model {full_name!r} does not exist{then}", model=full_name)
+    return model
+
+
+async def _versions(request: web.Request, model: Model, q: ModelQuery, historic: bool
+                    ) -> tuple[list[ModelVersion], int | None]:
+    if historic:
+        found = [mv for n, mv in sorted(model.versions.items()) if q.after is None or n > q.after]
+    else:
+        found = await queries.list_versions(request.app[POOL], model.id, q.after,
+                                            VERSIONS_PAGE + 1)
+    more = len(found) > VERSIONS_PAGE
+    return found[:VERSIONS_PAGE], found[VERSIONS_PAGE - 1].version if more else None
+
+
+def chart(model: Model, found: list[timeline.Period], points: list[Point], position: int | None,
+          until: datetime) -> tuple[str, list[timeline_svg.Lane]]:
+    lanes = timeline_svg.lanes(found, until, position)
+    registrations = [timeline_svg.Registration(p.version, p.at, p.actor) for p in points
+                     if p.type == "VersionRegistered" and p.version is not None]
+    starts = [p.at for p in points[:1]] + [s.start for lane in lanes for s in lane.segments]
+    since = min(starts, default=model.created_at)
+    since = min(since, model.created_at) if position is None else since
+    svg = timeline_svg.render(lanes, registrations, since, max(until, since),
+                              f"History of {model.full_name}: versions registered, and which "
+                              "version each alias and stage pointed at over time")
+    return svg, lanes
+
+
+def _may_change(request: web.Request, model: Model) -> bool:
+    """Whether the caller may move this model's aliases (the forms say so; the server decides)."""
+    try:
+        state = authorize.state(request)
+    except ApiError:  # 503 while privileges reload: the attempt will be answered
+        return True
+    return denied(request[PRINCIPAL], c.SetAlias(full_name=model.full_name, alias="a", version=1),
+                  state) is None
+
+
+@html_errors
+async def model_page(request: web.Request) -> web.Response:
+    q = parse_query(request, ModelQuery)
+    full_name = request.match_info["full_name"]
+    pool = request.app[POOL]
+    position = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
+    model = await fetch_model(request, full_name, position)
+    versions, next_after = await _versions(request, model, q, position is not None)
+    points = await stream_points(pool, model.id, None)
+    shown = [p for p in points if position is None or p.position <= position]
+    until = shown[-1].at if position is not None and shown else datetime.now(UTC)
+    found = await periods(pool, model.id)
+    svg, lanes = chart(model, found, shown, position, until)
+    context: dict[str, Any] = {
+        "title": model.full_name, "model": model, "versions": versions, "next_after": next_after,
+        "query": q, "position": position, "points": points, "shown": shown,
+        "svg": Markup(svg),  # built escaped (timeline_svg)
+        "lanes": lanes, "cut": len(found) >= MAX_PERIODS,
+        "url": model_url(model.full_name), "stages": STAGES, "now_url": now_url(request, model),
+        "may_change": position is None and _may_change(request, model),
+        "slider_labels": json.dumps([
+            f"{timeline_svg.when(p.at)} · {p.type}{f' v{p.version}' if p.version else ''}"
+            f" · {p.actor or ''}" for p in points]),
+    }
+    return page(request, "model.html", **context)

@@ -1,0 +1,106 @@
+"""The web UI's session: a cookie, the CSRF token bound to it, and who the cookie says you are.
+
+The cookie holds the bearer token pasted at sign-in (or, when no token is needed, a random id that
+only anchors the CSRF token). It is HttpOnly, SameSite=Strict, and Secure over TLS, and the
+authentication middleware honours it only on the UI's own paths (`is_ui_path`): the JSON APIs
+never see a cookie as a credential, so a cross-site form cannot reach them through it.
+
+A form's CSRF token is a digest of the cookie's value: stateless (any server process checks it),
+and unknowable to a page that cannot read the cookie. POSTs must also come from this origin.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from aiohttp import web
+
+from registry.auth import tokens
+from registry.domain.principals import Principal
+from registry.http.cross_site import cross_site
+from registry.http.errors import ApiError
+
+COOKIE = "modelog_session"
+FLASH = "modelog_flash"
+UI_PREFIX = "/ui/"
+STATIC_PREFIX = "/ui/static/"
+SIGN_IN = "/ui/sign-in"
+OPEN_UI_PATHS = frozenset({SIGN_IN})  # reachable before signing in
+
+
+def is_ui_path(path: str) -> bool:
+    return path == "/" or path.startswith(UI_PREFIX)
+
+
+def is_open_ui_path(path: str) -> bool:
+    return path in OPEN_UI_PATHS or path.startswith(STATIC_PREFIX)
+
+
+def cookie_token(request: web.Request) -> tokens.Token | None:
+    value = request.cookies.get(COOKIE)
+    return None if value is None or len(value) > 256 else tokens.parse(value)
+
+
+def csrf_token(request: web.Request) -> str:
+    """The token this session's forms carry ("" until the session has a cookie)."""
+    value = request.cookies.get(COOKIE) or request.get(_NEW_COOKIE, "")
+    if not value:
+        return ""
+    return hashlib.sha256(b"modelog-csrf\x00" + value.encode()).hexdigest()
+
+
+_NEW_COOKIE = web.RequestKey("ui_new_cookie", str)
+
+
+def ensure_cookie(request: web.Request) -> None:
+    """A session needs a cookie for its forms' CSRF token, even when no sign-in is asked."""
+    if COOKIE not in request.cookies and _NEW_COOKIE not in request:
+        request[_NEW_COOKIE] = "anon_" + secrets.token_urlsafe(24)
+
+
+def finish(request: web.Request, response: web.StreamResponse) -> None:
+    """Sends the cookie `ensure_cookie` made, if it made one."""
+    if _NEW_COOKIE in request:
+        set_cookie(request, response, COOKIE, request[_NEW_COOKIE])
+
+
+def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
+    response.set_cookie(name, value, path="/", httponly=True, samesite="Strict",
+                        secure=over_tls(request))
+
+
+def over_tls(request: web.Request) -> bool:
+    """TLS here, or ended by a proxy in front that says so. Trusting the proxy's header is safe
+    in this one direction: a client that forges it only keeps its own cookie off plain HTTP."""
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.secure or forwarded == "https"
+
+
+def same_origin(request: web.Request) -> bool:
+    """The API's own rule (registry/http/cross_site.py, whose middleware refuses such writes
+    first): what a browser sends on another site's behalf is refused here too."""
+    return not cross_site(request)
+
+
+async def check_form(request: web.Request) -> dict[str, str]:
+    """The posted form, once its origin and CSRF token are checked."""
+    form = await request.post()
+    given = str(form.get("csrf", ""))
+    expected = csrf_token(request)
+    if not same_origin(request) or not expected or not hmac.compare_digest(given, expected):
+        raise ApiError(403, "CSRF_CHECK_FAILED", "this form is stale or comes from another site: "
+                       "reload the page and try again")
+    return {k: str(v) for k, v in form.items()}
+
+
+def local_target(target: str | None, default: str = "/") -> str:
+    """Where to go back to: only a path on this server (never `//host` or a scheme)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def who(principal: Principal, auth_mode: str) -> str:
+    if auth_mode == "none":
+        return f"{principal.name} (local admin: authentication is off)"
+    return principal.name + (" (admin)" if principal.admin else "")

@@ -1,0 +1,454 @@
+"""Unity Catalog's REST API, `/api/2.1/unity-catalog/`: what MLflow's `uc:` registry store and the
+`unitycatalog-client` SDK call. Catalogs, schemas, registered models, model versions, aliases.
+
+Answers are Unity Catalog's bare objects (not wrapped), versions are integers and times epoch
+milliseconds. A version gets a folder of its own under the server's storage root; for a `file:`
+root the client copies its files there itself, so there is nothing to sign.
+"""
+
+from typing import Any
+
+import pydantic
+from aiohttp import web
+
+from registry.domain import commands as c
+from registry.domain.catalogs import Catalog
+from registry.domain.errors import InvalidArgument, NotFound
+from registry.domain.models import Model, ModelVersion, model_location
+from registry.domain.names import FullName
+from registry.domain.privileges import SecurableType
+from registry.domain.schemas import Schema
+from registry.http import authorize, reads
+from registry.http.dispatch import execute
+from registry.http.keys import POOL, SETTINGS
+from registry.http.validation import parse_body, parse_query, path_version
+from registry.http.wire import epoch_ms, json_response, page
+from registry.reads import queries
+
+PREFIX = "/api/2.1/unity-catalog"
+MAX_PAGE = 1000
+
+
+# --- wire shapes ------------------------------------------------------------------------------
+
+
+def _audit(o: Any) -> dict[str, Any]:
+    return {"created_at": epoch_ms(o.created_at), "created_by": o.created_by,
+            "updated_at": epoch_ms(o.updated_at), "updated_by": o.updated_by}
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def catalog_json(cat: Catalog) -> dict[str, Any]:
+    return _drop_none({"name": cat.name, "comment": cat.comment, "owner": cat.owner,
+                       "id": str(cat.id), "properties": {}, **_audit(cat)})
+
+
+def schema_json(s: Schema) -> dict[str, Any]:
+    return _drop_none({"name": s.name, "catalog_name": s.catalog_name, "full_name": s.full_name,
+                       "comment": s.comment, "owner": s.owner, "schema_id": str(s.id),
+                       "properties": {}, **_audit(s)})
+
+
+def _alias_infos(m: Model, version: int | None = None) -> list[dict[str, Any]]:
+    return [{"alias_name": a, "version_num": v, "catalog_name": m.catalog_name,
+             "schema_name": m.schema_name, "model_name": m.name}
+            for a, v in sorted(m.aliases.items()) if version is None or v == version]
+
+
+def model_json(request: web.Request, m: Model) -> dict[str, Any]:
+    root = request.app[SETTINGS].artifacts
+    return _drop_none({
+        "name": m.name, "catalog_name": m.catalog_name, "schema_name": m.schema_name,
+        "full_name": m.full_name, "comment": m.description, "owner": m.owner, "id": str(m.id),
+        "storage_location": model_location(root, m.id),
+        "aliases": _alias_infos(m),
+        "tags": [{"key": k, "value": v} for k, v in m.tags.items()], **_audit(m)})
+
+
+def version_json(m: Model, mv: ModelVersion) -> dict[str, Any]:
+    return _drop_none({
+        "model_name": m.name, "catalog_name": m.catalog_name, "schema_name": m.schema_name,
+        "version": mv.version, "source": mv.source, "run_id": mv.run_id,
+        "comment": mv.description, "status": mv.status,
+        "storage_location": mv.storage_location, "id": f"{m.id}/{mv.version}",
+        "model_id": mv.logged_model_id, "aliases": _alias_infos(m, mv.version),
+        "tags": [{"key": k, "value": v} for k, v in mv.tags.items()], **_audit(mv)})
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+class Body(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="ignore")  # SDKs send fields we do not use
+
+
+class Query(Body):
+    pass
+
+
+class Page(Query):
+    max_results: int = pydantic.Field(MAX_PAGE, ge=0)  # Unity Catalog: 0 means the server's max
+    page_token: str | None = None
+
+    @property
+    def limit(self) -> int:
+        return min(self.max_results or MAX_PAGE, MAX_PAGE)
+
+
+class CatalogPage(Page):
+    catalog_name: str
+
+
+class ModelPage(Page):
+    catalog_name: str | None = None
+    schema_name: str | None = None
+
+
+class Force(Query):
+    force: bool = False
+
+
+class CreateCatalogBody(Body):
+    name: str
+    comment: str | None = None
+
+
+class UpdateBody(Body):
+    comment: str | None = None
+    new_name: str | None = None
+
+
+class CreateSchemaBody(Body):
+    name: str
+    catalog_name: str
+    comment: str | None = None
+
+
+class CreateModelBody(Body):
+    name: str
+    catalog_name: str
+    schema_name: str
+    comment: str | None = None
+
+
+class CreateVersionBody(Body):
+    model_name: str
+    catalog_name: str
+    schema_name: str
+    source: str
+    run_id: str | None = None
+    comment: str | None = None
+    model_id: str | None = None
+
+
+class CommentBody(Body):
+    comment: str | None = None
+
+
+class AliasBody(Body):
+    version_num: int
+
+
+class CredentialsBody(Body):
+    catalog_name: str
+    schema_name: str
+    model_name: str
+    version: int
+    operation: str | None = None
+
+
+def _no_rename(body: UpdateBody, kind: str) -> None:
+    if body.new_name is not None:
+        raise InvalidArgument(f"renaming a {kind} is not supported", field="new_name")
+
+
+# --- catalogs ---------------------------------------------------------------------------------
+
+
+async def _catalog(request: web.Request, name: str) -> web.Response:
+    authorize.require_read(request, name, SecurableType.CATALOG)
+    cat = await queries.get_catalog(request.app[POOL], name)
+    if cat is None:
+        raise NotFound(f"Catalog not found: {name}")
+    return json_response(catalog_json(cat))
+
+
+async def create_catalog(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateCatalogBody)
+    await execute(request, c.CreateCatalog(name=body.name, comment=body.comment))
+    return await _catalog(request, body.name)
+
+
+async def get_catalog(request: web.Request) -> web.Response:
+    return await _catalog(request, request.match_info["name"])
+
+
+async def list_catalogs(request: web.Request) -> web.Response:
+    q = parse_query(request, Page)
+    found = await queries.list_catalogs(request.app[POOL],
+                                        queries.decode_token(q.page_token, str), q.limit + 1)
+    readable = authorize.readable(request, SecurableType.CATALOG)
+    return json_response(page(found, q.limit, "catalogs", catalog_json, lambda x: x.name,
+                              lambda x: readable(x.name)))
+
+
+async def update_catalog(request: web.Request) -> web.Response:
+    body = await parse_body(request, UpdateBody)
+    _no_rename(body, "catalog")
+    name = request.match_info["name"]
+    await execute(request, c.UpdateCatalog(name=name, comment=body.comment))
+    return await _catalog(request, name)
+
+
+async def delete_catalog(request: web.Request) -> web.Response:
+    q = parse_query(request, Force)
+    await execute(request, c.DeleteCatalog(name=request.match_info["name"], force=q.force))
+    return json_response({})
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+def _schema_parts(full: str) -> tuple[str, str]:
+    catalog, dot, name = full.partition(".")
+    if not dot or "." in name:
+        raise NotFound(f"Schema not found: {full}")
+    return catalog, name
+
+
+async def _schema(request: web.Request, catalog: str, name: str) -> web.Response:
+    authorize.require_read(request, f"{catalog}.{name}", SecurableType.SCHEMA)
+    s = await queries.get_schema(request.app[POOL], catalog, name)
+    if s is None:
+        raise NotFound(f"Schema not found: {catalog}.{name}")
+    return json_response(schema_json(s))
+
+
+async def create_schema(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateSchemaBody)
+    await execute(request, c.CreateSchema(catalog_name=body.catalog_name, name=body.name,
+                                          comment=body.comment))
+    return await _schema(request, body.catalog_name, body.name)
+
+
+async def get_schema(request: web.Request) -> web.Response:
+    return await _schema(request, *_schema_parts(request.match_info["full_name"]))
+
+
+async def list_schemas(request: web.Request) -> web.Response:
+    q = parse_query(request, CatalogPage)
+    pool = request.app[POOL]
+    if await queries.get_catalog(pool, q.catalog_name) is None:
+        raise NotFound(f"Catalog not found: {q.catalog_name}")
+    authorize.require_read(request, q.catalog_name, SecurableType.CATALOG)
+    found = await queries.list_schemas(pool, q.catalog_name,
+                                       queries.decode_token(q.page_token, str), q.limit + 1)
+    readable = authorize.readable(request, SecurableType.SCHEMA)
+    return json_response(page(found, q.limit, "schemas", schema_json, lambda x: x.name,
+                              lambda x: readable(f"{x.catalog_name}.{x.name}")))
+
+
+async def update_schema(request: web.Request) -> web.Response:
+    body = await parse_body(request, UpdateBody)
+    _no_rename(body, "schema")
+    catalog, name = _schema_parts(request.match_info["full_name"])
+    await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
+    return await _schema(request, catalog, name)
+
+
+async def delete_schema(request: web.Request) -> web.Response:
+    q = parse_query(request, Force)
+    catalog, name = _schema_parts(request.match_info["full_name"])
+    await execute(request, c.DeleteSchema(catalog_name=catalog, name=name, force=q.force))
+    return json_response({})
+
+
+# --- registered models ------------------------------------------------------------------------
+
+
+async def _model(request: web.Request, full_name: str | None = None) -> Model:
+    full_name = full_name or request.match_info["full_name"]
+    authorize.require_read(request, full_name)
+    model = await reads.model(request, full_name)
+    if model is None:
+        raise NotFound(f"Registered model not found: {full_name}")
+    return model
+
+
+async def create_model(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateModelBody)
+    full = f"{body.catalog_name}.{body.schema_name}.{body.name}"
+    await execute(request, c.CreateModel(full_name=full, description=body.comment))
+    return json_response(model_json(request, await _model(request, full)))
+
+
+async def get_model(request: web.Request) -> web.Response:
+    return json_response(model_json(request, await _model(request)))
+
+
+async def list_models(request: web.Request) -> web.Response:
+    q = parse_query(request, ModelPage)
+    found = await queries.list_models(
+        request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
+        after=queries.decode_token(q.page_token, str), limit=q.limit + 1)
+    readable = authorize.readable(request)
+    return json_response(page(found, q.limit, "registered_models", lambda m: model_json(request, m),
+                              lambda m: m.full_name, lambda m: readable(m.full_name)))
+
+
+async def update_model(request: web.Request) -> web.Response:
+    body = await parse_body(request, UpdateBody)
+    full = request.match_info["full_name"]
+    commands: list[c.Command] = []
+    if body.new_name is not None:  # Unity Catalog renames within the schema
+        new = body.new_name if "." in body.new_name else \
+            f"{FullName.parse(full).schema_full_name}.{body.new_name}"
+        commands.append(c.RenameModel(full_name=full, new_full_name=new))
+        target = new
+    else:
+        target = full
+    if "comment" in body.model_fields_set:
+        commands.append(c.UpdateModelDescription(full_name=target, description=body.comment))
+    for cmd in commands:
+        await execute(request, cmd)
+    return json_response(model_json(request, await _model(request, target)))
+
+
+async def delete_model(request: web.Request) -> web.Response:
+    q = parse_query(request, Force)
+    await execute(request, c.DeleteModel(full_name=request.match_info["full_name"],
+                                         force=q.force))
+    return json_response({})
+
+
+# --- model versions ---------------------------------------------------------------------------
+
+
+async def _version(request: web.Request, model: Model, number: int) -> web.Response:
+    mv = await queries.get_version(request.app[POOL], model.id, number)
+    if mv is None:
+        raise NotFound(f"Model version not found: {model.full_name}/{number}")
+    return json_response(version_json(model, mv))
+
+
+async def create_version(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateVersionBody)
+    full = f"{body.catalog_name}.{body.schema_name}.{body.model_name}"
+    outcome = await execute(request, c.RegisterVersion(
+        full_name=full, source=body.source, run_id=body.run_id or None,
+        description=body.comment, logged_model_id=body.model_id or None,
+        storage_root=request.app[SETTINGS].artifacts))
+    return await _version(request, await _model(request, full),
+                          outcome.events[0].data["version"])
+
+
+async def get_version(request: web.Request) -> web.Response:
+    return await _version(request, await _model(request), path_version(request))
+
+
+async def list_versions(request: web.Request) -> web.Response:
+    q = parse_query(request, Page)
+    model = await _model(request)
+    found = await queries.list_versions(request.app[POOL], model.id,
+                                        queries.decode_token(q.page_token, int), q.limit + 1)
+    return json_response(page(found, q.limit, "model_versions",
+                              lambda mv: version_json(model, mv), lambda mv: mv.version))
+
+
+async def update_version(request: web.Request) -> web.Response:
+    body = await parse_body(request, CommentBody)
+    number = path_version(request)
+    await execute(request, c.UpdateVersionDescription(
+        full_name=request.match_info["full_name"], version=number, description=body.comment))
+    return await _version(request, await _model(request), number)
+
+
+async def finalize_version(request: web.Request) -> web.Response:
+    number = path_version(request)
+    await execute(request, c.FinalizeVersion(full_name=request.match_info["full_name"],
+                                             version=number))
+    return await _version(request, await _model(request), number)
+
+
+async def delete_version(request: web.Request) -> web.Response:
+    await execute(request, c.DeleteVersion(full_name=request.match_info["full_name"],
+                                           version=path_version(request)))
+    return json_response({})
+
+
+# --- aliases ----------------------------------------------------------------------------------
+
+
+async def set_alias(request: web.Request) -> web.Response:
+    body = await parse_body(request, AliasBody)
+    full, alias = request.match_info["full_name"], request.match_info["alias"]
+    await execute(request, c.SetAlias(full_name=full, alias=alias, version=body.version_num))
+    model = await _model(request, full)
+    return json_response({"alias_name": alias, "version_num": body.version_num,
+                              "catalog_name": model.catalog_name,
+                              "schema_name": model.schema_name, "model_name": model.name})
+
+
+async def get_alias(request: web.Request) -> web.Response:
+    model = await _model(request)
+    alias = request.match_info["alias"]
+    number = model.aliases.get(alias)
+    if number is None:
+        raise NotFound(f"Registered model alias not found: {model.full_name}@{alias}")
+    return await _version(request, model, number)
+
+
+async def delete_alias(request: web.Request) -> web.Response:
+    await execute(request, c.DeleteAlias(full_name=request.match_info["full_name"],
+                                         alias=request.match_info["alias"]))
+    return json_response({})
+
+
+async def temporary_credentials(request: web.Request) -> web.Response:
+    body = await parse_body(request, CredentialsBody)
+    full = f"{body.catalog_name}.{body.schema_name}.{body.model_name}"
+    model = await _model(request, full)
+    mv = await queries.get_version(request.app[POOL], model.id, body.version)
+    if mv is None:
+        raise NotFound(f"Model version not found: {full}/{body.version}")
+    location = mv.storage_location or ""
+    if location.startswith("file:"):
+        # Nothing to sign: the client reads and writes a local path directly.
+        return json_response({"expiration_time": 0})
+    raise InvalidArgument(
+        f"this server cannot issue credentials for {location or 'a version without storage'}: "
+        "only file: storage roots are supported", field="storage_location")
+
+
+def add_routes(app: web.Application) -> None:
+    m, v = f"{PREFIX}/models/{{full_name}}", f"{PREFIX}/models/{{full_name}}/versions/{{version}}"
+    app.router.add_routes([
+        web.post(f"{PREFIX}/catalogs", create_catalog),
+        web.get(f"{PREFIX}/catalogs", list_catalogs),
+        web.get(f"{PREFIX}/catalogs/{{name}}", get_catalog),
+        web.patch(f"{PREFIX}/catalogs/{{name}}", update_catalog),
+        web.delete(f"{PREFIX}/catalogs/{{name}}", delete_catalog),
+        web.post(f"{PREFIX}/schemas", create_schema),
+        web.get(f"{PREFIX}/schemas", list_schemas),
+        web.get(f"{PREFIX}/schemas/{{full_name}}", get_schema),
+        web.patch(f"{PREFIX}/schemas/{{full_name}}", update_schema),
+        web.delete(f"{PREFIX}/schemas/{{full_name}}", delete_schema),
+        web.post(f"{PREFIX}/models/versions", create_version),
+        web.post(f"{PREFIX}/models", create_model),
+        web.get(f"{PREFIX}/models", list_models),
+        web.get(m, get_model),
+        web.patch(m, update_model),
+        web.delete(m, delete_model),
+        web.get(f"{m}/versions", list_versions),
+        web.get(v, get_version),
+        web.patch(v, update_version),
+        web.delete(v, delete_version),
+        web.patch(f"{v}/finalize", finalize_version),
+        web.put(f"{m}/aliases/{{alias}}", set_alias),
+        web.get(f"{m}/aliases/{{alias}}", get_alias),
+        web.delete(f"{m}/aliases/{{alias}}", delete_alias),
+        web.post(f"{PREFIX}/temporary-model-version-credentials", temporary_credentials),
+    ])

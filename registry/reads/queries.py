@@ -1,0 +1,201 @@
+"""Reads from the inline read models. Never replays the log; one query per object or per page,
+child rows (tags, aliases) folded in as JSON objects, never a query per row.
+
+Results are the domain's own dataclasses, so every API surface formats one shape whether the
+object comes from here or from a replay (`as_of`).
+"""
+
+import base64
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from registry.domain.catalogs import Catalog
+from registry.domain.errors import InvalidArgument
+from registry.domain.models import Model, ModelVersion, TransitionRequest
+from registry.domain.schemas import Schema
+
+Db = asyncpg.Pool | asyncpg.Connection
+
+
+def encode_token(key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+MAX_INT = 2**31 - 1  # PostgreSQL integer, the type of version numbers and stream versions
+
+
+def _comparable(key: Any, kind: type, maximum: int = MAX_INT) -> bool:
+    if type(key) is not kind:  # `type`, not isinstance: True is no version number
+        return False
+    if kind is int:
+        return 0 <= key <= maximum
+    if kind is str:
+        # PostgreSQL strings hold neither NUL nor a lone surrogate (JSON's "\ud800" decodes to
+        # one, which the driver then fails to encode: a 500 in the query).
+        return "\x00" not in key and not any("\ud800" <= ch <= "\udfff" for ch in key)
+    return all(type(k) in (str, int) and _comparable(k, type(k)) for k in key)
+
+
+def decode_token(token: str | None, kind: type[str] | type[int] | type[list],
+                 maximum: int = MAX_INT) -> Any:
+    """The key `encode_token` wrote; `kind` is the type of the list's key (a name or a number,
+    at most `maximum`: log positions are bigints).
+
+    A token is client input: anything but a key of that type, one SQL can compare, is refused
+    here rather than failing in the query.
+    """
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except Exception:
+        key = None
+    if not _comparable(key, kind, maximum):
+        raise InvalidArgument("invalid page_token", field="page_token")
+    return key
+
+
+def _catalog(r: asyncpg.Record) -> Catalog:
+    return Catalog(r["id"], r["name"], r["comment"], r["owner"], r["created_at"], r["created_by"],
+                   r["updated_at"], r["updated_by"])
+
+
+def _schema(r: asyncpg.Record) -> Schema:
+    return Schema(r["id"], r["catalog_name"], r["name"], r["comment"], r["owner"], r["created_at"],
+                  r["created_by"], r["updated_at"], r["updated_by"])
+
+
+async def get_catalog(db: Db, name: str) -> Catalog | None:
+    r = await db.fetchrow("SELECT * FROM catalogs WHERE name = $1", name)
+    return None if r is None else _catalog(r)
+
+
+async def list_catalogs(db: Db, after: str | None, limit: int) -> list[Catalog]:
+    rows = await db.fetch(
+        "SELECT * FROM catalogs WHERE $1::text IS NULL OR name > $1 ORDER BY name LIMIT $2",
+        after, limit)
+    return [_catalog(r) for r in rows]
+
+
+async def get_schema(db: Db, catalog: str, name: str) -> Schema | None:
+    r = await db.fetchrow("SELECT * FROM schemas WHERE catalog_name = $1 AND name = $2",
+                          catalog, name)
+    return None if r is None else _schema(r)
+
+
+async def list_schemas(db: Db, catalog: str, after: str | None, limit: int) -> list[Schema]:
+    rows = await db.fetch(
+        "SELECT * FROM schemas WHERE catalog_name = $1 AND ($2::text IS NULL OR name > $2) "
+        "ORDER BY name LIMIT $3", catalog, after, limit)
+    return [_schema(r) for r in rows]
+
+
+# A model's or a version's row with its tags (and a model's aliases) as JSON objects: one query
+# answers a read, and one per page a list.
+MODEL_COLUMNS = (
+    "m.*, coalesce((SELECT jsonb_object_agg(t.key, t.value) FROM model_tags t "
+    "WHERE t.model_id = m.id), '{}') AS tag_map, coalesce((SELECT jsonb_object_agg(a.alias, "
+    "a.version) FROM model_aliases a WHERE a.model_id = m.id), '{}') AS alias_map")
+VERSION_COLUMNS = (
+    "v.*, coalesce((SELECT jsonb_object_agg(t.key, t.value) FROM version_tags t "
+    "WHERE t.model_id = v.model_id AND t.version = v.version), '{}') AS tag_map, "
+    "coalesce((SELECT jsonb_object_agg(r.stage, jsonb_build_array(r.comment, r.requested_by, "
+    "r.requested_at)) FROM transition_requests r WHERE r.model_id = v.model_id "
+    "AND r.version = v.version), '{}') AS request_map")
+
+
+def model_from_row(r: asyncpg.Record) -> Model:
+    return Model(id=r["id"], catalog_name=r["catalog_name"], schema_name=r["schema_name"],
+                 name=r["name"], description=r["description"], owner=r["owner"],
+                 created_at=r["created_at"], created_by=r["created_by"],
+                 updated_at=r["updated_at"], updated_by=r["updated_by"],
+                 tags=MappingProxyType(dict(sorted(r["tag_map"].items()))),
+                 aliases=MappingProxyType(dict(sorted(r["alias_map"].items()))))
+
+
+async def get_model(db: Db, full_name: str) -> Model | None:
+    r = await db.fetchrow(f"SELECT {MODEL_COLUMNS} FROM registered_models m "
+                          "WHERE m.full_name = $1", full_name)
+    return None if r is None else model_from_row(r)
+
+
+def like_pattern(glob: str) -> str:
+    """A user's name pattern (`*` and `?` wildcards, or SQL `%`/`_`) as a LIKE pattern."""
+    escaped = glob.replace("\\", "\\\\")
+    if "*" in glob or "?" in glob:
+        escaped = escaped.replace("%", "\\%").replace("_", "\\_")
+        escaped = escaped.replace("*", "%").replace("?", "_")
+    return escaped
+
+
+async def list_models(
+    db: Db, *, catalog: str | None = None, schema: str | None = None,
+    name_pattern: str | None = None, after: str | None = None, limit: int = 100,
+) -> list[Model]:
+    rows = await db.fetch(
+        f"SELECT {MODEL_COLUMNS} FROM registered_models m "
+        "WHERE ($1::text IS NULL OR m.catalog_name = $1) "
+        "AND ($2::text IS NULL OR m.schema_name = $2) AND ($3::text IS NULL OR m.name LIKE $3) "
+        "AND ($4::text IS NULL OR m.full_name > $4) ORDER BY m.full_name LIMIT $5",
+        catalog, schema, None if name_pattern is None else like_pattern(name_pattern), after,
+        limit)
+    return [model_from_row(r) for r in rows]
+
+
+def version_from_row(r: asyncpg.Record) -> ModelVersion:
+    return ModelVersion(
+        version=r["version"], source=r["source"], run_id=r["run_id"], run_link=r["run_link"],
+        logged_model_id=r["logged_model_id"], description=r["description"],
+        storage_location=r["storage_location"], status=r["status"],
+        status_message=r["status_message"], stage=r["stage"],
+        tags=MappingProxyType(dict(sorted(r["tag_map"].items()))),
+        created_at=r["created_at"], created_by=r["created_by"], updated_at=r["updated_at"],
+        updated_by=r["updated_by"],
+        requests=MappingProxyType({
+            stage: TransitionRequest(stage, comment, by, datetime.fromisoformat(at))
+            for stage, (comment, by, at) in sorted(r["request_map"].items())}))
+
+
+async def get_version(db: Db, model_id: UUID, version: int) -> ModelVersion | None:
+    r = await db.fetchrow(f"SELECT {VERSION_COLUMNS} FROM model_versions v "
+                          "WHERE v.model_id = $1 AND v.version = $2", model_id, version)
+    return None if r is None else version_from_row(r)
+
+
+async def latest_versions(db: Db, model_ids: Sequence[UUID]) -> dict[UUID, list[ModelVersion]]:
+    """Per model, the newest live version in each stage (MLflow's `latest_versions`)."""
+    rows = await db.fetch(
+        f"SELECT DISTINCT ON (v.model_id, v.stage) {VERSION_COLUMNS} FROM model_versions v "
+        "WHERE v.model_id = ANY($1) ORDER BY v.model_id, v.stage, v.version DESC",
+        list(model_ids))
+    out: dict[UUID, list[ModelVersion]] = defaultdict(list)
+    for r in rows:
+        out[r["model_id"]].append(version_from_row(r))
+    return out
+
+
+async def list_versions(db: Db, model_id: UUID, after: int | None, limit: int) -> list[ModelVersion]:
+    rows = await db.fetch(
+        f"SELECT {VERSION_COLUMNS} FROM model_versions v WHERE v.model_id = $1 "
+        "AND ($2::int IS NULL OR v.version > $2) ORDER BY v.version LIMIT $3",
+        model_id, after, limit)
+    return [version_from_row(r) for r in rows]
+
+
+async def version_by_alias(db: Db, full_name: str, alias: str
+                           ) -> tuple[ModelVersion, list[str]] | None:
+    """The version an alias points at, with that version's aliases, in one query."""
+    r = await db.fetchrow(
+        f"SELECT {VERSION_COLUMNS}, array(SELECT x.alias FROM model_aliases x "
+        "WHERE x.model_id = v.model_id AND x.version = v.version ORDER BY x.alias) AS aliases "
+        "FROM registered_models m JOIN model_aliases a ON a.model_id = m.id AND a.alias = $2 "
+        "JOIN model_versions v ON v.model_id = m.id AND v.version = a.version "
+        "WHERE m.full_name = $1", full_name, alias)
+    return None if r is None else (version_from_row(r), list(r["aliases"]))

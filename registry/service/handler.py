@@ -1,0 +1,78 @@
+"""Command handling: load the model's state, decide, append, all inside one write batch.
+
+The writer runs `execute`'s job under the log's writer lock, against `RegistryWriteModel`, the
+domain fold kept in memory and in step with the log. Version numbers are decided there, so
+concurrent registrations on one model never conflict and never retry.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from registry.domain import authority, decide, stream_of
+from registry.domain import commands as c
+from registry.domain import models as m
+from registry.domain.errors import AlreadyExists
+from registry.domain.principals import ADMIN, Principal
+from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx
+from registry.eventstore.domain_events import stamp
+from registry.service.write_model import RegistryWriteModel
+
+DEFAULT_CATALOG = "unity"
+DEFAULT_SCHEMA = "default"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    stream_id: str
+    events: list[RecordedEvent]
+    # The model as the command left it (model commands): what was committed, so a response
+    # needs no read back.
+    model: m.Model | None = None
+
+
+class RegistryService:
+    def __init__(self, store: EventStore, write_model: RegistryWriteModel) -> None:
+        self.store = store
+        self.write_model = write_model
+
+    async def execute(self, cmd: c.Command, actor: Principal | str, **metadata: Any) -> Outcome:
+        """Decide `cmd` against the current state and append its events; raises a DomainError
+        (and appends nothing) if the command cannot be carried out. A principal's privileges are
+        checked here, in the writer, against the same state the command is decided on: a grant
+        or revoke committed before, by this process or another, always counts. (A bare name is
+        the server's own doing, e.g. its bootstrap, and is not checked.)"""
+        wm = self.write_model
+        principal = actor if isinstance(actor, Principal) else None
+        name = actor.name if isinstance(actor, Principal) else actor
+
+        async def job(tx: Tx) -> Outcome:
+            if principal is not None:
+                authority.check(principal, cmd, wm.state)
+            stream = stream_of(cmd, wm.state) or ""
+            if stream.startswith("model:") and not isinstance(cmd, c.CreateModel):
+                await wm.ensure_loaded(tx, stream)
+            stream, events = decide(cmd, wm.state, name)
+            before = wm.model(stream)
+            if not events:
+                return Outcome(stream, [], before)
+            new = [NewEvent(e.type_name(), e.payload(), e.schema_version, e) for e in events]
+            meta = {"actor": name, "command": type(cmd).__name__,
+                    **{k: v for k, v in metadata.items() if v is not None}}
+            recorded = await tx.append(stream, await tx.version(stream), new, meta)
+            after = before
+            if stream.startswith("model:"):
+                for e in recorded:
+                    after = m.evolve(after, e.event, stamp(e))
+            return Outcome(stream, recorded, after)
+
+        return await self.store.transact(job)
+
+    async def bootstrap(self) -> None:
+        """The catalog `unity` and schema `unity.default` exist from the first start."""
+        for cmd in (c.CreateCatalog(name=DEFAULT_CATALOG, comment="Default catalog"),
+                    c.CreateSchema(catalog_name=DEFAULT_CATALOG, name=DEFAULT_SCHEMA,
+                                   comment="Default schema")):
+            try:
+                await self.execute(cmd, ADMIN, request_id="bootstrap")
+            except AlreadyExists:
+                pass
