@@ -42,3 +42,9 @@ class Conflict(DomainError):
     """An append's expected stream version did not match: another writer got there first."""
 
     code = "CONFLICT"
+
+
+class Unavailable(DomainError):
+    """The server cannot answer this right now (e.g. privileges are being reloaded); a retry will."""
+
+    code = "UNAVAILABLE"

@@ -13,6 +13,7 @@ from registry.domain.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    Unavailable,
 )
 from registry.http.wire import json_response
 
@@ -23,6 +24,7 @@ STATUS: dict[type[DomainError], int] = {
     AlreadyExists: 409,
     FailedPrecondition: 409,
     Conflict: 409,
+    Unavailable: 503,
 }
 
 HTTP_CODES = {

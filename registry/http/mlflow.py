@@ -19,7 +19,7 @@ from aiohttp import web
 from registry.domain import commands as c
 from registry.domain.errors import InvalidArgument, NotFound
 from registry.domain.models import Model, ModelVersion
-from registry.http import authorize, reads
+from registry.http import authorize
 from registry.http.dispatch import execute
 from registry.http.keys import POOL, SETTINGS
 from registry.http.validation import parse_body, parse_query
@@ -176,11 +176,9 @@ def _version(value: str | int) -> int:
 
 
 async def _model(request: web.Request, name: str) -> Model:
-    authorize.require_read(request, full_name(request, name))
-    model = await reads.model(request, full_name(request, name))
-    if model is None:
-        raise NotFound(f"Registered Model with name={name} not found", model=name)
-    return model
+    return await authorize.reader(request).model(
+        full_name(request, name),
+        missing=NotFound(f"Registered Model with name={name} not found", model=name))
 
 
 async def _model_response(request: web.Request, name: str) -> dict[str, Any]:
@@ -322,7 +320,7 @@ async def search_models(request: web.Request) -> web.Response:
         request, q, p, where, mlname, _MODEL_ORDER, ["name ASC"],
         [s.OrderKey("m.full_name", False, "::text")], queries.MODEL_COLUMNS,
         "registered_models m", MAX_MODELS_PAGE)
-    readable = authorize.readable(request)  # after paging: hidden rows still page on
+    readable = authorize.access(request).readable()  # after paging: hidden rows still page on
     models = [m for m in map(queries.model_from_row, page) if readable(m.full_name)]
     latest = await queries.latest_versions(request.app[POOL], [m.id for m in models])
     out: dict[str, Any] = {"registered_models": [
@@ -354,7 +352,7 @@ async def create_version(request: web.Request) -> web.Response:
         full_name=full_name(request, body.name), source=body.source, run_id=body.run_id or None,
         run_link=body.run_link or None, description=body.description, tags=_tags(body.tags),
         logged_model_id=body.model_id or None, ready=True))
-    number = outcome.events[0].data["version"]
+    number = outcome.version
     model = outcome.model  # as committed: no need to read it back
     assert model is not None
     return _json(model_version=version_json(shown_name(request, model.full_name),
@@ -444,7 +442,7 @@ async def search_versions(request: web.Request) -> web.Response:
         f"{queries.VERSION_COLUMNS}, m.full_name",
         "model_versions v JOIN registered_models m ON m.id = v.model_id", MAX_VERSIONS_PAGE)
     pool = request.app[POOL]
-    readable = authorize.readable(request)  # after paging: hidden rows still page on
+    readable = authorize.access(request).readable()  # after paging: hidden rows still page on
     page = [r for r in page if readable(r["full_name"])]
     versions = [queries.version_from_row(r) for r in page]
     aliases: dict[UUID, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -479,8 +477,7 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 async def get_by_alias(request: web.Request) -> web.Response:
     q = parse_query(request, AliasBody)
-    authorize.require_read(request, full_name(request, q.name))
-    found = await reads.version_by_alias(request, full_name(request, q.name), q.alias)
+    found = await authorize.reader(request).version_by_alias(full_name(request, q.name), q.alias)
     if found is None:
         await _model(request, q.name)  # which is missing: the model, or the alias
         raise NotFound(f"Registered model alias {q.alias} not found.", model=q.name,

@@ -51,9 +51,9 @@ async def _readable(request: web.Request, securable: Securable, when: str | None
     """The object's ACL chain, now or at `when`, if the caller may read its grants: READ or MANAGE
     on it now (for a past model, on the model that bore the name then, wherever it is now)."""
     if when is None:
-        acls = authorize.chain(request, securable)
+        acls = authorize.access(request).chain(securable)
         if not any(allowed(request[PRINCIPAL], a, acls) for a in (Action.READ, Action.MANAGE)):
-            raise authorize.denial(request, Action.READ, securable)
+            raise authorize.access(request).denial(Action.READ, securable)
         return acls
     pool = request.app[POOL]
     found, model_id = await as_of.chain_at(pool, securable, await as_of.resolve(pool, when))
@@ -61,9 +61,9 @@ async def _readable(request: web.Request, securable: Securable, when: str | None
         raise NotFound(f"{securable.type} {securable.full_name!r} did not exist then",
                        securable=securable.full_name)
     if model_id is not None:
-        authorize.require_read_past(request, model_id, securable.full_name)
+        authorize.access(request).require_past(model_id, securable.full_name)
     else:
-        authorize.require_read(request, securable.full_name, securable.type, past=True)
+        authorize.access(request).require(securable.full_name, securable.type, past=True)
     return found
 
 
@@ -86,7 +86,7 @@ async def update_permissions(request: web.Request) -> web.Response:
     securable = _securable(request)
     await execute(request, c.UpdatePermissions(securable_type=securable.type,
                                                full_name=securable.full_name, changes=body.changes))
-    return json_response(permissions_list(authorize.chain(request, securable), None))
+    return json_response(permissions_list(authorize.access(request).chain(securable), None))
 
 
 async def get_effective(request: web.Request) -> web.Response:
@@ -116,7 +116,7 @@ async def transfer_owner(request: web.Request) -> web.Response:
     await execute(request, c.TransferOwnership(securable_type=securable.type,
                                                full_name=securable.full_name, owner=body.owner))
     return json_response({"securable_type": securable.type.value, "full_name": securable.full_name,
-                          "owner": authorize.chain(request, securable)[-1].owner})
+                          "owner": authorize.access(request).chain(securable)[-1].owner})
 
 
 def add_routes(app: web.Application, prefix: str, *, native: bool) -> None:

@@ -18,7 +18,7 @@ from registry.domain.models import Model, ModelVersion, model_location
 from registry.domain.names import FullName
 from registry.domain.privileges import SecurableType
 from registry.domain.schemas import Schema
-from registry.http import authorize, reads
+from registry.http import authorize
 from registry.http.dispatch import execute
 from registry.http.keys import POOL, SETTINGS
 from registry.http.validation import parse_body, parse_query, path_version
@@ -169,7 +169,7 @@ def _no_rename(body: UpdateBody, kind: str) -> None:
 
 
 async def _catalog(request: web.Request, name: str) -> web.Response:
-    authorize.require_read(request, name, SecurableType.CATALOG)
+    authorize.access(request).require(name, SecurableType.CATALOG)
     cat = await queries.get_catalog(request.app[POOL], name)
     if cat is None:
         raise NotFound(f"Catalog not found: {name}")
@@ -190,7 +190,7 @@ async def list_catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, Page)
     found = await queries.list_catalogs(request.app[POOL],
                                         queries.decode_token(q.page_token, str), q.limit + 1)
-    readable = authorize.readable(request, SecurableType.CATALOG)
+    readable = authorize.access(request).readable(SecurableType.CATALOG)
     return json_response(page(found, q.limit, "catalogs", catalog_json, lambda x: x.name,
                               lambda x: readable(x.name)))
 
@@ -220,7 +220,7 @@ def _schema_parts(full: str) -> tuple[str, str]:
 
 
 async def _schema(request: web.Request, catalog: str, name: str) -> web.Response:
-    authorize.require_read(request, f"{catalog}.{name}", SecurableType.SCHEMA)
+    authorize.access(request).require(f"{catalog}.{name}", SecurableType.SCHEMA)
     s = await queries.get_schema(request.app[POOL], catalog, name)
     if s is None:
         raise NotFound(f"Schema not found: {catalog}.{name}")
@@ -243,10 +243,10 @@ async def list_schemas(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     if await queries.get_catalog(pool, q.catalog_name) is None:
         raise NotFound(f"Catalog not found: {q.catalog_name}")
-    authorize.require_read(request, q.catalog_name, SecurableType.CATALOG)
+    authorize.access(request).require(q.catalog_name, SecurableType.CATALOG)
     found = await queries.list_schemas(pool, q.catalog_name,
                                        queries.decode_token(q.page_token, str), q.limit + 1)
-    readable = authorize.readable(request, SecurableType.SCHEMA)
+    readable = authorize.access(request).readable(SecurableType.SCHEMA)
     return json_response(page(found, q.limit, "schemas", schema_json, lambda x: x.name,
                               lambda x: readable(f"{x.catalog_name}.{x.name}")))
 
@@ -271,11 +271,8 @@ async def delete_schema(request: web.Request) -> web.Response:
 
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
     full_name = full_name or request.match_info["full_name"]
-    authorize.require_read(request, full_name)
-    model = await reads.model(request, full_name)
-    if model is None:
-        raise NotFound(f"Registered model not found: {full_name}")
-    return model
+    return await authorize.reader(request).model(
+        full_name, missing=NotFound(f"Registered model not found: {full_name}"))
 
 
 async def create_model(request: web.Request) -> web.Response:
@@ -294,7 +291,7 @@ async def list_models(request: web.Request) -> web.Response:
     found = await queries.list_models(
         request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
         after=queries.decode_token(q.page_token, str), limit=q.limit + 1)
-    readable = authorize.readable(request)
+    readable = authorize.access(request).readable()
     return json_response(page(found, q.limit, "registered_models", lambda m: model_json(request, m),
                               lambda m: m.full_name, lambda m: readable(m.full_name)))
 
@@ -342,7 +339,7 @@ async def create_version(request: web.Request) -> web.Response:
         description=body.comment, logged_model_id=body.model_id or None,
         storage_root=request.app[SETTINGS].artifacts))
     return await _version(request, await _model(request, full),
-                          outcome.events[0].data["version"])
+                          outcome.version)
 
 
 async def get_version(request: web.Request) -> web.Response:

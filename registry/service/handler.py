@@ -12,9 +12,10 @@ from registry.domain import authority, decide, stream_of
 from registry.domain import commands as c
 from registry.domain import models as m
 from registry.domain.errors import AlreadyExists
+from registry.domain.events import VersionRegistered
 from registry.domain.principals import ADMIN, Principal
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx
-from registry.eventstore.domain_events import stamp
+from registry.eventstore.domain_events import domain_event, stamp
 from registry.service.write_model import RegistryWriteModel
 
 DEFAULT_CATALOG = "unity"
@@ -28,6 +29,14 @@ class Outcome:
     # The model as the command left it (model commands): what was committed, so a response
     # needs no read back.
     model: m.Model | None = None
+
+    @property
+    def version(self) -> int:
+        """The number a RegisterVersion gave the new version."""
+        for e in self.events:
+            if isinstance(event := domain_event(e), VersionRegistered):
+                return event.version
+        raise ValueError(f"no version was registered on {self.stream_id}")
 
 
 class RegistryService:

@@ -16,7 +16,7 @@ from registry.domain.schemas import Schema
 from registry.domain.state import RegistryState
 from registry.eventstore import chain as audit
 from registry.eventstore import read_stream
-from registry.http import authorize, reads
+from registry.http import authorize
 from registry.http.dispatch import execute
 from registry.http.keys import POOL, SETTINGS
 from registry.http.native import PREFIX
@@ -55,32 +55,16 @@ T = TypeVar("T")
 
 
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
-    """The model by its current name, or as it was at `as_of` (replayed from its stream)."""
-    full_name = full_name or request.match_info["full_name"]
-    pool = request.app[POOL]
+    """The model by its current name, or as it was at `as_of`."""
+    reader = authorize.reader(request)
     when = request.query.get("as_of")
-    if when is not None:
-        model = await as_of.model_at(pool, full_name, await as_of.resolve(pool, when))
-        if model is not None:
-            authorize.require_read_past(request, model.id, full_name)
-    else:
-        authorize.require_read(request, full_name)
-        model = await reads.model(request, full_name)
-    if model is None:
-        raise NotFound(f"registered model {full_name!r} does not exist", model=full_name)
-    return model
+    return await reader.model(full_name or request.match_info["full_name"],
+                              None if when is None else await reader.point(when))
 
 
 async def _version(request: web.Request, model: Model) -> ModelVersion:
-    number = path_version(request)
-    if "as_of" in request.query:
-        mv = model.versions.get(number)
-    else:
-        mv = await queries.get_version(request.app[POOL], model.id, number)
-    if mv is None:
-        raise NotFound(f"model version {model.full_name} {number} does not exist",
-                       model=model.full_name, version=number)
-    return mv
+    return await authorize.reader(request).version(model, path_version(request),
+                                                   past="as_of" in request.query)
 
 
 # --- catalogs and schemas ---------------------------------------------------------------------
@@ -99,7 +83,7 @@ async def _namespaces_at(request: web.Request, when: str) -> RegistryState:
 
 
 async def _catalog(request: web.Request, name: str, when: str | None = None) -> dict[str, Any]:
-    authorize.require_read(request, name, SecurableType.CATALOG, past=when is not None)
+    authorize.access(request).require(name, SecurableType.CATALOG, past=when is not None)
     if when is None:
         cat = await queries.get_catalog(request.app[POOL], name)
     else:
@@ -123,7 +107,7 @@ async def list_catalogs(request: web.Request) -> web.Response:
         catalogs = (await _namespaces_at(request, q.as_of)).catalogs
         found = [catalogs[n] for n in sorted(catalogs) if after is None or n > after]
         found = found[: q.max_results + 1]
-    readable = authorize.readable(request, SecurableType.CATALOG)
+    readable = authorize.access(request).readable(SecurableType.CATALOG)
     return json_response(page(found, q.max_results, "catalogs", catalog_json,
                               lambda x: x.name, lambda x: readable(x.name)))
 
@@ -152,7 +136,7 @@ def _schema_name(request: web.Request) -> tuple[str, str]:
 
 async def _schema(request: web.Request, catalog: str, name: str,
                   when: str | None = None) -> dict[str, Any]:
-    authorize.require_read(request, f"{catalog}.{name}", SecurableType.SCHEMA,
+    authorize.access(request).require(f"{catalog}.{name}", SecurableType.SCHEMA,
                            past=when is not None)
     if when is None:
         s = await queries.get_schema(request.app[POOL], catalog, name)
@@ -180,9 +164,9 @@ async def list_schemas(request: web.Request) -> web.Response:
     q = parse_query(request, SchemaListQuery)
     pool = request.app[POOL]
     after = queries.decode_token(q.page_token, str)
-    authorize.require_read(request, q.catalog_name, SecurableType.CATALOG,
+    authorize.access(request).require(q.catalog_name, SecurableType.CATALOG,
                            past=q.as_of is not None)
-    named = authorize.readable(request, SecurableType.SCHEMA)
+    named = authorize.access(request).readable(SecurableType.SCHEMA)
 
     def readable(s: Schema) -> bool:
         return named(f"{s.catalog_name}.{s.name}")
@@ -242,12 +226,12 @@ async def list_models(request: web.Request) -> web.Response:
                           name_pattern=q.name_pattern,
                           after=queries.decode_token(q.page_token, str), limit=q.max_results + 1)
     if q.as_of is None:
-        named = authorize.readable(request)
+        named = authorize.access(request).readable()
 
         def readable(m: Model) -> bool:
             return named(m.full_name)
     else:
-        readable = authorize.readable_past(request)
+        readable = authorize.access(request).readable_past()
     return json_response(page(found, q.max_results, "registered_models", model_json,
                               lambda x: x.full_name, readable))
 
@@ -315,7 +299,7 @@ async def register_version(request: web.Request) -> web.Response:
     name = request.match_info["full_name"]
     outcome = await execute(request, c.RegisterVersion(
         full_name=name, storage_root=request.app[SETTINGS].artifacts, **body.model_dump()))
-    number = outcome.events[-1].data["version"]
+    number = outcome.version
     model = await _model(request, name)
     mv = await queries.get_version(request.app[POOL], model.id, number)
     if mv is None:  # deleted between the write and this read

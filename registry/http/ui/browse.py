@@ -57,7 +57,7 @@ def _readable(listing: Listing, keep: Callable[[Any], bool]) -> tuple[Listing, i
 async def catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, ListQuery)
     found = await queries.list_catalogs(request.app[POOL], q.after, PAGE + 1)
-    readable = authorize.readable(request, SecurableType.CATALOG)
+    readable = authorize.access(request).readable(SecurableType.CATALOG)
     listing, hidden = _readable(_listing(found, "name"), lambda c: readable(c.name))
     return page(request, "catalogs.html", title="Catalogs", listing=listing, hidden=hidden)
 
@@ -66,13 +66,13 @@ async def catalogs(request: web.Request) -> web.Response:
 async def schemas(request: web.Request) -> web.Response:
     q = parse_query(request, ListQuery)
     name = request.match_info["catalog"]
-    authorize.require_read(request, name, SecurableType.CATALOG)
+    authorize.access(request).require(name, SecurableType.CATALOG)
     pool = request.app[POOL]
     catalog = await queries.get_catalog(pool, name)
     if catalog is None:
         raise NotFound(f"catalog {name!r} does not exist", catalog=name)
     found = await queries.list_schemas(pool, name, q.after, PAGE + 1)
-    readable = authorize.readable(request, SecurableType.SCHEMA)
+    readable = authorize.access(request).readable(SecurableType.SCHEMA)
     listing, hidden = _readable(_listing(found, "name"),
                                 lambda s: readable(f"{s.catalog_name}.{s.name}"))
     return page(request, "schemas.html", title=f"Catalog {name}", catalog=catalog,
@@ -117,7 +117,7 @@ async def search_models(pool: Any, s: ModelSearch, limit: int) -> list[Model]:
 async def models(request: web.Request) -> web.Response:
     s = parse_query(request, ModelSearch)
     found = await search_models(request.app[POOL], s, PAGE + 1)
-    readable = authorize.readable(request)
+    readable = authorize.access(request).readable()
     listing, hidden = _readable(_listing(found, "full_name"), lambda m: readable(m.full_name))
     where = ".".join(x for x in (s.catalog, s.schema_) if x)
     return page(request, "models.html", title=f"Models in {where}" if where else "Models",

@@ -22,8 +22,7 @@ from registry.domain.authority import denied
 from registry.domain.errors import NotFound
 from registry.domain.models import Model, ModelVersion
 from registry.domain.names import STAGES
-from registry.eventstore import head_position, read_stream
-from registry.http import authorize, reads
+from registry.http import authorize
 from registry.http.errors import ApiError
 from registry.http.keys import POOL, PRINCIPAL, SERVICE
 from registry.http.ui import timeline_svg
@@ -73,29 +72,10 @@ async def stream_points(pool: asyncpg.Pool, model_id: UUID, until: int | None) -
     return [Point(*r.values()) for r in rows]
 
 
-async def periods(pool: asyncpg.Pool, model_id: UUID) -> list[timeline.Period]:
-    """As the timeline route answers: the projection, or the stream folded while it lags."""
-    if await timeline.caught_up_to(pool) >= await head_position(pool):
-        return await timeline.lanes(pool, model_id, limit=MAX_PERIODS)
-    events = await read_stream(pool, f"model:{model_id}")
-    return [timeline.from_plan(p) for p in timeline.plan(events).periods][:MAX_PERIODS]
-
-
 async def fetch_model(request: web.Request, full_name: str, position: int | None) -> Model:
-    """As the native API's reads: checked by name now, or by identity for a past moment (the name
-    may have passed to another model since)."""
-    pool = request.app[POOL]
-    if position is None:
-        authorize.require_read(request, full_name)
-        model = await reads.model(request, full_name)
-    else:
-        model = await as_of.model_at(pool, full_name, position)
-        if model is not None:
-            authorize.require_read_past(request, model.id, full_name)
-    if model is None:
-        then = "" if position is None else f" at position {position}"
-        raise NotFound(f"registered model {full_name!r} does not exist{then}", model=full_name)
-    return model
+    then = "" if position is None else f" at position {position}"
+    return await authorize.reader(request).model(full_name, position, missing=NotFound(
+        f"registered model {full_name!r} does not exist{then}", model=full_name))
 
 
 async def _versions(request: web.Request, model: Model, q: ModelQuery, historic: bool
@@ -126,7 +106,7 @@ def chart(model: Model, found: list[timeline.Period], points: list[Point], posit
 def _may_change(request: web.Request, model: Model) -> bool:
     """Whether the caller may move this model's aliases (the forms say so; the server decides)."""
     try:
-        state = authorize.state(request)
+        state = authorize.access(request).state()
     except ApiError:  # 503 while privileges reload: the attempt will be answered
         return True
     return denied(request[PRINCIPAL], c.SetAlias(full_name=model.full_name, alias="a", version=1),
@@ -144,7 +124,7 @@ async def model_page(request: web.Request) -> web.Response:
     points = await stream_points(pool, model.id, None)
     shown = [p for p in points if position is None or p.position <= position]
     until = shown[-1].at if position is not None and shown else datetime.now(UTC)
-    found = await periods(pool, model.id)
+    found = await authorize.reader(request).periods(model.id, limit=MAX_PERIODS)
     svg, lanes = chart(model, found, shown, position, until)
     context: dict[str, Any] = {
         "title": model.full_name, "model": model, "versions": versions, "next_after": next_after,

@@ -1,0 +1,113 @@
+"""Who may read what: a principal's read checks against the write model's ACLs.
+
+The ACLs are the write model's, in memory and folded from the log as it commits (and as other
+processes commit: registry/service/write_model_sync.py), so a check costs no database round trip,
+and a grant or revoke counts from the next read on. Writes are checked by the writer itself, as
+each command is decided (RegistryService.execute). Every read of the registry goes through a
+`Reader` (registry/reads/reader.py), which holds one of these: no surface can forget the check.
+"""
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from registry.domain import authority
+from registry.domain.errors import NotFound, PermissionDenied, Unavailable
+from registry.domain.models import Model
+from registry.domain.principals import Principal
+from registry.domain.privileges import Acl, Action, Chain, Securable, SecurableType, allowed
+from registry.domain.state import RegistryState
+
+MODEL = SecurableType.REGISTERED_MODEL
+MAX_DECISIONS = 100_000  # remembered read checks (principal x object) before starting afresh
+
+
+class Privileges(Protocol):
+    """What the checks need of the write model (registry/service/write_model.py)."""
+
+    state: RegistryState
+    loaded: bool  # False between a reset and its reload
+    decisions: dict[Hashable, bool | None]  # cleared by the write model whenever its state changes
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAccess:
+    principal: Principal
+    privileges: Privileges
+    # The read answers a command this request has just run, which the writer checked: it reads
+    # what it wrote.
+    checked: bool = False
+
+    def state(self) -> RegistryState:
+        """The write model's state, unless it is between a reset and its reload (which starts at
+        once): then Unavailable, which a retry gets past, never a check against an empty state
+        that would see no object at all."""
+        if not self.privileges.loaded and not self.principal.admin:
+            raise Unavailable("privileges are being reloaded; retry")
+        return self.privileges.state
+
+    def chain(self, securable: Securable) -> Chain:
+        found = self.state().chain(securable)
+        if found is None:
+            raise NotFound(f"{securable.type} {securable.full_name!r} does not exist",
+                           securable=securable.full_name)
+        return found
+
+    def require(self, full_name: str, kind: SecurableType = MODEL, *, past: bool = False) -> None:
+        """Reading a model or its versions needs EXECUTE (or ownership) and USE on its parents;
+        reading a catalog or schema, its USE (and its catalog's). `past`: the object as it was at
+        some moment (catalogs and schemas, whose names are their identity), checked on what it
+        holds now: one deleted since holds nothing, so only admins read it."""
+        if self.checked:
+            return
+        securable = Securable(kind, full_name)
+        may = self._may(securable)
+        if may or (may is None and not past):
+            return  # None: no such object now, and its 404 follows
+        raise self.denial(Action.READ, securable)
+
+    def readable(self, kind: SecurableType = MODEL) -> Callable[[str], bool]:
+        """Which objects (by full name) a listing may show: those the principal may read."""
+        return lambda full_name: bool(self._may(Securable(kind, full_name)))
+
+    def require_past(self, model_id: UUID, full_name: str) -> None:
+        """A model as it was at some past moment (named `full_name` then): checked on the
+        privileges it holds now, found by its identity, as its name then may have passed to
+        another model since. A model deleted since holds none of its own: what its schema and
+        catalog grant now (their ownership, EXECUTE or MANAGE on them) still counts."""
+        if not self._may_past(model_id, full_name):
+            raise self.denial(Action.READ, Securable(MODEL, full_name))
+
+    def readable_past(self) -> Callable[[Model], bool]:
+        """Which models as they were a listing may show (see require_past)."""
+        return lambda model: self._may_past(model.id, model.full_name)
+
+    def denial(self, action: str, securable: Securable) -> PermissionDenied:
+        return authority.denial(self.principal, action, securable)
+
+    def _may_past(self, model_id: UUID, full_name: str) -> bool:
+        if self.principal.admin:
+            return True
+        current = self.state()
+        name = current.model_names.get(model_id)
+        if name is not None:
+            return bool(self._may(Securable(MODEL, name)))
+        catalog, schema, _ = full_name.split(".")
+        parents = current.chain(Securable(SecurableType.SCHEMA, f"{catalog}.{schema}"))
+        return parents is not None and allowed(self.principal, Action.READ, [*parents, Acl("")])
+
+    def _may(self, securable: Securable) -> bool | None:
+        if self.principal.admin:
+            return True
+        current = self.state()
+        decisions = self.privileges.decisions
+        key = (self.principal, securable)
+        if key in decisions:
+            return decisions[key]
+        acls = current.chain(securable)
+        decided = None if acls is None else allowed(self.principal, Action.READ, acls)
+        if len(decisions) >= MAX_DECISIONS:
+            decisions.clear()
+        decisions[key] = decided
+        return decided

@@ -1,0 +1,97 @@
+"""The one way any surface reads the registry: a `Reader` for one principal.
+
+Each read takes an optional point of the log (`at`, a position): None is now, from the read models
+through the process's read cache; a position is the registry as it was, folded from the one model's
+stream up to there. Both are one method with a parameter, and both check read access first, so a
+view cannot forget it. Answers are domain values; each surface shapes them for its own wire.
+"""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from registry.domain.errors import NotFound
+from registry.domain.models import Model, ModelVersion
+from registry.eventstore import head_position, read_stream
+from registry.reads import as_of, queries, timeline
+from registry.reads.access import ReadAccess
+from registry.reads.cache import ReadCache
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    pool: asyncpg.Pool
+    cache: ReadCache
+    access: ReadAccess
+
+    async def point(self, when: str) -> int:
+        """A log position or an ISO-8601 instant, as the position it names (at most the head)."""
+        return await as_of.resolve(self.pool, when)
+
+    async def model(self, full_name: str, at: int | None = None, *,
+                    missing: NotFound | None = None) -> Model:
+        """The model named `full_name` now (checked by that name), or the one that bore it at `at`
+        (checked by its identity: the name may have passed to another model since). `missing`:
+        the surface's own 404."""
+        if at is None:
+            self.access.require(full_name)
+            model = await self.cache.get(("model", full_name),
+                                         lambda: queries.get_model(self.pool, full_name))
+        else:
+            model = await as_of.model_at(self.pool, full_name, at)
+            if model is not None:
+                self.access.require_past(model.id, full_name)
+        if model is None:
+            raise missing or NotFound(f"registered model {full_name!r} does not exist",
+                                      model=full_name)
+        return model
+
+    async def model_id(self, full_name: str, at: int | None = None) -> UUID:
+        """The identity of the model named `full_name` now or at `at`, checked as `model`."""
+        if at is None:
+            return (await self.model(full_name)).id
+        found = await as_of.model_id_at(self.pool, full_name, at)
+        if found is None:
+            raise NotFound(f"registered model {full_name!r} does not exist", model=full_name)
+        self.access.require_past(found, full_name)
+        return found
+
+    async def version(self, model: Model, number: int, past: bool = False, *,
+                      missing: NotFound | None = None) -> ModelVersion:
+        """Version `number` of a model that `model` returned (so checked already): of the model
+        itself when that is a past one, else from the read model."""
+        mv = model.versions.get(number) if past else \
+            await queries.get_version(self.pool, model.id, number)
+        if mv is None:
+            raise missing or NotFound(f"model version {model.full_name} {number} does not exist",
+                                      model=model.full_name, version=number)
+        return mv
+
+    async def version_by_alias(self, full_name: str, alias: str
+                               ) -> tuple[ModelVersion, list[str]] | None:
+        """The version `alias` points at now, with all its aliases (None: no such model or
+        alias)."""
+        self.access.require(full_name)
+        return await self.cache.get(
+            ("alias", full_name, alias),
+            lambda: queries.version_by_alias(self.pool, full_name, alias))
+
+    async def periods(self, model_id: UUID, *, kind: str | None = None, lane: str | None = None,
+                      after: int = 0, limit: int = 1000) -> list[timeline.Period]:
+        """Which version each alias and stage of a model (`model_id`, found through `model_id`)
+        pointed at, and when: from the `alias_history` projection, or, while it lags behind the
+        head, the model's stream folded, so the answer is exact either way."""
+        if await timeline.caught_up_to(self.pool) >= await head_position(self.pool):
+            return await timeline.lanes(self.pool, model_id, kind=kind, lane=lane, after=after,
+                                        limit=limit)
+        events = await read_stream(self.pool, f"model:{model_id}")
+        found = [timeline.from_plan(p) for p in timeline.plan(events).periods
+                 if (kind is None or p.kind == kind) and (lane is None or p.lane == lane)
+                 and p.from_position > after]
+        return found[:limit]
+
+    async def alias_at(self, full_name: str, alias: str, at: int) -> timeline.Period | None:
+        """The period of `alias` that covers position `at` (checked as `model_id`)."""
+        await self.model_id(full_name, at)
+        return await timeline.alias_at(self.pool, full_name, alias, at)
