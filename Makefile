@@ -39,11 +39,13 @@ browser:
 ## PYTEST_ARGS selection that matches nothing) is reported, not failed.
 test: dev browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)"; exit 0; fi; exit $$rc
 
 lint: dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: dev
 	$(BIN)/python bench/append.py

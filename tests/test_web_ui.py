@@ -93,10 +93,7 @@ def test_only_local_targets_are_followed(target, expected):
     assert session.local_target(target) == expected
 
 
-def test_ui_paths_are_told_apart_from_the_apis():
-    assert session.is_ui_path("/") and session.is_ui_path("/ui/models")
-    assert not session.is_ui_path("/api/modelog/v1/models")
-    assert not session.is_ui_path("/api/2.0/mlflow/registered-models/get")
+def test_open_ui_paths_are_only_sign_in_and_static_files():
     assert session.is_open_ui_path("/ui/sign-in") and session.is_open_ui_path("/ui/static/app.css")
     assert not session.is_open_ui_path("/ui/audit")
 

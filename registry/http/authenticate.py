@@ -1,11 +1,11 @@
-"""Who a request is: the local admin (no auth), a bearer token's principal, or a trusted proxy's
-user. Unauthenticated requests get a 401 in their surface's own error format (see api.app's
-error_json, which this runs inside), with `WWW-Authenticate: Bearer`.
+"""Who a request to an API is: the local admin (no auth), a bearer token's principal, or a trusted
+proxy's user. Unauthenticated requests get a 401 in their surface's own error format (the
+sub-application's `answering` middleware, which this runs inside), with `WWW-Authenticate: Bearer`.
+The web UI has its own (registry/http/ui/signed_in.py): there a session cookie counts too.
 """
 
 import functools
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -14,12 +14,8 @@ from registry.domain.errors import InvalidArgument
 from registry.domain.principals import ADMIN, Principal
 from registry.http.errors import ApiError
 from registry.http.keys import ACTOR, AUTH, PRINCIPAL, SETTINGS
-from registry.http.ui import session as ui
 
 LOCAL_ADMIN = Principal(ADMIN, admin=True)
-# Health for probes; /metrics for scrapers: counters only, no names. Until privileges exist any
-# token may write, so a scraper's token would be a registry credential.
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -31,58 +27,35 @@ def unauthenticated(why: str) -> ApiError:
 
 
 async def identify(request: web.Request) -> Principal:
-    settings = request.app[SETTINGS]
+    settings = request.config_dict[SETTINGS]
+    if settings.auth_mode == "none":
+        return LOCAL_ADMIN
     if settings.auth_mode == "trusted-header" and settings.trusted_header in request.headers:
         names = request.headers.getall(settings.trusted_header)
         if len(names) > 1:
             # A proxy that appends its header to the client's would leave the client's first.
             raise unauthenticated("the trusted header is given more than once")
         try:
-            return await request.app[AUTH].principal(names[0])
+            return await request.config_dict[AUTH].principal(names[0])
         except InvalidArgument:
             raise unauthenticated("the trusted header does not name a principal") from None
     header = request.headers.get("Authorization")
     if header is None:
         raise unauthenticated("authentication required")
     token = tokens.bearer(header)
-    principal = None if token is None else await request.app[AUTH].authenticate(token)
+    principal = None if token is None else await request.config_dict[AUTH].authenticate(token)
     if principal is None:
         raise unauthenticated("the bearer token is invalid, expired or revoked")
     return principal
 
 
-async def identify_ui(request: web.Request) -> Principal | None:
-    """On the web UI's paths only, the session cookie is a credential too (registry/http/ui/session.py).
-    None: no valid credential at all."""
-    settings = request.app[SETTINGS]
-    token = ui.cookie_token(request)
-    presented = "Authorization" in request.headers or (
-        settings.auth_mode == "trusted-header" and settings.trusted_header in request.headers)
-    if token is not None and not presented:
-        principal = await request.app[AUTH].authenticate(token)
-        if principal is not None:
-            return principal
-    try:
-        return await identify(request)
-    except ApiError:
-        return None
+def acting_as(request: web.Request, principal: Principal) -> None:
+    request[PRINCIPAL], request[ACTOR] = principal, principal.name
 
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.app[SETTINGS].auth_mode == "none":
-        principal = LOCAL_ADMIN
-    elif request.path in OPEN_PATHS or ui.is_open_ui_path(request.path):
-        return await handler(request)
-    elif ui.is_ui_path(request.path):
-        found = await identify_ui(request)
-        if found is None:  # the browser is sent to sign in, and back here after
-            return web.Response(status=303, headers={
-                "Location": f"{ui.SIGN_IN}?next={quote(request.path_qs)}"})
-        principal = found
-    else:
-        principal = await identify(request)
-    request[PRINCIPAL], request[ACTOR] = principal, principal.name
+    acting_as(request, await identify(request))
     return await handler(request)
 
 

@@ -12,17 +12,17 @@ from registry.reads.reader import Reader
 def access(request: web.Request) -> ReadAccess:
     # A request that has run a command was checked for it by the writer: its answer reads what
     # it wrote.
-    return ReadAccess(request[PRINCIPAL], request.app[SERVICE].write_model,
+    return ReadAccess(request[PRINCIPAL], request.config_dict[SERVICE].write_model,
                       checked=COMMAND in request)
 
 
 def reader(request: web.Request) -> Reader:
-    return Reader(request.app[POOL], request.app[READ_CACHE], access(request))
+    return Reader(request.config_dict[POOL], request.config_dict[READ_CACHE], access(request))
 
 
 async def record_refusal(request: web.Request, exc: PermissionDenied) -> None:
     """Keep a refusal among the denied attempts (principal, action, object, request, route)."""
     resource = request.match_info.route.resource
-    await denied.record(request.app[POOL], request[PRINCIPAL].name, exc.details,
+    await denied.record(request.config_dict[POOL], request[PRINCIPAL].name, exc.details,
                         request[REQUEST_ID], request.method,
                         resource.canonical if resource is not None else request.path)

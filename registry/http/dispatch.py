@@ -9,6 +9,6 @@ from registry.service.handler import Outcome
 
 async def execute(request: web.Request, cmd: Command) -> Outcome:
     request[COMMAND] = type(cmd).__name__
-    return await request.app[SERVICE].execute(
+    return await request.config_dict[SERVICE].execute(
         cmd, request[PRINCIPAL], request_id=request[REQUEST_ID],
         client=request.headers.get("User-Agent"))

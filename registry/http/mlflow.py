@@ -7,27 +7,23 @@ at once, as on MLflow's own server. Wire shapes follow MLflow's protobuf JSON: w
 versions as strings, times in epoch milliseconds, unset fields left out.
 """
 
-from collections import defaultdict
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-import asyncpg
 import pydantic
 from aiohttp import web
 
 from registry.domain import commands as c
 from registry.domain.errors import InvalidArgument, NotFound
 from registry.domain.models import Model, ModelVersion
-from registry.http import authorize
+from registry.http import authorize, errors
 from registry.http.dispatch import execute
 from registry.http.keys import POOL, SETTINGS
+from registry.http.surface import surface
 from registry.http.validation import parse_body, parse_query
 from registry.http.wire import epoch_ms, json_response
-from registry.reads import mlflow_search as s
 from registry.reads import queries
 
-PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
+PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 MAX_MODELS_PAGE = 1000
 MAX_VERSIONS_PAGE = 10_000
 
@@ -36,7 +32,7 @@ MAX_VERSIONS_PAGE = 10_000
 
 
 def _default(request: web.Request) -> str:
-    return request.app[SETTINGS].default_schema
+    return request.config_dict[SETTINGS].default_schema
 
 
 def full_name(request: web.Request, name: str) -> str:
@@ -183,13 +179,13 @@ async def _model(request: web.Request, name: str) -> Model:
 
 async def _model_response(request: web.Request, name: str) -> dict[str, Any]:
     model = await _model(request, name)
-    latest = await queries.latest_versions(request.app[POOL], [model.id])
+    latest = await queries.latest_versions(request.config_dict[POOL], [model.id])
     return model_json(shown_name(request, model.full_name), model, latest[model.id])
 
 
 async def _version_response(request: web.Request, name: str, version: int) -> dict[str, Any]:
     model = await _model(request, name)
-    mv = await queries.get_version(request.app[POOL], model.id, version)
+    mv = await queries.get_version(request.config_dict[POOL], model.id, version)
     if mv is None:
         raise NotFound(f"Model Version (name={name}, version={version}) not found",
                        model=name, version=version)
@@ -258,71 +254,11 @@ class SearchQuery(Body):
     page_token: str | None = None
 
 
-# Each sort field's column and the type a page token's value is cast to. A token carries times
-# as ISO text (JSON has no time type): the driver sends text, PostgreSQL parses it.
-_MODEL_ORDER = {"name": ("mlname", "text"), "last_updated_timestamp": ("m.updated_at",
-                                                                        "text::timestamptz"),
-                "timestamp": ("m.updated_at", "text::timestamptz"),
-                "creation_timestamp": ("m.created_at", "text::timestamptz")}
-
-
-def _mlname(p: s.Params, request: web.Request) -> str:
-    catalog, _, schema = _default(request).partition(".")
-    return (f"(CASE WHEN m.catalog_name = {p(catalog)} AND m.schema_name = {p(schema)} "
-            "THEN m.name ELSE m.full_name END)")
-
-
-def _token(row: asyncpg.Record, n: int) -> list[Any]:
-    return [v.isoformat() if isinstance(v, datetime) else v for v in list(row)[-n:]]
-
-
-async def _search(request: web.Request, sql: str, *args: Any) -> list[asyncpg.Record]:
-    try:
-        return await request.app[POOL].fetch(sql, *args)
-    except asyncpg.DataError as exc:  # a value the filter or page token compares cannot be cast
-        raise InvalidArgument(f"invalid filter or page_token: {exc}", field="filter") from None
-
-
-async def _keyset_page(
-    request: web.Request, q: SearchQuery, p: s.Params, where: list[str], mlname: str,
-    order_columns: dict[str, tuple[str, str]], default_order: list[str],
-    tiebreak: list[s.OrderKey], columns: str, tables: str, max_page: int,
-) -> tuple[list[asyncpg.Record], str | None]:
-    """One page of a search, ordered by `order_by` then `tiebreak`, after the row the page token
-    names; with the token of the next page, if any."""
-    keys = [s.OrderKey(mlname if f == "name" else order_columns[f][0], desc,
-                       f"::{order_columns[f][1]}")
-            for f, desc in s.parse_order_by(q.order_by, order_columns, default_order)]
-    keys += tiebreak
-    if q.page_token:
-        where.append(s.keyset_after(keys, queries.decode_token(q.page_token, list), p))
-    limit = min(q.max_results, max_page)
-    select_keys = ", ".join(f"{k.expr} AS k{i}" for i, k in enumerate(keys))
-    # `mlname` is selected even when nothing filters or orders by it: its parameters must appear
-    # in the statement, or PostgreSQL cannot type them (a 500 on `order_by=creation_timestamp`).
-    rows = await _search(
-        request, f"SELECT {columns}, {mlname} AS mlname, {select_keys} FROM {tables} "
-        f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY "
-        + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
-        + f" LIMIT {limit + 1}", *p.values)
-    token = queries.encode_token(_token(rows[limit - 1], len(keys))) if len(rows) > limit else None
-    return rows[:limit], token
-
-
 async def search_models(request: web.Request) -> web.Response:
     q = parse_query(request, SearchQuery, ("order_by",))
-    clauses = s.parse_filter(q.filter, frozenset({"name"}))
-    p = s.Params()
-    mlname = _mlname(p, request)
-    where = [s.compare(mlname, c_, p) for c_ in clauses if c_.kind == "attribute"]
-    where += s.tag_filters(clauses, "model_tags", "t.model_id = m.id", p)
-    page, token = await _keyset_page(
-        request, q, p, where, mlname, _MODEL_ORDER, ["name ASC"],
-        [s.OrderKey("m.full_name", False, "::text")], queries.MODEL_COLUMNS,
-        "registered_models m", MAX_MODELS_PAGE)
-    readable = authorize.access(request).readable()  # after paging: hidden rows still page on
-    models = [m for m in map(queries.model_from_row, page) if readable(m.full_name)]
-    latest = await queries.latest_versions(request.app[POOL], [m.id for m in models])
+    models, token = await authorize.reader(request).mlflow_models(
+        _default(request), q.filter, q.order_by, q.page_token, min(q.max_results, MAX_MODELS_PAGE))
+    latest = await queries.latest_versions(request.config_dict[POOL], [m.id for m in models])
     out: dict[str, Any] = {"registered_models": [
         model_json(shown_name(request, m.full_name), m, latest[m.id]) for m in models]}
     if token:
@@ -336,7 +272,7 @@ async def get_latest_versions(request: web.Request) -> web.Response:
     else:
         body = await parse_body(request, LatestBody)
     model = await _model(request, body.name)
-    latest = (await queries.latest_versions(request.app[POOL], [model.id]))[model.id]
+    latest = (await queries.latest_versions(request.config_dict[POOL], [model.id]))[model.id]
     wanted = {st.lower() for st in body.stages}
     name = shown_name(request, model.full_name)
     return _json(model_versions=[version_json(name, mv, model.aliases_of(mv.version))
@@ -407,19 +343,11 @@ async def download_uri(request: web.Request) -> web.Response:
     q = parse_query(request, VersionBody)
     version = _version(q.version)
     model = await _model(request, q.name)
-    mv = await queries.get_version(request.app[POOL], model.id, version)
+    mv = await queries.get_version(request.config_dict[POOL], model.id, version)
     if mv is None:
         raise NotFound(f"Model Version (name={q.name}, version={version}) not found")
     # The client resolves `models:/m-...` sources through its own tracking store.
     return _json(artifact_uri=mv.storage_location or mv.source)
-
-
-_VERSION_ORDER = {"name": ("mlname", "text"), "version_number": ("v.version", "int"),
-                  "creation_timestamp": ("v.created_at", "text::timestamptz"),
-                  "last_updated_timestamp": ("v.updated_at", "text::timestamptz"),
-                  "timestamp": ("v.updated_at", "text::timestamptz")}
-_VERSION_FIELDS = {"name": None, "run_id": "v.run_id", "source_path": "v.source",
-                   "version_number": "v.version"}
 
 
 class VersionSearchQuery(SearchQuery):
@@ -428,31 +356,11 @@ class VersionSearchQuery(SearchQuery):
 
 async def search_versions(request: web.Request) -> web.Response:
     q = parse_query(request, VersionSearchQuery, ("order_by",))
-    clauses = s.parse_filter(q.filter, frozenset(_VERSION_FIELDS))
-    p = s.Params()
-    mlname = _mlname(p, request)
-    where = [s.compare(_VERSION_FIELDS[c_.key] or mlname, c_, p,
-                       "::int" if c_.key == "version_number" else "")
-             for c_ in clauses if c_.kind == "attribute"]
-    where += s.tag_filters(clauses, "version_tags",
-                           "t.model_id = v.model_id AND t.version = v.version", p)
-    page, token = await _keyset_page(
-        request, q, p, where, mlname, _VERSION_ORDER, ["name ASC", "version_number DESC"],
-        [s.OrderKey("m.full_name", False, "::text"), s.OrderKey("v.version", False, "::int")],
-        f"{queries.VERSION_COLUMNS}, m.full_name",
-        "model_versions v JOIN registered_models m ON m.id = v.model_id", MAX_VERSIONS_PAGE)
-    pool = request.app[POOL]
-    readable = authorize.access(request).readable()  # after paging: hidden rows still page on
-    page = [r for r in page if readable(r["full_name"])]
-    versions = [queries.version_from_row(r) for r in page]
-    aliases: dict[UUID, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for a in await pool.fetch("SELECT model_id, alias, version FROM model_aliases "
-                              "WHERE model_id = ANY($1) ORDER BY alias",
-                              list({r["model_id"] for r in page})):
-        aliases[a["model_id"]][a["version"]].append(a["alias"])
+    hits, token = await authorize.reader(request).mlflow_versions(
+        _default(request), q.filter, q.order_by, q.page_token,
+        min(q.max_results, MAX_VERSIONS_PAGE))
     out: dict[str, Any] = {"model_versions": [
-        version_json(shown_name(request, r["full_name"]), mv, aliases[r["model_id"]][mv.version])
-        for r, mv in zip(page, versions, strict=True)]}
+        version_json(shown_name(request, h.full_name), h.version, h.aliases) for h in hits]}
     if token:
         out["next_page_token"] = token
     return json_response(out)
@@ -487,30 +395,32 @@ async def get_by_alias(request: web.Request) -> web.Response:
     return _json(model_version=version_json(name, mv, aliases))
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in PREFIXES:
-        rm, mv = f"{prefix}registered-models", f"{prefix}model-versions"
-        app.router.add_routes([
-            web.post(f"{rm}/create", create_model),
-            web.get(f"{rm}/get", get_model),
-            web.post(f"{rm}/rename", rename_model),
-            web.patch(f"{rm}/update", update_model),
-            web.delete(f"{rm}/delete", delete_model),
-            web.get(f"{rm}/search", search_models),
-            web.post(f"{rm}/get-latest-versions", get_latest_versions),
-            web.get(f"{rm}/get-latest-versions", get_latest_versions),
-            web.post(f"{rm}/set-tag", set_model_tag),
-            web.delete(f"{rm}/delete-tag", delete_model_tag),
-            web.post(f"{rm}/alias", set_alias),
-            web.delete(f"{rm}/alias", delete_alias),
-            web.get(f"{rm}/alias", get_by_alias),
-            web.post(f"{mv}/create", create_version),
-            web.get(f"{mv}/get", get_version),
-            web.patch(f"{mv}/update", update_version),
-            web.delete(f"{mv}/delete", delete_version),
-            web.get(f"{mv}/search", search_versions),
-            web.post(f"{mv}/transition-stage", transition_stage),
-            web.get(f"{mv}/get-download-uri", download_uri),
-            web.post(f"{mv}/set-tag", set_version_tag),
-            web.delete(f"{mv}/delete-tag", delete_version_tag),
-        ])
+def create_app() -> web.Application:
+    """One of these under each of MLflow's prefixes, `PREFIXES`."""
+    app = surface(errors.mlflow_response)
+    rm, mv = "/registered-models", "/model-versions"
+    app.router.add_routes([
+        web.post(f"{rm}/create", create_model),
+        web.get(f"{rm}/get", get_model),
+        web.post(f"{rm}/rename", rename_model),
+        web.patch(f"{rm}/update", update_model),
+        web.delete(f"{rm}/delete", delete_model),
+        web.get(f"{rm}/search", search_models),
+        web.post(f"{rm}/get-latest-versions", get_latest_versions),
+        web.get(f"{rm}/get-latest-versions", get_latest_versions),
+        web.post(f"{rm}/set-tag", set_model_tag),
+        web.delete(f"{rm}/delete-tag", delete_model_tag),
+        web.post(f"{rm}/alias", set_alias),
+        web.delete(f"{rm}/alias", delete_alias),
+        web.get(f"{rm}/alias", get_by_alias),
+        web.post(f"{mv}/create", create_version),
+        web.get(f"{mv}/get", get_version),
+        web.patch(f"{mv}/update", update_version),
+        web.delete(f"{mv}/delete", delete_version),
+        web.get(f"{mv}/search", search_versions),
+        web.post(f"{mv}/transition-stage", transition_stage),
+        web.get(f"{mv}/get-download-uri", download_uri),
+        web.post(f"{mv}/set-tag", set_version_tag),
+        web.delete(f"{mv}/delete-tag", delete_version_tag),
+    ])
+    return app

@@ -55,7 +55,7 @@ async def _readable(request: web.Request, securable: Securable, when: str | None
         if not any(allowed(request[PRINCIPAL], a, acls) for a in (Action.READ, Action.MANAGE)):
             raise authorize.access(request).denial(Action.READ, securable)
         return acls
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     found, model_id = await as_of.chain_at(pool, securable, await as_of.resolve(pool, when))
     if found is None:
         raise NotFound(f"{securable.type} {securable.full_name!r} did not exist then",
@@ -119,12 +119,12 @@ async def transfer_owner(request: web.Request) -> web.Response:
                           "owner": authorize.access(request).chain(securable)[-1].owner})
 
 
-def add_routes(app: web.Application, prefix: str, *, native: bool) -> None:
+def add_routes(app: web.Application, *, native: bool) -> None:
     path = "{securable_type}/{full_name}"
     app.router.add_routes([
-        web.get(f"{prefix}/permissions/{path}", get_permissions),
-        web.patch(f"{prefix}/permissions/{path}", update_permissions),
-        web.get(f"{prefix}/effective-permissions/{path}", get_effective),
+        web.get(f"/permissions/{path}", get_permissions),
+        web.patch(f"/permissions/{path}", update_permissions),
+        web.get(f"/effective-permissions/{path}", get_effective),
     ])
     if native:
-        app.router.add_route("PUT", f"{prefix}/owner/{path}", transfer_owner)
+        app.router.add_route("PUT", f"/owner/{path}", transfer_owner)

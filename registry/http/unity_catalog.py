@@ -18,12 +18,14 @@ from registry.domain.models import Model, ModelVersion, model_location
 from registry.domain.names import FullName
 from registry.domain.privileges import SecurableType
 from registry.domain.schemas import Schema
-from registry.http import authorize
+from registry.http import authorize, errors, permissions
 from registry.http.dispatch import execute
 from registry.http.keys import POOL, SETTINGS
+from registry.http.surface import surface
 from registry.http.validation import parse_body, parse_query, path_version
-from registry.http.wire import epoch_ms, json_response, page
+from registry.http.wire import epoch_ms, json_response, listed, page
 from registry.reads import queries
+from registry.reads.search import ModelFilter
 
 PREFIX = "/api/2.1/unity-catalog"
 MAX_PAGE = 1000
@@ -59,7 +61,7 @@ def _alias_infos(m: Model, version: int | None = None) -> list[dict[str, Any]]:
 
 
 def model_json(request: web.Request, m: Model) -> dict[str, Any]:
-    root = request.app[SETTINGS].artifacts
+    root = request.config_dict[SETTINGS].artifacts
     return _drop_none({
         "name": m.name, "catalog_name": m.catalog_name, "schema_name": m.schema_name,
         "full_name": m.full_name, "comment": m.description, "owner": m.owner, "id": str(m.id),
@@ -170,7 +172,7 @@ def _no_rename(body: UpdateBody, kind: str) -> None:
 
 async def _catalog(request: web.Request, name: str) -> web.Response:
     authorize.access(request).require(name, SecurableType.CATALOG)
-    cat = await queries.get_catalog(request.app[POOL], name)
+    cat = await queries.get_catalog(request.config_dict[POOL], name)
     if cat is None:
         raise NotFound(f"Catalog not found: {name}")
     return json_response(catalog_json(cat))
@@ -188,7 +190,7 @@ async def get_catalog(request: web.Request) -> web.Response:
 
 async def list_catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, Page)
-    found = await queries.list_catalogs(request.app[POOL],
+    found = await queries.list_catalogs(request.config_dict[POOL],
                                         queries.decode_token(q.page_token, str), q.limit + 1)
     readable = authorize.access(request).readable(SecurableType.CATALOG)
     return json_response(page(found, q.limit, "catalogs", catalog_json, lambda x: x.name,
@@ -221,7 +223,7 @@ def _schema_parts(full: str) -> tuple[str, str]:
 
 async def _schema(request: web.Request, catalog: str, name: str) -> web.Response:
     authorize.access(request).require(f"{catalog}.{name}", SecurableType.SCHEMA)
-    s = await queries.get_schema(request.app[POOL], catalog, name)
+    s = await queries.get_schema(request.config_dict[POOL], catalog, name)
     if s is None:
         raise NotFound(f"Schema not found: {catalog}.{name}")
     return json_response(schema_json(s))
@@ -240,7 +242,7 @@ async def get_schema(request: web.Request) -> web.Response:
 
 async def list_schemas(request: web.Request) -> web.Response:
     q = parse_query(request, CatalogPage)
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     if await queries.get_catalog(pool, q.catalog_name) is None:
         raise NotFound(f"Catalog not found: {q.catalog_name}")
     authorize.access(request).require(q.catalog_name, SecurableType.CATALOG)
@@ -288,12 +290,10 @@ async def get_model(request: web.Request) -> web.Response:
 
 async def list_models(request: web.Request) -> web.Response:
     q = parse_query(request, ModelPage)
-    found = await queries.list_models(
-        request.app[POOL], catalog=q.catalog_name, schema=q.schema_name,
-        after=queries.decode_token(q.page_token, str), limit=q.limit + 1)
-    readable = authorize.access(request).readable()
-    return json_response(page(found, q.limit, "registered_models", lambda m: model_json(request, m),
-                              lambda m: m.full_name, lambda m: readable(m.full_name)))
+    models = await authorize.reader(request).models(
+        ModelFilter(catalog=q.catalog_name, schema=q.schema_name),
+        after=queries.decode_token(q.page_token, str), limit=q.limit)
+    return json_response(listed(models, "registered_models", lambda m: model_json(request, m)))
 
 
 async def update_model(request: web.Request) -> web.Response:
@@ -325,7 +325,7 @@ async def delete_model(request: web.Request) -> web.Response:
 
 
 async def _version(request: web.Request, model: Model, number: int) -> web.Response:
-    mv = await queries.get_version(request.app[POOL], model.id, number)
+    mv = await queries.get_version(request.config_dict[POOL], model.id, number)
     if mv is None:
         raise NotFound(f"Model version not found: {model.full_name}/{number}")
     return json_response(version_json(model, mv))
@@ -337,7 +337,7 @@ async def create_version(request: web.Request) -> web.Response:
     outcome = await execute(request, c.RegisterVersion(
         full_name=full, source=body.source, run_id=body.run_id or None,
         description=body.comment, logged_model_id=body.model_id or None,
-        storage_root=request.app[SETTINGS].artifacts))
+        storage_root=request.config_dict[SETTINGS].artifacts))
     return await _version(request, await _model(request, full),
                           outcome.version)
 
@@ -349,7 +349,7 @@ async def get_version(request: web.Request) -> web.Response:
 async def list_versions(request: web.Request) -> web.Response:
     q = parse_query(request, Page)
     model = await _model(request)
-    found = await queries.list_versions(request.app[POOL], model.id,
+    found = await queries.list_versions(request.config_dict[POOL], model.id,
                                         queries.decode_token(q.page_token, int), q.limit + 1)
     return json_response(page(found, q.limit, "model_versions",
                               lambda mv: version_json(model, mv), lambda mv: mv.version))
@@ -408,7 +408,7 @@ async def temporary_credentials(request: web.Request) -> web.Response:
     body = await parse_body(request, CredentialsBody)
     full = f"{body.catalog_name}.{body.schema_name}.{body.model_name}"
     model = await _model(request, full)
-    mv = await queries.get_version(request.app[POOL], model.id, body.version)
+    mv = await queries.get_version(request.config_dict[POOL], model.id, body.version)
     if mv is None:
         raise NotFound(f"Model version not found: {full}/{body.version}")
     location = mv.storage_location or ""
@@ -420,22 +420,24 @@ async def temporary_credentials(request: web.Request) -> web.Response:
         "only file: storage roots are supported", field="storage_location")
 
 
-def add_routes(app: web.Application) -> None:
-    m, v = f"{PREFIX}/models/{{full_name}}", f"{PREFIX}/models/{{full_name}}/versions/{{version}}"
+def create_app() -> web.Application:
+    app = surface(errors.uc_response)
+    permissions.add_routes(app, native=False)
+    m, v = "/models/{full_name}", "/models/{full_name}/versions/{version}"
     app.router.add_routes([
-        web.post(f"{PREFIX}/catalogs", create_catalog),
-        web.get(f"{PREFIX}/catalogs", list_catalogs),
-        web.get(f"{PREFIX}/catalogs/{{name}}", get_catalog),
-        web.patch(f"{PREFIX}/catalogs/{{name}}", update_catalog),
-        web.delete(f"{PREFIX}/catalogs/{{name}}", delete_catalog),
-        web.post(f"{PREFIX}/schemas", create_schema),
-        web.get(f"{PREFIX}/schemas", list_schemas),
-        web.get(f"{PREFIX}/schemas/{{full_name}}", get_schema),
-        web.patch(f"{PREFIX}/schemas/{{full_name}}", update_schema),
-        web.delete(f"{PREFIX}/schemas/{{full_name}}", delete_schema),
-        web.post(f"{PREFIX}/models/versions", create_version),
-        web.post(f"{PREFIX}/models", create_model),
-        web.get(f"{PREFIX}/models", list_models),
+        web.post("/catalogs", create_catalog),
+        web.get("/catalogs", list_catalogs),
+        web.get("/catalogs/{name}", get_catalog),
+        web.patch("/catalogs/{name}", update_catalog),
+        web.delete("/catalogs/{name}", delete_catalog),
+        web.post("/schemas", create_schema),
+        web.get("/schemas", list_schemas),
+        web.get("/schemas/{full_name}", get_schema),
+        web.patch("/schemas/{full_name}", update_schema),
+        web.delete("/schemas/{full_name}", delete_schema),
+        web.post("/models/versions", create_version),
+        web.post("/models", create_model),
+        web.get("/models", list_models),
         web.get(m, get_model),
         web.patch(m, update_model),
         web.delete(m, delete_model),
@@ -447,5 +449,6 @@ def add_routes(app: web.Application) -> None:
         web.put(f"{m}/aliases/{{alias}}", set_alias),
         web.get(f"{m}/aliases/{{alias}}", get_alias),
         web.delete(f"{m}/aliases/{{alias}}", delete_alias),
-        web.post(f"{PREFIX}/temporary-model-version-credentials", temporary_credentials),
+        web.post("/temporary-model-version-credentials", temporary_credentials),
     ])
+    return app

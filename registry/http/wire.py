@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 
 from registry.reads.queries import encode_token
+from registry.reads.reader import Found
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -27,4 +28,12 @@ def page(found: list[Any], limit: int, field: str, render: Callable[[Any], Any],
     out: dict[str, Any] = {field: [render(x) for x in found[:limit] if keep(x)]}
     if len(found) > limit:
         out["next_page_token"] = encode_token(key(found[limit - 1]))
+    return out
+
+
+def listed(found: Found[Any], field: str, render: Callable[[Any], Any]) -> dict[str, Any]:
+    """A reader's page as the APIs answer it: the items, and a token for the next page if any."""
+    out: dict[str, Any] = {field: [render(x) for x in found.items]}
+    if found.next_after is not None:
+        out["next_page_token"] = encode_token(found.next_after)
     return out

@@ -7,6 +7,7 @@ candidates' streams folded in one query per page.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -92,8 +93,10 @@ async def namespaces_at(db: asyncpg.Pool, position: int) -> RegistryState:
 
 async def models_at(db: asyncpg.Pool, position: int, *, catalog: str | None = None,
                     schema: str | None = None, name_pattern: str | None = None,
+                    ignore_case: bool = False, keep: Callable[[Model], bool] = lambda _: True,
                     after: str | None = None, limit: int = 100) -> list[Model]:
-    """Up to `limit` models that existed at `position`, by full name after `after`."""
+    """Up to `limit` models that existed at `position` (and that `keep` keeps), by full name
+    after `after`."""
     found: list[Model] = []
     while len(found) < limit:
         # The name each model bore at `position`; models deleted by then drop out in the fold.
@@ -102,7 +105,8 @@ async def models_at(db: asyncpg.Pool, position: int, *, catalog: str | None = No
             "  FROM model_names WHERE position <= $1 ORDER BY model_id, position DESC) n "
             "WHERE ($2::text IS NULL OR split_part(full_name, '.', 1) = $2) "
             "AND ($3::text IS NULL OR split_part(full_name, '.', 2) = $3) "
-            "AND ($4::text IS NULL OR split_part(full_name, '.', 3) LIKE $4) "
+            f"AND ($4::text IS NULL OR split_part(full_name, '.', 3) "
+            f"{'ILIKE' if ignore_case else 'LIKE'} $4) "
             "AND ($5::text IS NULL OR full_name > $5) ORDER BY full_name LIMIT $6",
             position, catalog, schema, None if name_pattern is None else like_pattern(name_pattern),
             after, limit)
@@ -116,7 +120,8 @@ async def models_at(db: asyncpg.Pool, position: int, *, catalog: str | None = No
             streams[UUID(e.stream_id.partition(":")[2])].append(e)
         for r in names:
             model = fold_model(streams[r["model_id"]])
-            if model is not None and not model.deleted and model.full_name == r["full_name"]:
+            if model is not None and not model.deleted and model.full_name == r["full_name"] \
+                    and keep(model):
                 found.append(model)
         after = names[-1]["full_name"]
         if len(names) < limit:

@@ -135,20 +135,6 @@ def like_pattern(glob: str) -> str:
     return escaped
 
 
-async def list_models(
-    db: Db, *, catalog: str | None = None, schema: str | None = None,
-    name_pattern: str | None = None, after: str | None = None, limit: int = 100,
-) -> list[Model]:
-    rows = await db.fetch(
-        f"SELECT {MODEL_COLUMNS} FROM registered_models m "
-        "WHERE ($1::text IS NULL OR m.catalog_name = $1) "
-        "AND ($2::text IS NULL OR m.schema_name = $2) AND ($3::text IS NULL OR m.name LIKE $3) "
-        "AND ($4::text IS NULL OR m.full_name > $4) ORDER BY m.full_name LIMIT $5",
-        catalog, schema, None if name_pattern is None else like_pattern(name_pattern), after,
-        limit)
-    return [model_from_row(r) for r in rows]
-
-
 def version_from_row(r: asyncpg.Record) -> ModelVersion:
     return ModelVersion(
         version=r["version"], source=r["source"], run_id=r["run_id"], run_link=r["run_link"],

@@ -6,7 +6,9 @@ stream up to there. Both are one method with a parameter, and both check read ac
 view cannot forget it. Answers are domain values; each surface shapes them for its own wire.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -14,9 +16,30 @@ import asyncpg
 from registry.domain.errors import NotFound
 from registry.domain.models import Model, ModelVersion
 from registry.eventstore import head_position, read_stream
-from registry.reads import as_of, queries, timeline
+from registry.reads import as_of, mlflow_pages, queries, search, timeline
 from registry.reads.access import ReadAccess
 from registry.reads.cache import ReadCache
+from registry.reads.search import ModelFilter
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Found(Generic[T]):
+    """One page of a list, without what the principal may not read. Paging goes on past hidden
+    rows: `next_after` is the last row fetched, shown or not."""
+
+    items: list[T]
+    hidden: int  # rows of this page left out
+    next_after: str | None  # where the next page starts (None: this was the last)
+
+
+def found(rows: list[T], limit: int, key: Callable[[T], str], keep: Callable[[T], bool]
+          ) -> Found[T]:
+    """A page from `limit + 1` fetched rows: the extra one only says there is a next page."""
+    page = rows[:limit]
+    shown = [x for x in page if keep(x)]
+    return Found(shown, len(page) - len(shown), key(page[-1]) if len(rows) > limit else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +80,31 @@ class Reader:
         self.access.require_past(found, full_name)
         return found
 
+    async def models(self, f: ModelFilter, at: int | None = None, *, after: str | None = None,
+                     limit: int = 100) -> Found[Model]:
+        """The models `f` selects, now or as they were at `at`, that the principal may read."""
+        if at is None:
+            rows = await search.models(self.pool, f, after, limit + 1)
+            named = self.access.readable()
+            return found(rows, limit, _full_name, lambda m: named(m.full_name))
+        rows = await search.models_at(self.pool, at, f, after, limit + 1)
+        return found(rows, limit, _full_name, self.access.readable_past())
+
+    async def mlflow_models(self, default_schema: str, filter_: str | None, order_by: list[str],
+                            page_token: str | None, limit: int) -> tuple[list[Model], str | None]:
+        """MLflow's search_registered_models: a page, and the next page's token if any."""
+        return await mlflow_pages.models(
+            self.pool, mlflow_pages.Search(default_schema, filter_, order_by, page_token, limit),
+            self.access.readable())
+
+    async def mlflow_versions(self, default_schema: str, filter_: str | None, order_by: list[str],
+                              page_token: str | None, limit: int
+                              ) -> tuple[list[mlflow_pages.VersionHit], str | None]:
+        """MLflow's search_model_versions: a page, and the next page's token if any."""
+        return await mlflow_pages.versions(
+            self.pool, mlflow_pages.Search(default_schema, filter_, order_by, page_token, limit),
+            self.access.readable())
+
     async def version(self, model: Model, number: int, past: bool = False, *,
                       missing: NotFound | None = None) -> ModelVersion:
         """Version `number` of a model that `model` returned (so checked already): of the model
@@ -95,3 +143,7 @@ class Reader:
         """The period of `alias` that covers position `at` (checked as `model_id`)."""
         await self.model_id(full_name, at)
         return await timeline.alias_at(self.pool, full_name, alias, at)
+
+
+def _full_name(m: Model) -> str:
+    return m.full_name

@@ -20,7 +20,6 @@ from registry.domain.events import EVENT_TYPES
 from registry.eventstore import iso_time
 from registry.http.authenticate import admin_only
 from registry.http.keys import POOL
-from registry.http.native import PREFIX
 from registry.http.native.requests import Page
 from registry.http.validation import Query, parse_query
 from registry.http.wire import json_response, page
@@ -101,7 +100,7 @@ async def audit_events_view(request: web.Request) -> web.Response:
     q = parse_query(request, EventsQuery, lists=("type",))
     f = _filter(q)
     after = queries.decode_token(q.page_token, int, MAX_POSITION) or 0
-    found = await audit_events.fetch_page(request.app[POOL], f, after, q.max_results + 1)
+    found = await audit_events.fetch_page(request.config_dict[POOL], f, after, q.max_results + 1)
     body = page(found, q.max_results, "events", event_json, lambda e: e.position)
     if not _wants_csv(request, q):
         return json_response(body)
@@ -117,7 +116,7 @@ async def audit_export(request: web.Request) -> web.StreamResponse:
     """Every event the filter matches (from `page_token` on), as one CSV file, streamed a page at
     a time: memory stays flat however long the log."""
     q = parse_query(request, EventsQuery, lists=("type",))
-    f, pool = _filter(q), request.app[POOL]
+    f, pool = _filter(q), request.config_dict[POOL]
     after = queries.decode_token(q.page_token, int, MAX_POSITION) or 0
     response = web.StreamResponse(headers={
         "Content-Type": "text/csv; charset=utf-8",
@@ -145,7 +144,7 @@ class DeniedQuery(Query):
 async def denied_view(request: web.Request) -> web.Response:
     """Requests refused for want of a privilege."""
     q = parse_query(request, DeniedQuery)
-    rows = await denied.query(request.app[POOL], principal=q.principal, since=q.since,
+    rows = await denied.query(request.config_dict[POOL], principal=q.principal, since=q.since,
                               until=q.until, limit=q.max_results)
     return json_response({"denied_attempts": rows})
 
@@ -161,7 +160,7 @@ _RENDER = {"json": (to_json, "application/json"), "csv": (to_csv, "text/csv"),
 async def report_view(request: web.Request) -> web.Response:
     """The compliance report (it names grants and refusals of everyone)."""
     q = parse_query(request, ReportQuery)
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     w = await compliance_report.window(pool, q.since, q.until, q.object, datetime.now(UTC))
     render, content_type = _RENDER[q.format]
     response = web.Response(text=render(await compliance_report.build(pool, w)),
@@ -173,7 +172,7 @@ async def report_view(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get(f"{PREFIX}/audit/events", admin_only(audit_events_view))
-    app.router.add_get(f"{PREFIX}/audit/export", admin_only(audit_export))
-    app.router.add_get(f"{PREFIX}/audit/denied", admin_only(denied_view))
-    app.router.add_get(f"{PREFIX}/audit/report", admin_only(report_view))
+    app.router.add_get("/audit/events", admin_only(audit_events_view))
+    app.router.add_get("/audit/export", admin_only(audit_export))
+    app.router.add_get("/audit/denied", admin_only(denied_view))
+    app.router.add_get("/audit/report", admin_only(report_view))

@@ -13,6 +13,7 @@ import contextlib
 
 import orjson
 from aiohttp import web
+from aiohttp.helpers import ChainMapProxy
 
 from registry.audit.queries import object_prefix
 from registry.domain.events import EVENT_TYPES
@@ -21,7 +22,6 @@ from registry.eventstore.feed import feed_json, matches, resolve
 from registry.http.authenticate import admin_only
 from registry.http.errors import ApiError
 from registry.http.keys import FEEDS_CLOSING, LOG_HEAD, POOL, SETTINGS
-from registry.http.native import PREFIX
 from registry.http.validation import Query, parse_query
 
 CHUNK = 500
@@ -55,7 +55,7 @@ def _types(q: FeedQuery) -> frozenset[str] | None:
     return types or None
 
 
-async def _wait(app: web.Application, position: int, seconds: float) -> bool:
+async def _wait(app: ChainMapProxy, position: int, seconds: float) -> bool:
     """Until the head passes `position` (True), `seconds` go by or the server shuts down."""
     head = asyncio.ensure_future(app[LOG_HEAD].wait_past(position, seconds))
     closing = asyncio.ensure_future(app[FEEDS_CLOSING].wait())
@@ -71,7 +71,7 @@ async def events_feed(request: web.Request) -> web.StreamResponse:
     q = parse_query(request, FeedQuery, lists=("type",))
     after, types = _after(request, q), _types(q)
     prefix = object_prefix(q.object) if q.object else None
-    app = request.app
+    app = request.config_dict
     pool, closing, heartbeat = app[POOL], app[FEEDS_CLOSING], app[SETTINGS].feed_heartbeat
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
@@ -106,4 +106,4 @@ async def close_feeds(app: web.Application) -> None:
 def add_routes(app: web.Application) -> None:
     app[FEEDS_CLOSING] = asyncio.Event()
     app.on_shutdown.append(close_feeds)
-    app.router.add_get(f"{PREFIX}/events", admin_only(events_feed))
+    app.router.add_get("/events", admin_only(events_feed))

@@ -12,7 +12,6 @@ from aiohttp import web
 
 from registry.eventstore import iso_time
 from registry.http import authorize
-from registry.http.native import PREFIX
 from registry.http.native.requests import Page
 from registry.http.validation import parse_query
 from registry.http.wire import json_response, page
@@ -66,7 +65,7 @@ async def model_timeline(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    m = f"{PREFIX}/models/{{full_name}}"
+    m = "/models/{full_name}"
     app.router.add_routes([
         web.get(f"{m}/aliases/{{alias}}/history", alias_history),
         web.get(f"{m}/timeline", model_timeline),

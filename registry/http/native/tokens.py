@@ -11,7 +11,6 @@ from registry.domain.principals import IssuedToken, Principal, parse_duration
 from registry.eventstore import iso_time
 from registry.http.authenticate import require_admin
 from registry.http.keys import ACTOR, AUTH, COMMAND, POOL, REQUEST_ID
-from registry.http.native import PREFIX
 from registry.http.native.requests import NoQuery
 from registry.http.validation import Body, parse_body, parse_query
 from registry.http.wire import json_response
@@ -49,7 +48,7 @@ async def issue_token(request: web.Request) -> web.Response:
     who = _who(request, "IssueToken")
     body = await parse_body(request, IssueTokenBody)
     expires_in = None if body.expires is None else parse_duration(body.expires)
-    token, issued = await request.app[AUTH].issue(body.principal, expires_in=expires_in,
+    token, issued = await request.config_dict[AUTH].issue(body.principal, expires_in=expires_in,
                                                   admin=body.admin, **who)
     return json_response({**token_json(issued), "token": str(token)}, status=201)
 
@@ -57,8 +56,8 @@ async def issue_token(request: web.Request) -> web.Response:
 async def list_tokens(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     require_admin(request)
-    found = await directory(request.app[POOL])
-    used = await last_used(request.app[POOL])
+    found = await directory(request.config_dict[POOL])
+    used = await last_used(request.config_dict[POOL])
     return json_response({"tokens": [
         token_json(t, found.principals.get(t.principal), used.get(t.id))
         for t in sorted(found.tokens.values(), key=lambda t: t.created_at)]})
@@ -66,14 +65,14 @@ async def list_tokens(request: web.Request) -> web.Response:
 
 async def revoke_token(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    revoked = await request.app[AUTH].revoke(request.match_info["token_id"],
+    revoked = await request.config_dict[AUTH].revoke(request.match_info["token_id"],
                                              **_who(request, "RevokeToken"))
     return json_response(token_json(revoked))
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_routes([
-        web.post(f"{PREFIX}/tokens", issue_token),
-        web.get(f"{PREFIX}/tokens", list_tokens),
-        web.delete(f"{PREFIX}/tokens/{{token_id}}", revoke_token),
+        web.post("/tokens", issue_token),
+        web.get("/tokens", list_tokens),
+        web.delete("/tokens/{token_id}", revoke_token),
     ])

@@ -3,7 +3,6 @@
 Views translate the wire format to commands and queries and nothing else.
 """
 
-import functools
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -19,7 +18,6 @@ from registry.eventstore import read_stream
 from registry.http import authorize
 from registry.http.dispatch import execute
 from registry.http.keys import POOL, SETTINGS
-from registry.http.native import PREFIX
 from registry.http.native.requests import (
     AliasBody,
     ApproveBody,
@@ -45,8 +43,9 @@ from registry.http.native.requests import (
 )
 from registry.http.native.shapes import catalog_json, event_json, model_json, schema_json, version_json
 from registry.http.validation import parse_body, parse_query, path_version
-from registry.http.wire import json_response, page
+from registry.http.wire import json_response, listed, page
 from registry.reads import as_of, queries
+from registry.reads.search import ModelFilter
 
 T = TypeVar("T")
 
@@ -78,14 +77,14 @@ async def create_catalog(request: web.Request) -> web.Response:
 
 
 async def _namespaces_at(request: web.Request, when: str) -> RegistryState:
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     return await as_of.namespaces_at(pool, await as_of.resolve(pool, when))
 
 
 async def _catalog(request: web.Request, name: str, when: str | None = None) -> dict[str, Any]:
     authorize.access(request).require(name, SecurableType.CATALOG, past=when is not None)
     if when is None:
-        cat = await queries.get_catalog(request.app[POOL], name)
+        cat = await queries.get_catalog(request.config_dict[POOL], name)
     else:
         cat = (await _namespaces_at(request, when)).catalogs.get(name)
     if cat is None:
@@ -102,7 +101,7 @@ async def list_catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, CatalogListQuery)
     after = queries.decode_token(q.page_token, str)
     if q.as_of is None:
-        found = await queries.list_catalogs(request.app[POOL], after, q.max_results + 1)
+        found = await queries.list_catalogs(request.config_dict[POOL], after, q.max_results + 1)
     else:
         catalogs = (await _namespaces_at(request, q.as_of)).catalogs
         found = [catalogs[n] for n in sorted(catalogs) if after is None or n > after]
@@ -139,7 +138,7 @@ async def _schema(request: web.Request, catalog: str, name: str,
     authorize.access(request).require(f"{catalog}.{name}", SecurableType.SCHEMA,
                            past=when is not None)
     if when is None:
-        s = await queries.get_schema(request.app[POOL], catalog, name)
+        s = await queries.get_schema(request.config_dict[POOL], catalog, name)
     else:
         s = (await _namespaces_at(request, when)).schemas.get((catalog, name))
     if s is None:
@@ -162,7 +161,7 @@ async def get_schema(request: web.Request) -> web.Response:
 
 async def list_schemas(request: web.Request) -> web.Response:
     q = parse_query(request, SchemaListQuery)
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     after = queries.decode_token(q.page_token, str)
     authorize.access(request).require(q.catalog_name, SecurableType.CATALOG,
                            past=q.as_of is not None)
@@ -219,21 +218,12 @@ async def get_model(request: web.Request) -> web.Response:
 
 async def list_models(request: web.Request) -> web.Response:
     q = parse_query(request, ModelListQuery)
-    pool = request.app[POOL]
-    list_at = queries.list_models if q.as_of is None else functools.partial(
-        as_of.models_at, position=await as_of.resolve(pool, q.as_of))
-    found = await list_at(pool, catalog=q.catalog_name, schema=q.schema_name,
-                          name_pattern=q.name_pattern,
-                          after=queries.decode_token(q.page_token, str), limit=q.max_results + 1)
-    if q.as_of is None:
-        named = authorize.access(request).readable()
-
-        def readable(m: Model) -> bool:
-            return named(m.full_name)
-    else:
-        readable = authorize.access(request).readable_past()
-    return json_response(page(found, q.max_results, "registered_models", model_json,
-                              lambda x: x.full_name, readable))
+    reader = authorize.reader(request)
+    at = None if q.as_of is None else await reader.point(q.as_of)
+    models = await reader.models(
+        ModelFilter(catalog=q.catalog_name, schema=q.schema_name, name_pattern=q.name_pattern), at,
+        after=queries.decode_token(q.page_token, str), limit=q.max_results)
+    return json_response(listed(models, "registered_models", model_json))
 
 
 async def update_model(request: web.Request) -> web.Response:
@@ -281,7 +271,7 @@ async def delete_model_tag(request: web.Request) -> web.Response:
 async def model_history(request: web.Request) -> web.Response:
     q = parse_query(request, VersionPage)
     model = await _model(request)
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     until = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
     after = queries.decode_token(q.page_token, int) or 0
     found = await read_stream(pool, f"model:{model.id}", after_version=after,
@@ -298,10 +288,10 @@ async def register_version(request: web.Request) -> web.Response:
     body = await parse_body(request, RegisterVersionBody)
     name = request.match_info["full_name"]
     outcome = await execute(request, c.RegisterVersion(
-        full_name=name, storage_root=request.app[SETTINGS].artifacts, **body.model_dump()))
+        full_name=name, storage_root=request.config_dict[SETTINGS].artifacts, **body.model_dump()))
     number = outcome.version
     model = await _model(request, name)
-    mv = await queries.get_version(request.app[POOL], model.id, number)
+    mv = await queries.get_version(request.config_dict[POOL], model.id, number)
     if mv is None:  # deleted between the write and this read
         raise NotFound(f"model version {model.full_name} was deleted meanwhile")
     return json_response(version_json(model, mv), status=201)
@@ -321,7 +311,7 @@ async def list_versions(request: web.Request) -> web.Response:
         found = [mv for n, mv in sorted(model.versions.items()) if after is None or n > after]
         found = found[: q.max_results + 1]
     else:
-        found = await queries.list_versions(request.app[POOL], model.id, after, q.max_results + 1)
+        found = await queries.list_versions(request.config_dict[POOL], model.id, after, q.max_results + 1)
     return json_response(page(found, q.max_results, "model_versions",
                                    lambda mv: version_json(model, mv), lambda x: x.version))
 
@@ -420,7 +410,7 @@ async def set_alias(request: web.Request) -> web.Response:
     name, alias = request.match_info["full_name"], request.match_info["alias"]
     await execute(request, c.SetAlias(full_name=name, alias=alias, version=body.version))
     model = await _model(request, name)
-    mv = await queries.get_version(request.app[POOL], model.id, body.version)
+    mv = await queries.get_version(request.config_dict[POOL], model.id, body.version)
     if mv is None:  # deleted between the write and this read
         raise NotFound(f"model version {model.full_name} was deleted meanwhile")
     return json_response(version_json(model, mv))
@@ -437,7 +427,7 @@ async def get_alias(request: web.Request) -> web.Response:
     if "as_of" in request.query:
         mv = model.versions.get(number)
     else:
-        mv = await queries.get_version(request.app[POOL], model.id, number)
+        mv = await queries.get_version(request.config_dict[POOL], model.id, number)
     if mv is None:  # deleted in between the two reads
         raise NotFound(f"alias {alias!r} points at a version that no longer exists")
     return json_response(version_json(model, mv))
@@ -452,29 +442,29 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 async def audit_verify(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    v = await audit.verify(request.app[POOL])
+    v = await audit.verify(request.config_dict[POOL])
     return json_response({"ok": v.ok, "count": v.count, "head_position": v.head_position,
                           "head_hash": v.head_hash, "position": v.position,
                           "problem": v.problem})
 
 
 def add_routes(app: web.Application) -> None:
-    m = f"{PREFIX}/models/{{full_name}}"
+    m = "/models/{full_name}"
     v = f"{m}/versions/{{version}}"
     app.router.add_routes([
-        web.get(f"{PREFIX}/audit/verify", audit_verify),
-        web.post(f"{PREFIX}/catalogs", create_catalog),
-        web.get(f"{PREFIX}/catalogs", list_catalogs),
-        web.get(f"{PREFIX}/catalogs/{{name}}", get_catalog),
-        web.patch(f"{PREFIX}/catalogs/{{name}}", update_catalog),
-        web.delete(f"{PREFIX}/catalogs/{{name}}", delete_catalog),
-        web.post(f"{PREFIX}/schemas", create_schema),
-        web.get(f"{PREFIX}/schemas", list_schemas),
-        web.get(f"{PREFIX}/schemas/{{full_name}}", get_schema),
-        web.patch(f"{PREFIX}/schemas/{{full_name}}", update_schema),
-        web.delete(f"{PREFIX}/schemas/{{full_name}}", delete_schema),
-        web.post(f"{PREFIX}/models", create_model),
-        web.get(f"{PREFIX}/models", list_models),
+        web.get("/audit/verify", audit_verify),
+        web.post("/catalogs", create_catalog),
+        web.get("/catalogs", list_catalogs),
+        web.get("/catalogs/{name}", get_catalog),
+        web.patch("/catalogs/{name}", update_catalog),
+        web.delete("/catalogs/{name}", delete_catalog),
+        web.post("/schemas", create_schema),
+        web.get("/schemas", list_schemas),
+        web.get("/schemas/{full_name}", get_schema),
+        web.patch("/schemas/{full_name}", update_schema),
+        web.delete("/schemas/{full_name}", delete_schema),
+        web.post("/models", create_model),
+        web.get("/models", list_models),
         web.get(m, get_model),
         web.patch(m, update_model),
         web.delete(m, delete_model),

@@ -15,7 +15,6 @@ from registry.domain.webhooks import Webhook
 from registry.eventstore import iso_time
 from registry.http.authenticate import admin_only
 from registry.http.keys import ACTOR, COMMAND, DISPATCHER, POOL, REQUEST_ID, WEBHOOKS
-from registry.http.native import PREFIX
 from registry.http.native.requests import NoQuery, Page
 from registry.http.validation import Body, parse_body, parse_query
 from registry.http.wire import json_response
@@ -75,47 +74,48 @@ def _who(request: web.Request, command: str) -> dict[str, Any]:
 async def create_webhook(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CreateWebhookBody)
-    created = await request.app[WEBHOOKS].create(**body.model_dump(), **_who(request, "CreateWebhook"))
+    created = await request.config_dict[WEBHOOKS].create(**body.model_dump(),
+                                                         **_who(request, "CreateWebhook"))
     return json_response(webhook_json(created), status=201)
 
 
 async def list_webhooks(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     return json_response({"webhooks": [webhook_json(w)
-                                       for w in await service.list_all(request.app[POOL])]})
+                                       for w in await service.list_all(request.config_dict[POOL])]})
 
 
 async def get_webhook(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    return json_response(webhook_json(await service.get(request.app[POOL], _id(request))))
+    return json_response(webhook_json(await service.get(request.config_dict[POOL], _id(request))))
 
 
 async def update_webhook(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, UpdateWebhookBody)
-    updated = await request.app[WEBHOOKS].update(
+    updated = await request.config_dict[WEBHOOKS].update(
         _id(request), **body.model_dump(exclude_unset=True), **_who(request, "UpdateWebhook"))
     return json_response(webhook_json(updated))
 
 
 async def delete_webhook(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    await request.app[WEBHOOKS].delete(_id(request), **_who(request, "DeleteWebhook"))
+    await request.config_dict[WEBHOOKS].delete(_id(request), **_who(request, "DeleteWebhook"))
     return json_response({})
 
 
 async def test_webhook(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    webhook = await service.get(request.app[POOL], _id(request))
-    return json_response(await request.app[DISPATCHER].ping(webhook))
+    webhook = await service.get(request.config_dict[POOL], _id(request))
+    return json_response(await request.config_dict[DISPATCHER].ping(webhook))
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
     q = parse_query(request, DeliveriesQuery)
     webhook_id = _id(request)
-    await service.get(request.app[POOL], webhook_id)  # 404 for an unknown webhook
+    await service.get(request.config_dict[POOL], webhook_id)  # 404 for an unknown webhook
     offset = queries.decode_token(q.page_token, int) or 0
-    rows = await service.deliveries(request.app[POOL], webhook_id, limit=q.max_results + 1,
+    rows = await service.deliveries(request.config_dict[POOL], webhook_id, limit=q.max_results + 1,
                                     offset=offset, status=q.status)
     out: dict[str, Any] = {"deliveries": [delivery_json(r) for r in rows[: q.max_results]]}
     if len(rows) > q.max_results:
@@ -124,7 +124,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    w = f"{PREFIX}/webhooks"
+    w = "/webhooks"
     app.router.add_routes([
         web.post(w, admin_only(create_webhook)),
         web.get(w, admin_only(list_webhooks)),

@@ -56,7 +56,7 @@ async def audit_view(request: web.Request) -> web.Response:
                                     "page_token": token, "max_results": PAGE})
     f = audit_events.Filter(actor=q.actor, object=q.object, types=tuple(q.type), since=q.since,
                             until=q.until)
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     after = queries.decode_token(q.page_token, int, MAX_POSITION) or 0
     found = await audit_events.fetch_page(pool, f, after, PAGE + 1)
     next_token = queries.encode_token(found[PAGE - 1].position) if len(found) > PAGE else None

@@ -13,13 +13,13 @@ from aiohttp import web
 from pydantic import Field
 
 from registry.domain.errors import NotFound
-from registry.domain.models import Model
 from registry.domain.privileges import SecurableType
 from registry.http import authorize
 from registry.http.keys import POOL
 from registry.http.ui.render import FormQuery, html_errors, page
 from registry.http.validation import parse_query
 from registry.reads import queries
+from registry.reads.search import ModelFilter
 
 PAGE = 50
 
@@ -56,7 +56,7 @@ def _readable(listing: Listing, keep: Callable[[Any], bool]) -> tuple[Listing, i
 @html_errors
 async def catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, ListQuery)
-    found = await queries.list_catalogs(request.app[POOL], q.after, PAGE + 1)
+    found = await queries.list_catalogs(request.config_dict[POOL], q.after, PAGE + 1)
     readable = authorize.access(request).readable(SecurableType.CATALOG)
     listing, hidden = _readable(_listing(found, "name"), lambda c: readable(c.name))
     return page(request, "catalogs.html", title="Catalogs", listing=listing, hidden=hidden)
@@ -67,7 +67,7 @@ async def schemas(request: web.Request) -> web.Response:
     q = parse_query(request, ListQuery)
     name = request.match_info["catalog"]
     authorize.access(request).require(name, SecurableType.CATALOG)
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     catalog = await queries.get_catalog(pool, name)
     if catalog is None:
         raise NotFound(f"catalog {name!r} does not exist", catalog=name)
@@ -96,29 +96,14 @@ def tag_filter(text: str | None) -> tuple[str | None, str | None]:
     return key.strip(), (value.strip() if eq else None)
 
 
-async def search_models(pool: Any, s: ModelSearch, limit: int) -> list[Model]:
-    """One page of models by full name: in a catalog or schema, by name (case-insensitive) and
-    by tag, with their tags and aliases (queries.MODEL_COLUMNS) in the same query."""
-    key, value = tag_filter(s.tag)
-    pattern = name_pattern(s.q)
-    rows = await pool.fetch(
-        f"SELECT {queries.MODEL_COLUMNS} FROM registered_models m "
-        "WHERE ($1::text IS NULL OR m.catalog_name = $1) AND ($2::text IS NULL OR m.schema_name = $2) "
-        "AND ($3::text IS NULL OR m.name ILIKE $3) AND ($4::text IS NULL OR m.full_name > $4) "
-        "AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM model_tags t WHERE t.model_id = m.id "
-        "     AND t.key = $5 AND ($6::text IS NULL OR t.value = $6))) "
-        "ORDER BY m.full_name LIMIT $7",
-        s.catalog, s.schema_, None if pattern is None else queries.like_pattern(pattern), s.after,
-        key, value, limit)
-    return [queries.model_from_row(r) for r in rows]
-
-
 @html_errors
 async def models(request: web.Request) -> web.Response:
     s = parse_query(request, ModelSearch)
-    found = await search_models(request.app[POOL], s, PAGE + 1)
-    readable = authorize.access(request).readable()
-    listing, hidden = _readable(_listing(found, "full_name"), lambda m: readable(m.full_name))
+    key, value = tag_filter(s.tag)
+    found = await authorize.reader(request).models(
+        ModelFilter(catalog=s.catalog, schema=s.schema_, name_pattern=name_pattern(s.q),
+                    ignore_case=True, tag_key=key, tag_value=value), after=s.after, limit=PAGE)
+    listing, hidden = Listing(found.items, found.next_after), found.hidden
     where = ".".join(x for x in (s.catalog, s.schema_) if x)
     return page(request, "models.html", title=f"Models in {where}" if where else "Models",
                 search=s, listing=listing, hidden=hidden)

@@ -58,7 +58,7 @@ def model_url(full_name: str) -> str:
 def now_url(request: web.Request, model: Model) -> str | None:
     """Where a model shown as it was is now: renamed since, it is under its new name (None:
     deleted since)."""
-    name = request.app[SERVICE].write_model.state.model_names.get(model.id)
+    name = request.config_dict[SERVICE].write_model.state.model_names.get(model.id)
     return None if name is None else model_url(name)
 
 
@@ -83,7 +83,7 @@ async def _versions(request: web.Request, model: Model, q: ModelQuery, historic:
     if historic:
         found = [mv for n, mv in sorted(model.versions.items()) if q.after is None or n > q.after]
     else:
-        found = await queries.list_versions(request.app[POOL], model.id, q.after,
+        found = await queries.list_versions(request.config_dict[POOL], model.id, q.after,
                                             VERSIONS_PAGE + 1)
     more = len(found) > VERSIONS_PAGE
     return found[:VERSIONS_PAGE], found[VERSIONS_PAGE - 1].version if more else None
@@ -117,7 +117,7 @@ def _may_change(request: web.Request, model: Model) -> bool:
 async def model_page(request: web.Request) -> web.Response:
     q = parse_query(request, ModelQuery)
     full_name = request.match_info["full_name"]
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     position = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
     model = await fetch_model(request, full_name, position)
     versions, next_after = await _versions(request, model, q, position is not None)

@@ -54,7 +54,7 @@ def page(request: web.Request, template: str, status: int = 200, **context: Any)
     error = context.get("error")
     context.setdefault("title", "Modelog" if error is None else f"{error.status} {error.code}")
     principal = request.get(PRINCIPAL)
-    mode = request.app[SETTINGS].auth_mode
+    mode = request.config_dict[SETTINGS].auth_mode
     flash = _read_flash(request)
     html = ENV.get_template(template).render(
         request=request, csrf=session.csrf_token(request), flash=flash, auth_mode=mode,

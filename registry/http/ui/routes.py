@@ -4,23 +4,28 @@ from pathlib import Path
 
 from aiohttp import web
 
+from registry.http import errors
 from registry.http.authenticate import admin_only
 from registry.http.errors import ApiError
 from registry.http.native import audit as audit_api
+from registry.http.surface import surface, through
 from registry.http.ui import actions, audit_page, browse, model_page, signin, version_page
 from registry.http.ui.render import html_errors
-from registry.http.ui.session import SIGN_IN, STATIC_PREFIX
+from registry.http.ui.session import SIGN_IN, STATIC_PREFIX, UI
+from registry.http.ui.signed_in import signed_in
 
 STATIC = Path(__file__).parent / "static"
 
 
-def add_routes(app: web.Application) -> None:
-    m = "/ui/models/{full_name}"
+def create_app() -> web.Application:
+    """The UI's pages under `/ui`; its answers to failures the pages do not show themselves (e.g.
+    a cross-site write) are the native API's JSON."""
+    app = surface(errors.response, identified_by=signed_in)
+    m = "/models/{full_name}"
     v = f"{m}/versions/{{version}}"
     app.router.add_routes([
-        web.get("/", browse.catalogs),
-        web.get("/ui/catalogs/{catalog}", browse.schemas),
-        web.get("/ui/models", browse.models),
+        web.get("/catalogs/{catalog}", browse.schemas),
+        web.get("/models", browse.models),
         web.get(m, model_page.model_page),
         web.post(f"{m}/aliases", actions.set_alias),
         web.post(f"{m}/aliases/{{alias}}/delete", actions.delete_alias),
@@ -36,16 +41,25 @@ def add_routes(app: web.Application) -> None:
         web.post(f"{v}/requests/{{stage}}/approve", actions.approve_transition),
         web.post(f"{v}/requests/{{stage}}/reject", actions.reject_transition),
         web.post(f"{v}/requests/{{stage}}/cancel", actions.cancel_transition),
-        web.get("/ui/audit", audit_page.audit_view),
+        web.get("/audit", audit_page.audit_view),
         # The CSV export is the audit API's own, here on a UI path so the session cookie reaches
         # it (the API's path takes bearer tokens only).
-        web.get("/ui/audit/export", admin_only(audit_api.audit_export)),
-        web.get(SIGN_IN, signin.sign_in_form),
-        web.post(SIGN_IN, signin.sign_in),
-        web.post("/ui/sign-out", signin.sign_out),
+        web.get("/audit/export", admin_only(audit_api.audit_export)),
+        web.get(SIGN_IN.removeprefix(UI), signin.sign_in_form),
+        web.post(SIGN_IN.removeprefix(UI), signin.sign_in),
+        web.post("/sign-out", signin.sign_out),
     ])
-    app.router.add_static(STATIC_PREFIX, STATIC, append_version=False)
-    app.router.add_get("/ui/{anything:.*}", not_found)  # last: after every other /ui/ route
+    app.router.add_static(STATIC_PREFIX.removeprefix(UI), STATIC, append_version=False)
+    app.router.add_get("/{anything:.*}", not_found)  # last: after every other /ui/ route
+    return app
+
+
+def add_to(app: web.Application) -> None:
+    """The UI under `/ui`, and its home page at `/` (outside `/ui`, through the UI's own
+    middlewares)."""
+    ui = create_app()
+    app.add_subapp(UI, ui)
+    app.router.add_get("/", through(ui.middlewares, browse.catalogs))
 
 
 @html_errors

@@ -2,8 +2,8 @@
 
 The cookie holds the bearer token pasted at sign-in (or, when no token is needed, a random id that
 only anchors the CSRF token). It is HttpOnly, SameSite=Strict, and Secure over TLS, and the
-authentication middleware honours it only on the UI's own paths (`is_ui_path`): the JSON APIs
-never see a cookie as a credential, so a cross-site form cannot reach them through it.
+UI's own sign-in middleware (registry/http/ui/signed_in.py) is the only one that honours it: the
+JSON APIs never see a cookie as a credential, so a cross-site form cannot reach them through it.
 
 A form's CSRF token is a digest of the cookie's value: stateless (any server process checks it),
 and unknowable to a page that cannot read the cookie. POSTs must also come from this origin.
@@ -22,14 +22,10 @@ from registry.http.errors import ApiError
 
 COOKIE = "modelog_session"
 FLASH = "modelog_flash"
-UI_PREFIX = "/ui/"
-STATIC_PREFIX = "/ui/static/"
-SIGN_IN = "/ui/sign-in"
+UI = "/ui"  # the UI's sub-application; its home page is `/`
+STATIC_PREFIX = f"{UI}/static/"
+SIGN_IN = f"{UI}/sign-in"
 OPEN_UI_PATHS = frozenset({SIGN_IN})  # reachable before signing in
-
-
-def is_ui_path(path: str) -> bool:
-    return path == "/" or path.startswith(UI_PREFIX)
 
 
 def is_open_ui_path(path: str) -> bool:

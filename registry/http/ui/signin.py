@@ -21,10 +21,10 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if not session.same_origin(request):
         return page(request, "error.html", status=403, error=ApiError(
             403, "CSRF_CHECK_FAILED", "a sign-in from another site is refused"))
-    if request.app[SETTINGS].auth_mode == "none":
+    if request.config_dict[SETTINGS].auth_mode == "none":
         return redirect(request, target, "Authentication is off: you act as the local admin.")
     token = tokens.parse(str(form.get("token", "")).strip())
-    principal = None if token is None else await request.app[AUTH].authenticate(token)
+    principal = None if token is None else await request.config_dict[AUTH].authenticate(token)
     if token is None or principal is None:
         return page(request, "sign_in.html", status=401, title="Sign in", next=target,
                     failure="That token is not valid, or it has expired or been revoked.")

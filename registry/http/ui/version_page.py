@@ -24,7 +24,7 @@ def version_url(full_name: str, version: int) -> str:
 async def version_page(request: web.Request) -> web.Response:
     q = parse_query(request, VersionQuery)
     number = path_version(request)
-    pool = request.app[POOL]
+    pool = request.config_dict[POOL]
     position = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
     model = await fetch_model(request, request.match_info["full_name"], position)
     mv = (model.versions.get(number) if position is not None
