@@ -69,7 +69,7 @@ def plan(events: Sequence[RecordedEvent]) -> Plan:
         out.periods.append(period)
 
     for r in events:
-        if not r.stream_id.startswith("model:") or r.type not in _TYPES:
+        if not r.stream_id.startswith("model:") or r.type not in TYPES:
             continue
         model_id = r.stream_id.partition(":")[2]
         e = r.event or parse_event(r.type, r.schema_version, r.data)
@@ -98,9 +98,9 @@ def plan(events: Sequence[RecordedEvent]) -> Plan:
     return out
 
 
-_TYPES = {t.type_name() for t in (ev.AliasSet, ev.AliasDeleted, ev.VersionStageTransitioned,
+TYPES = {t.type_name() for t in (ev.AliasSet, ev.AliasDeleted, ev.VersionStageTransitioned,
                                   ev.VersionDeleted, ev.ModelDeleted)}
-assert _TYPES <= set(EVENT_TYPES)
+assert TYPES <= set(EVENT_TYPES)
 
 _CLOSE = ("UPDATE alias_history t SET valid_to_position = u.position, valid_to = u.at, "
           "ended_by = u.actor FROM unnest({arrays}) AS u({columns}) "

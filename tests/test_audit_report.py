@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from registry.audit.compliance import ReportBuilder, Window
-from registry.audit.html import PALETTE
 from registry.domain import commands as c
 from registry.http.keys import SERVICE
+from registry.timeline.chart import PALETTE
 
 V1 = "/api/modelog/v1"
 FRAUD, CHURN = "unity.default.fraud", "unity.default.churn"
@@ -140,9 +140,10 @@ async def test_report_json_and_csv(made):
     assert all(a["end"] == b["start"] for a, b in pairwise(champion))
     assert champion[-1]["end"] == data["window"]["until"]
 
-    # Two versions in Production at once take two lanes; the rename and tag changes are there.
-    assert lanes(churn) == {"alias:champion": [2], "stage:Production": [1],
-                            "stage:Production (2)": [2]}
+    # Two versions in Production at once take two tracks of its lane; the rename and tag changes
+    # are there.
+    assert lanes(churn) == {"alias:champion": [2], "stage:Production": [1, 2]}
+    assert [s["track"] for s in churn["lanes"][1]["segments"]] == [0, 1]
     assert churn["names"] == ["unity.default.churn_old", CHURN]
     assert [(x["kind"], x["action"], x["subject"], x["before"], x["after"])
             for x in churn["changes"] if x["kind"] in ("model", "tag")] == [
@@ -181,14 +182,17 @@ async def test_report_html_in_a_browser(made, page, tmp_path: Path):
 
     fraud = page.locator(f'section.model[data-model="{FRAUD}"]')
     svg = fraud.locator("svg.timeline")
-    assert await svg.get_attribute("role") == "img"
-    assert "alias champion: version 1 from" in await svg.get_attribute("aria-label")
+    # The web UI's own chart: a lane of the versions registered, then the aliases and stages.
+    assert await svg.get_attribute("aria-label") == f"Alias and stage timeline of {FRAUD}"
+    assert "alias champion: version 1 from" in await svg.locator("desc").text_content()
     lane_names = await svg.locator("g.lane").evaluate_all(
         "ls => ls.map(l => l.dataset.kind + ':' + l.dataset.lane)")
-    assert lane_names == ["alias:challenger", "alias:champion", "stage:Staging",
-                          "stage:Production", "stage:Archived"]
+    assert lane_names == ["versions:versions", "alias:challenger", "alias:champion",
+                          "stage:Staging", "stage:Production", "stage:Archived"]
+    assert await svg.locator("g.mark").evaluate_all("ms => ms.map(m => m.dataset.version)") == [
+        "1", "2"]
     champion = svg.locator('g.lane[data-lane="champion"] g.segment')
-    assert await champion.locator("text").all_text_contents() == ["v1", "v2", "v1"]
+    assert await champion.evaluate_all("s => s.map(x => x.dataset.version)") == ["1", "2", "1"]
     boxes = [await champion.nth(i).locator("rect").bounding_box() for i in range(3)]
     assert all(b is not None and b["width"] > 0 and b["height"] > 0 for b in boxes), boxes
     assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]  # in time order, left to right
@@ -196,8 +200,8 @@ async def test_report_html_in_a_browser(made, page, tmp_path: Path):
     assert boxes[1]["width"] > 5
     tip = await champion.nth(1).locator("title").text_content()
     assert tip.startswith("alias champion → version 2, set by admin at ")
-    production = svg.locator('g.lane[data-lane="Production"] g.segment text')
-    assert await production.all_text_contents() == ["v1", "v2"]
+    production = svg.locator('g.lane[data-lane="Production"] g.segment')
+    assert await production.evaluate_all("s => s.map(x => x.dataset.version)") == ["1", "2"]
 
     # Markup from the log shows as text and never runs.
     assert await page.evaluate("typeof window.pwned") == "undefined"

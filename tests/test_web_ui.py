@@ -21,8 +21,9 @@ from yarl import URL
 
 from registry.domain import commands as c
 from registry.http.keys import AUTH, SERVICE
-from registry.http.ui import session, timeline_svg
-from registry.reads.timeline import Period
+from registry.http.ui import session
+from registry.timeline import chart
+from registry.timeline.periods import Period
 from tests.serving import grant, serving
 
 NAME = "unity.default.fraud-scorer"
@@ -42,7 +43,7 @@ def test_lanes_group_order_and_cut_at_a_position():
                period("champion", 2, 5, None), period("None", 1, 1, None, kind="stage"),
                period("challenger", 3, 7, None)]
     now = T0 + timedelta(minutes=10)
-    lanes = timeline_svg.lanes(periods, now)
+    lanes = chart.lanes(periods, now)
     assert [(x.kind, x.name) for x in lanes] == [
         ("alias", "challenger"), ("alias", "champion"), ("stage", "Production")]
     champion = lanes[1].segments
@@ -51,7 +52,7 @@ def test_lanes_group_order_and_cut_at_a_position():
     assert champion[1].end == now
     # As of position 4: champion still on v1 (its end comes later), challenger not yet set.
     then = T0 + timedelta(minutes=4)
-    cut = timeline_svg.lanes(periods, then, as_of_position=4)
+    cut = chart.lanes(periods, then, as_of_position=4)
     assert [x.name for x in cut] == ["champion", "Production"]
     assert [(s.version, s.open, s.end) for s in cut[0].segments] == [(1, True, then)]
 
@@ -60,16 +61,16 @@ def test_a_stage_holding_two_versions_at_once_takes_two_tracks():
     periods = [period("Production", 1, 1, None, kind="stage"),
                period("Production", 2, 3, 6, kind="stage"),
                period("Production", 3, 7, None, kind="stage")]
-    [lane] = timeline_svg.lanes(periods, T0 + timedelta(minutes=9))
+    [lane] = chart.lanes(periods, T0 + timedelta(minutes=9))
     assert [(s.version, s.track) for s in lane.segments] == [(1, 0), (2, 1), (3, 1)]
     assert lane.tracks == 2
-    svg = timeline_svg.render([lane], [], T0, T0 + timedelta(minutes=9), "x")
+    svg = chart.render([lane], [], T0, T0 + timedelta(minutes=9), "x")
     assert 'y="60"' in svg and 'y="92"' in svg  # the second track, one lane lower
 
 
 def test_render_escapes_and_titles_every_segment():
-    lanes = timeline_svg.lanes([period("<b>x</b>", 1, 0, 3, by="<script>")], T0 + timedelta(1))
-    svg = timeline_svg.render(lanes, [timeline_svg.Registration(1, T0, "ann")], T0,
+    lanes = chart.lanes([period("<b>x</b>", 1, 0, 3, by="<script>")], T0 + timedelta(1))
+    svg = chart.render(lanes, [chart.Registration(1, T0, "ann")], T0,
                               T0 + timedelta(minutes=10), 'a "label"')
     assert "<b>" not in svg and "<script>" not in svg and "&lt;b&gt;x&lt;/b&gt;" in svg
     assert 'aria-label="a &quot;label&quot;"' in svg
@@ -82,7 +83,7 @@ def test_render_escapes_and_titles_every_segment():
     (timedelta(seconds=5), "12:00:00.0"), (timedelta(minutes=1), "12:00:00"),
     (timedelta(hours=5), "2026-03-01 12:00"), (timedelta(days=30), "2026-03-01")])
 def test_axis_labels_are_as_precise_as_the_window_needs(span: timedelta, label: str):
-    svg = timeline_svg.render([], [], T0, T0 + span, "x")
+    svg = chart.render([], [], T0, T0 + span, "x")
     assert f">{label}</text>" in svg
 
 
@@ -117,7 +118,7 @@ def test_text_colours_meet_wcag_aa_contrast():
     pairs = [(var["fg"], var["bg"]), (var["muted"], var["bg"]), (var["link"], var["bg"]),
              (var["muted"], var["soft"]), (var["ok"], var["okbg"]), (var["err"], var["errbg"]),
              ("#5c4400", "#fff7e0"), ("#ffffff", "#12263a"), ("#ffffff", "#1f5fa8"),
-             ("#ffffff", "#24476b"), *(("#ffffff", c) for c in timeline_svg.PALETTE)]
+             ("#ffffff", "#24476b"), *(("#ffffff", c) for c in chart.PALETTE)]
     for fg, bg in pairs:
         assert _contrast(fg, bg) >= 4.5, (fg, bg)
     for fg, bg in (("#5c4400", "#fff7e0"), ("#ffffff", "#12263a"), ("#ffffff", "#1f5fa8")):

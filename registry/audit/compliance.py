@@ -11,11 +11,12 @@ pointed, and since when, by whom; who held which grant).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from projections import alias_history
 from registry.audit.access import (
     DeniedAttempt,
     ModelAccess,
@@ -30,8 +31,8 @@ from registry.domain.events import Event, parse_event
 from registry.domain.names import within
 from registry.domain.privileges import Acl, evolve
 from registry.eventstore.records import RecordedEvent
-
-STAGE_ORDER = ("Staging", "Production", "Archived")  # stage lanes, in this order ("None": none)
+from registry.timeline import chart
+from registry.timeline.periods import fold
 
 
 @dataclass(frozen=True)
@@ -84,24 +85,6 @@ class RequestRecord:
 
 
 @dataclass(frozen=True)
-class Segment:
-    """A period an alias (or a stage) held a version, clipped to the window."""
-
-    version: int
-    start: datetime
-    end: datetime
-    set_by: str
-    set_at: datetime  # when it really began, perhaps before the window
-
-
-@dataclass(frozen=True)
-class Lane:
-    kind: str  # alias or stage
-    name: str
-    segments: tuple[Segment, ...]
-
-
-@dataclass(frozen=True)
 class ModelSection:
     model_id: str
     full_name: str  # its last name in the window
@@ -110,7 +93,7 @@ class ModelSection:
     changes: tuple[Change, ...]
     versions: tuple[VersionRecord, ...]
     requests: tuple[RequestRecord, ...]
-    lanes: tuple[Lane, ...]
+    lanes: tuple[chart.Lane, ...]  # the alias and stage periods in the window, as charted
 
 
 @dataclass(frozen=True)
@@ -154,16 +137,14 @@ class _Model:
     seen_alive: bool = False  # alive at some point in the window
     tags: dict[str, str] = field(default_factory=dict)
     version_tags: dict[int, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
-    # What each alias and each version's stage holds now, set by whom and when.
-    aliases: dict[str, tuple[int, str, datetime]] = field(default_factory=dict)
-    stages: dict[int, tuple[str, str, datetime]] = field(default_factory=dict)
+    # The events that begin or end alias and stage periods (projections/alias_history.py).
+    history: list[RecordedEvent] = field(default_factory=list)
     open_requests: dict[tuple[int, str], RequestRecord] = field(default_factory=dict)
     events: int = 0
     actors: set[str] = field(default_factory=set)
     changes: list[Change] = field(default_factory=list)
     versions: dict[int, VersionRecord] = field(default_factory=dict)
     requests: list[RequestRecord] = field(default_factory=list)
-    segments: dict[tuple[str, str], list[Segment]] = field(default_factory=lambda: defaultdict(list))
     acl: Acl | None = None  # owner and grants, as of the last event fed
     permissions: list[PermissionChange] = field(default_factory=list)
 
@@ -193,6 +174,8 @@ class ReportBuilder:
             m.permissions += permission_changes(e, d, m.acl)
         m.acl = evolve(m.acl, d)
         _apply(m, d, e, log)
+        if e.type in alias_history.TYPES:
+            m.history.append(e)
         if inside:
             m.events += 1
             m.actors.add(e.actor)
@@ -208,15 +191,15 @@ class ReportBuilder:
                 m.names.append(m.name)
             if not m.seen_alive or not any(within(n, w.object) for n in m.names):
                 continue
-            for alias, (version, by, at) in m.aliases.items():
-                _segment(m, w, "alias", alias, version, by, at, w.until)
-            for version, (stage, by, at) in m.stages.items():
-                _segment(m, w, "stage", stage, version, by, at, w.until)
+            # Periods that ended before the window are not its concern.
+            periods = [p for p in fold(m.history)
+                       if p.valid_to_position is None or p.valid_to_position >= w.since_position]
             requests = [*m.requests, *m.open_requests.values()]
             sections.append(ModelSection(
                 m.id, m.name, tuple(m.names), m.events, tuple(m.changes),
                 tuple(sorted(m.versions.values(), key=lambda v: v.version)),
-                tuple(sorted(requests, key=lambda r: r.requested_at)), _lanes(m.segments)))
+                tuple(sorted(requests, key=lambda r: r.requested_at)),
+                tuple(chart.lanes(periods, w.until, since=w.since))))
             actors |= m.actors
             permissions += m.permissions
             chain = None if m.acl is None else self.namespaces.chain(m.name, m.acl)
@@ -273,11 +256,7 @@ def _apply(m: _Model, d: Event, e: RecordedEvent, log: _Log | None) -> None:
             note("tag", "deleted", subject=d.key, before=m.tags.pop(d.key, None))
         case ev.ModelDeleted():
             note("model", "deleted", before=m.name)
-            for alias, (version, set_by, set_at) in m.aliases.items():
-                _close(m, log, "alias", alias, version, set_by, set_at, at)
-            for version, (stage, set_by, set_at) in m.stages.items():
-                _close(m, log, "stage", stage, version, set_by, set_at, at)
-            m.aliases, m.stages, m.alive = {}, {}, False
+            m.alive = False
         case ev.VersionRegistered():
             m.version_tags[d.version] = dict(d.tags)
             if log is not None:
@@ -304,16 +283,8 @@ def _apply(m: _Model, d: Event, e: RecordedEvent, log: _Log | None) -> None:
                  before=m.version_tags[d.version].pop(d.key, None))
         case ev.VersionDeleted():
             _status(m, d.version, "DELETED")
-            if d.version in m.stages:
-                stage, set_by, set_at = m.stages.pop(d.version)
-                _close(m, log, "stage", stage, d.version, set_by, set_at, at)
             note("version", "deleted", version=d.version)
         case ev.VersionStageTransitioned():
-            if d.version in m.stages:
-                stage, set_by, set_at = m.stages.pop(d.version)
-                _close(m, log, "stage", stage, d.version, set_by, set_at, at)
-            if d.stage != "None":
-                m.stages[d.version] = (d.stage, by, at)
             note("stage", "transitioned", version=d.version, before=d.previous_stage,
                  after=d.stage)
         case ev.StageTransitionRequested():
@@ -331,16 +302,9 @@ def _apply(m: _Model, d: Event, e: RecordedEvent, log: _Log | None) -> None:
                     outcome, by, at, d.comment))
             note("request", outcome, version=d.version, subject=d.stage, detail=d.comment)
         case ev.AliasSet():
-            if d.alias in m.aliases:
-                version, set_by, set_at = m.aliases[d.alias]
-                _close(m, log, "alias", d.alias, version, set_by, set_at, at)
-            m.aliases[d.alias] = (d.version, by, at)
             note("alias", "set" if d.previous_version is None else "moved", subject=d.alias,
                  before=_str(d.previous_version), after=str(d.version))
         case ev.AliasDeleted():
-            if d.alias in m.aliases:
-                version, set_by, set_at = m.aliases.pop(d.alias)
-                _close(m, log, "alias", d.alias, version, set_by, set_at, at)
             note("alias", "deleted", subject=d.alias, before=str(d.version))
 
 
@@ -349,38 +313,3 @@ def _status(m: _Model, version: int, status: str) -> None:
         r = m.versions[version]
         m.versions[version] = VersionRecord(r.version, r.registered_by, r.registered_at,
                                             r.source, r.run_id, status)
-
-
-def _close(m: _Model, log: _Log | None, kind: str, lane: str, version: int, set_by: str,
-           set_at: datetime, end: datetime) -> None:
-    """A period ends at `end`: recorded if it ends inside the window."""
-    if log is not None:
-        _segment(m, log.window, kind, lane, version, set_by, set_at, end)
-
-
-def _segment(m: _Model, w: Window, kind: str, lane: str, version: int, set_by: str,
-             set_at: datetime, end: datetime) -> None:
-    start = max(set_at, w.since)
-    m.segments[(kind, lane)].append(Segment(version, start, max(start, min(end, w.until)),
-                                            set_by, set_at))
-
-
-def _lanes(segments: Mapping[tuple[str, str], list[Segment]]) -> tuple[Lane, ...]:
-    """Alias lanes by name, then stage lanes in stage order. Versions can share a stage, so a
-    stage's overlapping periods go to extra lanes ("Production (2)")."""
-    lanes = [Lane("alias", name, tuple(sorted(found, key=lambda s: s.start)))
-             for (kind, name), found in sorted(segments.items()) if kind == "alias"]
-    stages = sorted((name for kind, name in segments if kind == "stage"),
-                    key=lambda s: (STAGE_ORDER.index(s) if s in STAGE_ORDER else len(STAGE_ORDER),
-                                   s))
-    for stage in stages:
-        packed: list[list[Segment]] = []
-        for s in sorted(segments[("stage", stage)], key=lambda s: (s.start, s.version)):
-            row = next((r for r in packed if r[-1].end <= s.start), None)
-            if row is None:
-                packed.append([s])
-            else:
-                row.append(s)
-        lanes += [Lane("stage", stage if i == 0 else f"{stage} ({i + 1})", tuple(row))
-                  for i, row in enumerate(packed)]
-    return tuple(lanes)

@@ -3,16 +3,11 @@ model, no script and no external asset, readable offline and printable. Every st
 log (names, comments, tags, sources) is escaped."""
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from html import escape
 
-from registry.audit.compliance import Change, Lane, ModelSection, Report, Segment, counts, summary
-
-# Segment fills, by version: each keeps white text at a contrast ratio of 4.5:1 or more.
-PALETTE = ("#1f5fa8", "#a3461d", "#2a7a3b", "#7b3fa0", "#9c2a55", "#0f6e78", "#6b5d00",
-           "#4a4a9c")
-WIDTH, LABELS, LANE, GAP, AXIS = 960, 170, 26, 8, 30  # SVG geometry, in user units
-MIN_SEGMENT = 3  # a period too short to see at this scale still shows (and takes a pointer)
+from registry.audit.compliance import Change, ModelSection, Report, counts, summary
+from registry.timeline import chart
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;
@@ -81,69 +76,22 @@ def _other_changes(caption: str, changes: Iterable[Change]) -> str:
                     c.after, c.detail, c.position) for c in changes), numeric=(3, 8))
 
 
-def _tick(t: datetime, span: timedelta) -> str:
-    """An axis label as precise as the window needs."""
-    if span < timedelta(minutes=1):
-        return t.strftime("%H:%M:%S.%f")[:-3]
-    return t.strftime("%Y-%m-%d %H:%M" + (":%S" if span < timedelta(days=1) else ""))
-
-
-def _lane_title(lane: Lane) -> str:
-    return f"alias {lane.name}" if lane.kind == "alias" else f"stage {lane.name}"
-
-
 def timeline(m: ModelSection, since: datetime, until: datetime) -> str:
-    """One lane per alias (and per stage), time across the window, a segment per period."""
-    total = max((until - since).total_seconds(), 1e-6)
-    plot = WIDTH - LABELS - 10
-    height = AXIS + len(m.lanes) * (LANE + GAP)
-
-    def x(t: datetime) -> float:
-        return LABELS + plot * min(max((t - since).total_seconds() / total, 0), 1)
-
-    def segment(lane: Lane, s: Segment, y: int) -> str:
-        left = x(s.start)
-        width = max(x(s.end) - left, MIN_SEGMENT)
-        left = min(left, WIDTH - 10 - width)
-        tip = (f"{_lane_title(lane)} → version {s.version}, set by {s.set_by} at "
-               f"{when(s.set_at)}; held until {when(s.end)}")
-        return (f'<g class="segment" data-version="{s.version}"><title>{esc(tip)}</title>'
-                f'<rect x="{left:.2f}" y="{y}" width="{width:.2f}" height="{LANE}" rx="3" '
-                f'fill="{PALETTE[s.version % len(PALETTE)]}"/>'
-                f'<text class="segment-label" x="{left + width / 2:.2f}" y="{y + LANE / 2 + 4}" '
-                f'text-anchor="middle">v{s.version}</text></g>')
-
-    lanes, described = [], []
-    for i, lane in enumerate(m.lanes):
-        y = AXIS + i * (LANE + GAP)
-        lanes.append(
-            f'<g class="lane" data-kind="{lane.kind}" data-lane="{esc(lane.name)}">'
-            f'<text class="lane-label" x="{LABELS - 8}" y="{y + LANE / 2 + 4}" '
-            f'text-anchor="end">{esc(_lane_title(lane))}</text>'
-            f'<rect class="lane-bg" x="{LABELS}" y="{y}" width="{plot}" height="{LANE}"/>'
-            + "".join(segment(lane, s, y) for s in lane.segments) + "</g>")
-        described.append(f"{_lane_title(lane)}: " + ", ".join(
-            f"version {s.version} from {when(s.start)} to {when(s.end)}" for s in lane.segments))
-    ticks = []
-    for k in range(5):
-        t = since + (until - since) * k / 4
-        anchor = ("start", "middle", "middle", "middle", "end")[k]
-        ticks.append(f'<line x1="{x(t):.2f}" x2="{x(t):.2f}" y1="{AXIS - 6}" y2="{height}"/>'
-                     f'<text x="{x(t):.2f}" y="{AXIS - 10}" text-anchor="{anchor}">'
-                     f'{esc(_tick(t, until - since))}</text>')
-    label = f"Alias and stage timeline of {m.full_name}. " + "; ".join(described)
-    return (f'<svg class="timeline" role="img" aria-label="{esc(label)}" '
-            f'viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg">'
-            f'<title>{esc(label)}</title><g class="axis">{"".join(ticks)}</g>'
-            f'{"".join(lanes)}</svg>')
+    """The UI's own chart (registry/timeline/chart.py) of the window: the versions registered in
+    it, then one lane per alias and stage."""
+    registrations = [chart.Registration(v.version, v.registered_at, v.registered_by)
+                     for v in m.versions]
+    return chart.render(m.lanes, registrations, since, until,
+                        f"Alias and stage timeline of {m.full_name}")
 
 
 def _model(i: int, m: ModelSection, report: Report) -> str:
     w = report.window
     names = "" if len(m.names) < 2 else f" Named in turn: {esc(' → '.join(m.names))}."
     if m.lanes:
-        chart = (f"<figure>{timeline(m, w.since, w.until)}<figcaption>Each lane is an alias or "
-                 "a stage; each bar a version it held. Hover a bar for who set it and when."
+        chart = (f"<figure>{timeline(m, w.since, w.until)}<figcaption>The first lane marks "
+                 "the versions registered; each other lane is an alias or a stage, each bar a "
+                 "version it held. Hover a bar for who set it and when."
                  "</figcaption></figure>")
     else:
         chart = '<p class="note">No alias or stage held a version in this window.</p>'

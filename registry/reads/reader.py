@@ -20,6 +20,7 @@ from registry.reads import as_of, mlflow_pages, queries, search, timeline
 from registry.reads.access import ReadAccess
 from registry.reads.cache import ReadCache
 from registry.reads.search import ModelFilter
+from registry.timeline.periods import Period, fold
 
 T = TypeVar("T")
 
@@ -126,7 +127,7 @@ class Reader:
             lambda: queries.version_by_alias(self.pool, full_name, alias))
 
     async def periods(self, model_id: UUID, *, kind: str | None = None, lane: str | None = None,
-                      after: int = 0, limit: int = 1000) -> list[timeline.Period]:
+                      after: int = 0, limit: int = 1000) -> list[Period]:
         """Which version each alias and stage of a model (`model_id`, found through `model_id`)
         pointed at, and when: from the `alias_history` projection, or, while it lags behind the
         head, the model's stream folded, so the answer is exact either way."""
@@ -134,12 +135,11 @@ class Reader:
             return await timeline.lanes(self.pool, model_id, kind=kind, lane=lane, after=after,
                                         limit=limit)
         events = await read_stream(self.pool, f"model:{model_id}")
-        found = [timeline.from_plan(p) for p in timeline.plan(events).periods
-                 if (kind is None or p.kind == kind) and (lane is None or p.lane == lane)
-                 and p.from_position > after]
+        found = [p for p in fold(events) if (kind is None or p.kind == kind)
+                 and (lane is None or p.lane == lane) and p.valid_from_position > after]
         return found[:limit]
 
-    async def alias_at(self, full_name: str, alias: str, at: int) -> timeline.Period | None:
+    async def alias_at(self, full_name: str, alias: str, at: int) -> Period | None:
         """The period of `alias` that covers position `at` (checked as `model_id`)."""
         await self.model_id(full_name, at)
         return await timeline.alias_at(self.pool, full_name, alias, at)

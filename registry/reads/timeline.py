@@ -5,36 +5,15 @@ The projection follows the log behind the writers; where a question reaches past
 is exact either way.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-from projections import alias_history
 from projections.alias_history import ALIAS, NAME, plan
 from projections.catch_up import checkpoint
 from registry.eventstore import read_stream
 from registry.reads.as_of import NAME_HOLDER, model_id_at
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str
-    lane: str
-    version: int
-    valid_from_position: int
-    valid_from: datetime
-    set_by: str
-    valid_to_position: int | None
-    valid_to: datetime | None
-    ended_by: str | None
-
-
-def from_plan(p: alias_history.Period) -> Period:
-    return Period(p.kind, p.lane, p.version, p.from_position, p.from_at, p.set_by, p.to_position,
-                  p.to_at, p.ended_by)
-
+from registry.timeline.periods import Period, from_plan
 
 _COLUMNS = ("kind, lane, version, valid_from_position, valid_from, set_by, valid_to_position, "
             "valid_to, ended_by")

@@ -15,7 +15,8 @@ from registry.http import authorize
 from registry.http.native.requests import Page
 from registry.http.validation import parse_query
 from registry.http.wire import json_response, page
-from registry.reads import queries, timeline
+from registry.reads import queries
+from registry.timeline.periods import Period
 
 
 class AliasHistoryQuery(Page):
@@ -28,7 +29,7 @@ class TimelineQuery(Page):
     lane: str | None = None
 
 
-def period_json(p: timeline.Period) -> dict[str, Any]:
+def period_json(p: Period) -> dict[str, Any]:
     return {"kind": p.kind, "lane": p.lane, "version": p.version,
             "valid_from": iso_time(p.valid_from), "valid_from_position": p.valid_from_position,
             "set_by": p.set_by,

@@ -25,10 +25,11 @@ from registry.domain.names import STAGES
 from registry.http import authorize
 from registry.http.errors import ApiError
 from registry.http.keys import POOL, PRINCIPAL, SERVICE
-from registry.http.ui import timeline_svg
 from registry.http.ui.render import FormQuery, html_errors, page
 from registry.http.validation import parse_query
-from registry.reads import as_of, queries, timeline
+from registry.reads import as_of, queries
+from registry.timeline import chart
+from registry.timeline.periods import Period
 
 VERSIONS_PAGE = 25
 MAX_PERIODS = 5000  # a chart beyond this many periods is cut (and says so)
@@ -89,15 +90,15 @@ async def _versions(request: web.Request, model: Model, q: ModelQuery, historic:
     return found[:VERSIONS_PAGE], found[VERSIONS_PAGE - 1].version if more else None
 
 
-def chart(model: Model, found: list[timeline.Period], points: list[Point], position: int | None,
-          until: datetime) -> tuple[str, list[timeline_svg.Lane]]:
-    lanes = timeline_svg.lanes(found, until, position)
-    registrations = [timeline_svg.Registration(p.version, p.at, p.actor) for p in points
+def draw(model: Model, found: list[Period], points: list[Point], position: int | None,
+         until: datetime) -> tuple[str, list[chart.Lane]]:
+    lanes = chart.lanes(found, until, position)
+    registrations = [chart.Registration(p.version, p.at, p.actor) for p in points
                      if p.type == "VersionRegistered" and p.version is not None]
     starts = [p.at for p in points[:1]] + [s.start for lane in lanes for s in lane.segments]
     since = min(starts, default=model.created_at)
     since = min(since, model.created_at) if position is None else since
-    svg = timeline_svg.render(lanes, registrations, since, max(until, since),
+    svg = chart.render(lanes, registrations, since, max(until, since),
                               f"History of {model.full_name}: versions registered, and which "
                               "version each alias and stage pointed at over time")
     return svg, lanes
@@ -125,7 +126,7 @@ async def model_page(request: web.Request) -> web.Response:
     shown = [p for p in points if position is None or p.position <= position]
     until = shown[-1].at if position is not None and shown else datetime.now(UTC)
     found = await authorize.reader(request).periods(model.id, limit=MAX_PERIODS)
-    svg, lanes = chart(model, found, shown, position, until)
+    svg, lanes = draw(model, found, shown, position, until)
     context: dict[str, Any] = {
         "title": model.full_name, "model": model, "versions": versions, "next_after": next_after,
         "query": q, "position": position, "points": points, "shown": shown,
@@ -134,7 +135,7 @@ async def model_page(request: web.Request) -> web.Response:
         "url": model_url(model.full_name), "stages": STAGES, "now_url": now_url(request, model),
         "may_change": position is None and _may_change(request, model),
         "slider_labels": json.dumps([
-            f"{timeline_svg.when(p.at)} · {p.type}{f' v{p.version}' if p.version else ''}"
+            f"{chart.when(p.at)} · {p.type}{f' v{p.version}' if p.version else ''}"
             f" · {p.actor or ''}" for p in points]),
     }
     return page(request, "model.html", **context)

@@ -1,9 +1,11 @@
-"""A model's history as an SVG chart, pure: periods and registrations in, markup out.
+"""A model's history as an SVG chart, pure: periods and registrations in, markup out; the one
+chart of the web UI's model page and of the compliance report.
 
 One lane for the versions registered (a mark each), then one lane per alias and per stage with a
 segment for each period it pointed at a version. Every mark and segment carries a `<title>` (the
 browser's tooltip: who changed it and when) and is focusable, so the keyboard reaches it too; the
-page's script mirrors the focused one into a live region.
+UI's script mirrors the focused one into a live region. A `<desc>` tells every period in words,
+for assistive technology and for a printed report.
 """
 
 from collections.abc import Sequence
@@ -11,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html import escape
 
-from registry.reads.timeline import Period
+from registry.timeline.periods import Period
 
 # Segment fills, by version: each keeps white text at a contrast ratio of 4.5:1 or more.
 PALETTE = ("#1f5fa8", "#a3461d", "#2a7a3b", "#7b3fa0", "#9c2a55", "#0f6e78", "#6b5d00",
@@ -31,11 +33,12 @@ class Registration:
 @dataclass(frozen=True)
 class Segment:
     version: int
-    start: datetime
+    start: datetime  # the window's start for a period that began before it
     end: datetime  # the window's end for a period still open
     open: bool
     set_by: str
     ended_by: str | None
+    set_at: datetime  # when it really began
     track: int = 0  # a stage holds several versions at once: each overlapping one a row of its own
 
 
@@ -54,10 +57,11 @@ class Lane:
         return f"{self.kind} {self.name}"
 
 
-def lanes(periods: Sequence[Period], until: datetime, as_of_position: int | None = None
-          ) -> list[Lane]:
+def lanes(periods: Sequence[Period], until: datetime, as_of_position: int | None = None,
+          since: datetime | None = None) -> list[Lane]:
     """Periods grouped into lanes (aliases by name, then stages in their usual order), cut at
-    `as_of_position`: what began after it is left out, what ended after it is still open."""
+    `as_of_position`: what began after it is left out, what ended after it is still open; and
+    drawn from `since` on, if given."""
     grouped: dict[tuple[str, str], list[Segment]] = {}
     for p in sorted(periods, key=lambda p: p.valid_from_position):
         if p.kind == "stage" and p.lane == "None":
@@ -66,10 +70,11 @@ def lanes(periods: Sequence[Period], until: datetime, as_of_position: int | None
             continue
         ended = p.valid_to is not None and (as_of_position is None
                                             or (p.valid_to_position or 0) <= as_of_position)
+        start = p.valid_from if since is None else max(p.valid_from, since)
         end = p.valid_to if ended and p.valid_to is not None else until
         grouped.setdefault((p.kind, p.lane), []).append(
-            Segment(p.version, p.valid_from, max(end, p.valid_from), not ended, p.set_by,
-                    p.ended_by if ended else None))
+            Segment(p.version, start, max(end, start), not ended, p.set_by,
+                    p.ended_by if ended else None, p.valid_from))
 
     def order(key: tuple[str, str]) -> tuple:
         kind, name = key
@@ -97,10 +102,17 @@ def when(t: datetime) -> str:
 
 
 def tooltip(lane: Lane, s: Segment) -> str:
-    text = f"{lane.title} → version {s.version}, set by {s.set_by} at {when(s.start)}"
+    text = f"{lane.title} → version {s.version}, set by {s.set_by} at {when(s.set_at)}"
     if s.open:
         return text + "; still so"
     return text + f"; until {when(s.end)}" + (f" ({s.ended_by})" if s.ended_by else "")
+
+
+def described(chart_lanes: Sequence[Lane]) -> str:
+    """Every period in words: "alias champion: version 1 from … to …; …"."""
+    return "; ".join(f"{lane.title}: " + ", ".join(
+        f"version {s.version} from {when(s.start)} to {when(s.end)}{' (still so)' if s.open else ''}"
+        for s in lane.segments) for lane in chart_lanes)
 
 
 def _tick(t: datetime, span: timedelta) -> str:
@@ -128,7 +140,8 @@ def render(chart_lanes: Sequence[Lane], registrations: Sequence[Registration], s
     rows = 1 + sum(lane.tracks for lane in chart_lanes)
     height = AXIS + rows * (LANE + GAP)
     out = [f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="group" '
-           f'aria-label="{_esc(label)}" xmlns="http://www.w3.org/2000/svg">']
+           f'aria-label="{_esc(label)}" xmlns="http://www.w3.org/2000/svg">'
+           f'<desc>{_esc(described(chart_lanes))}</desc>']
     for i in range(5):  # the time axis, with a faint guide per tick
         t = since + span * (i / 4)
         tx = x(t)
