@@ -17,7 +17,7 @@ from registry.domain.errors import InvalidArgument, NotFound
 from registry.domain.models import Model, ModelVersion
 from registry.http import authorize, errors
 from registry.http.dispatch import execute
-from registry.http.keys import POOL, SETTINGS
+from registry.http.keys import SETTINGS
 from registry.http.surface import surface
 from registry.http.validation import parse_body, parse_query
 from registry.http.wire import epoch_ms, json_response
@@ -179,16 +179,14 @@ async def _model(request: web.Request, name: str) -> Model:
 
 async def _model_response(request: web.Request, name: str) -> dict[str, Any]:
     model = await _model(request, name)
-    latest = await queries.latest_versions(request.config_dict[POOL], [model.id])
+    latest = await authorize.reader(request).latest_versions([model])
     return model_json(shown_name(request, model.full_name), model, latest[model.id])
 
 
 async def _version_response(request: web.Request, name: str, version: int) -> dict[str, Any]:
     model = await _model(request, name)
-    mv = await queries.get_version(request.config_dict[POOL], model.id, version)
-    if mv is None:
-        raise NotFound(f"Model Version (name={name}, version={version}) not found",
-                       model=name, version=version)
+    mv = await authorize.reader(request).version(model, version, missing=NotFound(
+        f"Model Version (name={name}, version={version}) not found", model=name, version=version))
     return version_json(shown_name(request, model.full_name), mv, model.aliases_of(version))
 
 
@@ -258,7 +256,7 @@ async def search_models(request: web.Request) -> web.Response:
     q = parse_query(request, SearchQuery, ("order_by",))
     models, token = await authorize.reader(request).mlflow_models(
         _default(request), q.filter, q.order_by, q.page_token, min(q.max_results, MAX_MODELS_PAGE))
-    latest = await queries.latest_versions(request.config_dict[POOL], [m.id for m in models])
+    latest = await authorize.reader(request).latest_versions(models)
     out: dict[str, Any] = {"registered_models": [
         model_json(shown_name(request, m.full_name), m, latest[m.id]) for m in models]}
     if token:
@@ -272,7 +270,7 @@ async def get_latest_versions(request: web.Request) -> web.Response:
     else:
         body = await parse_body(request, LatestBody)
     model = await _model(request, body.name)
-    latest = (await queries.latest_versions(request.config_dict[POOL], [model.id]))[model.id]
+    latest = (await authorize.reader(request).latest_versions([model]))[model.id]
     wanted = {st.lower() for st in body.stages}
     name = shown_name(request, model.full_name)
     return _json(model_versions=[version_json(name, mv, model.aliases_of(mv.version))
@@ -343,9 +341,8 @@ async def download_uri(request: web.Request) -> web.Response:
     q = parse_query(request, VersionBody)
     version = _version(q.version)
     model = await _model(request, q.name)
-    mv = await queries.get_version(request.config_dict[POOL], model.id, version)
-    if mv is None:
-        raise NotFound(f"Model Version (name={q.name}, version={version}) not found")
+    mv = await authorize.reader(request).version(model, version, missing=NotFound(
+        f"Model Version (name={q.name}, version={version}) not found"))
     # The client resolves `models:/m-...` sources through its own tracking store.
     return _json(artifact_uri=mv.storage_location or mv.source)
 

@@ -13,15 +13,13 @@ from typing import Any
 from aiohttp import web
 
 from registry.domain import commands as c
-from registry.domain.errors import InvalidArgument, NotFound
+from registry.domain.errors import InvalidArgument
 from registry.domain.events import PrivilegeChange
-from registry.domain.privileges import Action, Chain, Securable, SecurableType, allowed, effective
+from registry.domain.privileges import Chain, Securable, SecurableType, effective
 from registry.http import authorize
 from registry.http.dispatch import execute
-from registry.http.keys import POOL, PRINCIPAL
 from registry.http.validation import Body, Query, parse_body, parse_query
 from registry.http.wire import json_response
-from registry.reads import as_of
 
 
 class PrincipalQuery(Query):
@@ -48,23 +46,8 @@ def _securable(request: web.Request) -> Securable:
 
 
 async def _readable(request: web.Request, securable: Securable, when: str | None) -> Chain:
-    """The object's ACL chain, now or at `when`, if the caller may read its grants: READ or MANAGE
-    on it now (for a past model, on the model that bore the name then, wherever it is now)."""
-    if when is None:
-        acls = authorize.access(request).chain(securable)
-        if not any(allowed(request[PRINCIPAL], a, acls) for a in (Action.READ, Action.MANAGE)):
-            raise authorize.access(request).denial(Action.READ, securable)
-        return acls
-    pool = request.config_dict[POOL]
-    found, model_id = await as_of.chain_at(pool, securable, await as_of.resolve(pool, when))
-    if found is None:
-        raise NotFound(f"{securable.type} {securable.full_name!r} did not exist then",
-                       securable=securable.full_name)
-    if model_id is not None:
-        authorize.access(request).require_past(model_id, securable.full_name)
-    else:
-        authorize.access(request).require(securable.full_name, securable.type, past=True)
-    return found
+    reader = authorize.reader(request)
+    return await reader.acls(securable, None if when is None else await reader.point(when))
 
 
 def permissions_list(acls: Chain, principal: str | None) -> dict[str, Any]:

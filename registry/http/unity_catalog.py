@@ -16,14 +16,13 @@ from registry.domain.catalogs import Catalog
 from registry.domain.errors import InvalidArgument, NotFound
 from registry.domain.models import Model, ModelVersion, model_location
 from registry.domain.names import FullName
-from registry.domain.privileges import SecurableType
 from registry.domain.schemas import Schema
 from registry.http import authorize, errors, permissions
 from registry.http.dispatch import execute
-from registry.http.keys import POOL, SETTINGS
+from registry.http.keys import SETTINGS
 from registry.http.surface import surface
 from registry.http.validation import parse_body, parse_query, path_version
-from registry.http.wire import epoch_ms, json_response, listed, page
+from registry.http.wire import epoch_ms, json_response, listed
 from registry.reads import queries
 from registry.reads.search import ModelFilter
 
@@ -171,10 +170,8 @@ def _no_rename(body: UpdateBody, kind: str) -> None:
 
 
 async def _catalog(request: web.Request, name: str) -> web.Response:
-    authorize.access(request).require(name, SecurableType.CATALOG)
-    cat = await queries.get_catalog(request.config_dict[POOL], name)
-    if cat is None:
-        raise NotFound(f"Catalog not found: {name}")
+    cat = await authorize.reader(request).catalog(
+        name, missing=NotFound(f"Catalog not found: {name}"))
     return json_response(catalog_json(cat))
 
 
@@ -190,11 +187,9 @@ async def get_catalog(request: web.Request) -> web.Response:
 
 async def list_catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, Page)
-    found = await queries.list_catalogs(request.config_dict[POOL],
-                                        queries.decode_token(q.page_token, str), q.limit + 1)
-    readable = authorize.access(request).readable(SecurableType.CATALOG)
-    return json_response(page(found, q.limit, "catalogs", catalog_json, lambda x: x.name,
-                              lambda x: readable(x.name)))
+    found = await authorize.reader(request).catalogs(
+        after=queries.decode_token(q.page_token, str), limit=q.limit)
+    return json_response(listed(found, "catalogs", catalog_json))
 
 
 async def update_catalog(request: web.Request) -> web.Response:
@@ -222,11 +217,9 @@ def _schema_parts(full: str) -> tuple[str, str]:
 
 
 async def _schema(request: web.Request, catalog: str, name: str) -> web.Response:
-    authorize.access(request).require(f"{catalog}.{name}", SecurableType.SCHEMA)
-    s = await queries.get_schema(request.config_dict[POOL], catalog, name)
-    if s is None:
-        raise NotFound(f"Schema not found: {catalog}.{name}")
-    return json_response(schema_json(s))
+    found = await authorize.reader(request).schema(
+        catalog, name, missing=NotFound(f"Schema not found: {catalog}.{name}"))
+    return json_response(schema_json(found))
 
 
 async def create_schema(request: web.Request) -> web.Response:
@@ -242,15 +235,10 @@ async def get_schema(request: web.Request) -> web.Response:
 
 async def list_schemas(request: web.Request) -> web.Response:
     q = parse_query(request, CatalogPage)
-    pool = request.config_dict[POOL]
-    if await queries.get_catalog(pool, q.catalog_name) is None:
-        raise NotFound(f"Catalog not found: {q.catalog_name}")
-    authorize.access(request).require(q.catalog_name, SecurableType.CATALOG)
-    found = await queries.list_schemas(pool, q.catalog_name,
-                                       queries.decode_token(q.page_token, str), q.limit + 1)
-    readable = authorize.access(request).readable(SecurableType.SCHEMA)
-    return json_response(page(found, q.limit, "schemas", schema_json, lambda x: x.name,
-                              lambda x: readable(f"{x.catalog_name}.{x.name}")))
+    found = await authorize.reader(request).schemas(
+        q.catalog_name, after=queries.decode_token(q.page_token, str), limit=q.limit,
+        missing=NotFound(f"Catalog not found: {q.catalog_name}"))
+    return json_response(listed(found, "schemas", schema_json))
 
 
 async def update_schema(request: web.Request) -> web.Response:
@@ -325,9 +313,8 @@ async def delete_model(request: web.Request) -> web.Response:
 
 
 async def _version(request: web.Request, model: Model, number: int) -> web.Response:
-    mv = await queries.get_version(request.config_dict[POOL], model.id, number)
-    if mv is None:
-        raise NotFound(f"Model version not found: {model.full_name}/{number}")
+    mv = await authorize.reader(request).version(model, number, missing=NotFound(
+        f"Model version not found: {model.full_name}/{number}"))
     return json_response(version_json(model, mv))
 
 
@@ -349,10 +336,9 @@ async def get_version(request: web.Request) -> web.Response:
 async def list_versions(request: web.Request) -> web.Response:
     q = parse_query(request, Page)
     model = await _model(request)
-    found = await queries.list_versions(request.config_dict[POOL], model.id,
-                                        queries.decode_token(q.page_token, int), q.limit + 1)
-    return json_response(page(found, q.limit, "model_versions",
-                              lambda mv: version_json(model, mv), lambda mv: mv.version))
+    found = await authorize.reader(request).versions(
+        model, after=queries.decode_token(q.page_token, int), limit=q.limit)
+    return json_response(listed(found, "model_versions", lambda mv: version_json(model, mv)))
 
 
 async def update_version(request: web.Request) -> web.Response:
@@ -408,9 +394,8 @@ async def temporary_credentials(request: web.Request) -> web.Response:
     body = await parse_body(request, CredentialsBody)
     full = f"{body.catalog_name}.{body.schema_name}.{body.model_name}"
     model = await _model(request, full)
-    mv = await queries.get_version(request.config_dict[POOL], model.id, body.version)
-    if mv is None:
-        raise NotFound(f"Model version not found: {full}/{body.version}")
+    mv = await authorize.reader(request).version(model, body.version, missing=NotFound(
+        f"Model version not found: {full}/{body.version}"))
     location = mv.storage_location or ""
     if location.startswith("file:"):
         # Nothing to sign: the client reads and writes a local path directly.

@@ -8,14 +8,18 @@ view cannot forget it. Answers are domain values; each surface shapes them for i
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import asyncpg
 
+from registry.domain.catalogs import Catalog
 from registry.domain.errors import NotFound
 from registry.domain.models import Model, ModelVersion
-from registry.eventstore import head_position, read_stream
+from registry.domain.privileges import Action, Chain, Securable, SecurableType, allowed
+from registry.domain.schemas import Schema
+from registry.eventstore import RecordedEvent, head_position, read_stream
 from registry.reads import as_of, mlflow_pages, queries, search, timeline
 from registry.reads.access import ReadAccess
 from registry.reads.cache import ReadCache
@@ -32,11 +36,22 @@ class Found(Generic[T]):
 
     items: list[T]
     hidden: int  # rows of this page left out
-    next_after: str | None  # where the next page starts (None: this was the last)
+    next_after: Any  # the key the next page starts after (None: this was the last page)
 
 
-def found(rows: list[T], limit: int, key: Callable[[T], str], keep: Callable[[T], bool]
-          ) -> Found[T]:
+@dataclass(frozen=True, slots=True)
+class EventPoint:
+    """An event of a model's stream without its payload (e.g. a stop of the UI's as-of slider)."""
+
+    position: int
+    at: datetime
+    type: str
+    version: int | None
+    actor: str | None
+
+
+def found(rows: list[T], limit: int, key: Callable[[T], Any],
+          keep: Callable[[T], bool] = lambda _: True) -> Found[T]:
     """A page from `limit + 1` fetched rows: the extra one only says there is a next page."""
     page = rows[:limit]
     shown = [x for x in page if keep(x)]
@@ -48,6 +63,78 @@ class Reader:
     pool: asyncpg.Pool
     cache: ReadCache
     access: ReadAccess
+
+    # --- catalogs and schemas: their names are their identity -----------------------------------
+
+    async def catalog(self, name: str, at: int | None = None, *,
+                      missing: NotFound | None = None) -> Catalog:
+        self.access.require(name, SecurableType.CATALOG, past=at is not None)
+        cat = await queries.get_catalog(self.pool, name) if at is None else \
+            (await as_of.namespaces_at(self.pool, at)).catalogs.get(name)
+        if cat is None:
+            raise missing or NotFound(f"catalog {name!r} does not exist", catalog=name)
+        return cat
+
+    async def catalogs(self, at: int | None = None, *, after: str | None = None,
+                       limit: int = 100) -> Found[Catalog]:
+        if at is None:
+            rows = await queries.list_catalogs(self.pool, after, limit + 1)
+        else:
+            past = (await as_of.namespaces_at(self.pool, at)).catalogs
+            rows = [past[n] for n in sorted(past) if after is None or n > after][: limit + 1]
+        readable = self.access.readable(SecurableType.CATALOG)
+        return found(rows, limit, lambda c: c.name, lambda c: readable(c.name))
+
+    async def schema(self, catalog: str, name: str, at: int | None = None, *,
+                     missing: NotFound | None = None) -> Schema:
+        full = f"{catalog}.{name}"
+        self.access.require(full, SecurableType.SCHEMA, past=at is not None)
+        s = await queries.get_schema(self.pool, catalog, name) if at is None else \
+            (await as_of.namespaces_at(self.pool, at)).schemas.get((catalog, name))
+        if s is None:
+            raise missing or NotFound(f"schema {full!r} does not exist", schema=full)
+        return s
+
+    async def schemas(self, catalog: str, at: int | None = None, *, after: str | None = None,
+                      limit: int = 100, missing: NotFound | None = None) -> Found[Schema]:
+        """A catalog's schemas (the catalog read as `catalog` reads it)."""
+        self.access.require(catalog, SecurableType.CATALOG, past=at is not None)
+        if at is None:
+            if await queries.get_catalog(self.pool, catalog) is None:
+                raise missing or NotFound(f"catalog {catalog!r} does not exist", catalog=catalog)
+            rows = await queries.list_schemas(self.pool, catalog, after, limit + 1)
+        else:
+            state = await as_of.namespaces_at(self.pool, at)
+            if catalog not in state.catalogs:
+                raise missing or NotFound(f"catalog {catalog!r} did not exist then",
+                                          catalog=catalog)
+            rows = [s for (c, n), s in sorted(state.schemas.items())
+                    if c == catalog and (after is None or n > after)][: limit + 1]
+        readable = self.access.readable(SecurableType.SCHEMA)
+        return found(rows, limit, lambda s: s.name,
+                     lambda s: readable(f"{s.catalog_name}.{s.name}"))
+
+    async def acls(self, securable: Securable, at: int | None = None) -> Chain:
+        """The ACL chain of `securable` (its own and its parents'), now or at `at`, if the
+        principal may read its grants: READ or MANAGE on it now (for a past model, on the model
+        that bore the name then, wherever it is now)."""
+        if at is None:
+            acls = self.access.chain(securable)
+            if not any(allowed(self.access.principal, a, acls)
+                       for a in (Action.READ, Action.MANAGE)):
+                raise self.access.denial(Action.READ, securable)
+            return acls
+        found, model_id = await as_of.chain_at(self.pool, securable, at)
+        if found is None:
+            raise NotFound(f"{securable.type} {securable.full_name!r} did not exist then",
+                           securable=securable.full_name)
+        if model_id is not None:
+            self.access.require_past(model_id, securable.full_name)
+        else:
+            self.access.require(securable.full_name, securable.type, past=True)
+        return found
+
+    # --- models, versions, aliases ------------------------------------------------------------
 
     async def point(self, when: str) -> int:
         """A log position or an ISO-8601 instant, as the position it names (at most the head)."""
@@ -116,6 +203,40 @@ class Reader:
             raise missing or NotFound(f"model version {model.full_name} {number} does not exist",
                                       model=model.full_name, version=number)
         return mv
+
+    async def versions(self, model: Model, past: bool = False, *, after: int | None = None,
+                       limit: int = 100) -> Found[ModelVersion]:
+        """Versions of a model that `model` returned, by number after `after`: of the model itself
+        when that is a past one, else from the read model."""
+        if past:
+            rows = [mv for n, mv in sorted(model.versions.items())
+                    if after is None or n > after][: limit + 1]
+        else:
+            rows = await queries.list_versions(self.pool, model.id, after, limit + 1)
+        return found(rows, limit, lambda mv: mv.version)
+
+    async def events(self, model: Model, at: int | None = None, *, after: int = 0,
+                     limit: int = 100) -> Found[RecordedEvent]:
+        """A model's own events (`model` returned it, so checked already), up to `at`."""
+        rows = await read_stream(self.pool, f"model:{model.id}", after_version=after,
+                                 until_position=at, limit=limit + 1)
+        return found(rows, limit, lambda e: e.stream_version)
+
+    async def latest_versions(self, models: list[Model]) -> dict[UUID, list[ModelVersion]]:
+        """Per model (each returned by this reader, so checked already), the newest live version
+        in each stage: MLflow's `latest_versions`."""
+        return await queries.latest_versions(self.pool, [m.id for m in models])
+
+    async def event_points(self, model: Model, until: int | None = None, *, limit: int = 1000
+                           ) -> list[EventPoint]:
+        """The latest `limit` events of a model (`model` returned it, so checked already) up to
+        `until`, without their payloads: one index scan."""
+        rows = await self.pool.fetch(
+            "SELECT * FROM (SELECT position, recorded_at, type, (data->>'version')::int AS version, "
+            "metadata->>'actor' AS actor FROM events WHERE stream_id = $1 "
+            "AND ($2::bigint IS NULL OR position <= $2) ORDER BY stream_version DESC LIMIT $3) x "
+            "ORDER BY position", f"model:{model.id}", until, limit)
+        return [EventPoint(*r.values()) for r in rows]
 
     async def version_by_alias(self, full_name: str, alias: str
                                ) -> tuple[ModelVersion, list[str]] | None:

@@ -10,11 +10,7 @@ from aiohttp import web
 from registry.domain import commands as c
 from registry.domain.errors import NotFound
 from registry.domain.models import Model, ModelVersion
-from registry.domain.privileges import SecurableType
-from registry.domain.schemas import Schema
-from registry.domain.state import RegistryState
 from registry.eventstore import chain as audit
-from registry.eventstore import read_stream
 from registry.http import authorize
 from registry.http.dispatch import execute
 from registry.http.keys import POOL, SETTINGS
@@ -43,8 +39,8 @@ from registry.http.native.requests import (
 )
 from registry.http.native.shapes import catalog_json, event_json, model_json, schema_json, version_json
 from registry.http.validation import parse_body, parse_query, path_version
-from registry.http.wire import json_response, listed, page
-from registry.reads import as_of, queries
+from registry.http.wire import json_response, listed
+from registry.reads import queries
 from registry.reads.search import ModelFilter
 
 T = TypeVar("T")
@@ -76,20 +72,13 @@ async def create_catalog(request: web.Request) -> web.Response:
     return json_response(await _catalog(request, body.name), status=201)
 
 
-async def _namespaces_at(request: web.Request, when: str) -> RegistryState:
-    pool = request.config_dict[POOL]
-    return await as_of.namespaces_at(pool, await as_of.resolve(pool, when))
+async def _at(request: web.Request, when: str | None) -> int | None:
+    return None if when is None else await authorize.reader(request).point(when)
 
 
 async def _catalog(request: web.Request, name: str, when: str | None = None) -> dict[str, Any]:
-    authorize.access(request).require(name, SecurableType.CATALOG, past=when is not None)
-    if when is None:
-        cat = await queries.get_catalog(request.config_dict[POOL], name)
-    else:
-        cat = (await _namespaces_at(request, when)).catalogs.get(name)
-    if cat is None:
-        raise NotFound(f"catalog {name!r} does not exist", catalog=name)
-    return catalog_json(cat)
+    reader = authorize.reader(request)
+    return catalog_json(await reader.catalog(name, await _at(request, when)))
 
 
 async def get_catalog(request: web.Request) -> web.Response:
@@ -99,16 +88,10 @@ async def get_catalog(request: web.Request) -> web.Response:
 
 async def list_catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, CatalogListQuery)
-    after = queries.decode_token(q.page_token, str)
-    if q.as_of is None:
-        found = await queries.list_catalogs(request.config_dict[POOL], after, q.max_results + 1)
-    else:
-        catalogs = (await _namespaces_at(request, q.as_of)).catalogs
-        found = [catalogs[n] for n in sorted(catalogs) if after is None or n > after]
-        found = found[: q.max_results + 1]
-    readable = authorize.access(request).readable(SecurableType.CATALOG)
-    return json_response(page(found, q.max_results, "catalogs", catalog_json,
-                              lambda x: x.name, lambda x: readable(x.name)))
+    found = await authorize.reader(request).catalogs(
+        await _at(request, q.as_of), after=queries.decode_token(q.page_token, str),
+        limit=q.max_results)
+    return json_response(listed(found, "catalogs", catalog_json))
 
 
 async def update_catalog(request: web.Request) -> web.Response:
@@ -135,15 +118,8 @@ def _schema_name(request: web.Request) -> tuple[str, str]:
 
 async def _schema(request: web.Request, catalog: str, name: str,
                   when: str | None = None) -> dict[str, Any]:
-    authorize.access(request).require(f"{catalog}.{name}", SecurableType.SCHEMA,
-                           past=when is not None)
-    if when is None:
-        s = await queries.get_schema(request.config_dict[POOL], catalog, name)
-    else:
-        s = (await _namespaces_at(request, when)).schemas.get((catalog, name))
-    if s is None:
-        raise NotFound(f"schema {catalog}.{name!r} does not exist", schema=f"{catalog}.{name}")
-    return schema_json(s)
+    reader = authorize.reader(request)
+    return schema_json(await reader.schema(catalog, name, await _at(request, when)))
 
 
 async def create_schema(request: web.Request) -> web.Response:
@@ -161,28 +137,10 @@ async def get_schema(request: web.Request) -> web.Response:
 
 async def list_schemas(request: web.Request) -> web.Response:
     q = parse_query(request, SchemaListQuery)
-    pool = request.config_dict[POOL]
-    after = queries.decode_token(q.page_token, str)
-    authorize.access(request).require(q.catalog_name, SecurableType.CATALOG,
-                           past=q.as_of is not None)
-    named = authorize.access(request).readable(SecurableType.SCHEMA)
-
-    def readable(s: Schema) -> bool:
-        return named(f"{s.catalog_name}.{s.name}")
-    if q.as_of is not None:
-        state = await _namespaces_at(request, q.as_of)
-        if q.catalog_name not in state.catalogs:
-            raise NotFound(f"catalog {q.catalog_name!r} did not exist then",
-                           catalog=q.catalog_name)
-        found = [s for (cat, n), s in sorted(state.schemas.items())
-                 if cat == q.catalog_name and (after is None or n > after)][: q.max_results + 1]
-        return json_response(page(found, q.max_results, "schemas", schema_json,
-                                  lambda x: x.name, readable))
-    if await queries.get_catalog(pool, q.catalog_name) is None:
-        raise NotFound(f"catalog {q.catalog_name!r} does not exist", catalog=q.catalog_name)
-    found = await queries.list_schemas(pool, q.catalog_name, after, q.max_results + 1)
-    return json_response(page(found, q.max_results, "schemas", schema_json,
-                              lambda x: x.name, readable))
+    found = await authorize.reader(request).schemas(
+        q.catalog_name, await _at(request, q.as_of),
+        after=queries.decode_token(q.page_token, str), limit=q.max_results)
+    return json_response(listed(found, "schemas", schema_json))
 
 
 async def update_schema(request: web.Request) -> web.Response:
@@ -271,13 +229,10 @@ async def delete_model_tag(request: web.Request) -> web.Response:
 async def model_history(request: web.Request) -> web.Response:
     q = parse_query(request, VersionPage)
     model = await _model(request)
-    pool = request.config_dict[POOL]
-    until = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
-    after = queries.decode_token(q.page_token, int) or 0
-    found = await read_stream(pool, f"model:{model.id}", after_version=after,
-                              until_position=until, limit=q.max_results + 1)
-    return json_response(page(found, q.max_results, "events", event_json,
-                                   lambda x: x.stream_version))
+    found = await authorize.reader(request).events(
+        model, await _at(request, q.as_of), after=queries.decode_token(q.page_token, int) or 0,
+        limit=q.max_results)
+    return json_response(listed(found, "events", event_json))
 
 
 # --- versions ---------------------------------------------------------------------------------
@@ -291,9 +246,8 @@ async def register_version(request: web.Request) -> web.Response:
         full_name=name, storage_root=request.config_dict[SETTINGS].artifacts, **body.model_dump()))
     number = outcome.version
     model = await _model(request, name)
-    mv = await queries.get_version(request.config_dict[POOL], model.id, number)
-    if mv is None:  # deleted between the write and this read
-        raise NotFound(f"model version {model.full_name} was deleted meanwhile")
+    mv = await authorize.reader(request).version(model, number, missing=NotFound(
+        f"model version {model.full_name} was deleted meanwhile"))  # between write and read
     return json_response(version_json(model, mv), status=201)
 
 
@@ -306,14 +260,10 @@ async def get_version(request: web.Request) -> web.Response:
 async def list_versions(request: web.Request) -> web.Response:
     q = parse_query(request, VersionPage)
     model = await _model(request)
-    after = queries.decode_token(q.page_token, int)
-    if q.as_of is not None:
-        found = [mv for n, mv in sorted(model.versions.items()) if after is None or n > after]
-        found = found[: q.max_results + 1]
-    else:
-        found = await queries.list_versions(request.config_dict[POOL], model.id, after, q.max_results + 1)
-    return json_response(page(found, q.max_results, "model_versions",
-                                   lambda mv: version_json(model, mv), lambda x: x.version))
+    found = await authorize.reader(request).versions(
+        model, past=q.as_of is not None, after=queries.decode_token(q.page_token, int),
+        limit=q.max_results)
+    return json_response(listed(found, "model_versions", lambda mv: version_json(model, mv)))
 
 
 async def _version_command(request: web.Request, cmd: c.Command) -> web.Response:
@@ -410,9 +360,8 @@ async def set_alias(request: web.Request) -> web.Response:
     name, alias = request.match_info["full_name"], request.match_info["alias"]
     await execute(request, c.SetAlias(full_name=name, alias=alias, version=body.version))
     model = await _model(request, name)
-    mv = await queries.get_version(request.config_dict[POOL], model.id, body.version)
-    if mv is None:  # deleted between the write and this read
-        raise NotFound(f"model version {model.full_name} was deleted meanwhile")
+    mv = await authorize.reader(request).version(model, body.version, missing=NotFound(
+        f"model version {model.full_name} was deleted meanwhile"))  # between write and read
     return json_response(version_json(model, mv))
 
 
@@ -424,12 +373,9 @@ async def get_alias(request: web.Request) -> web.Response:
     if number is None:
         raise NotFound(f"registered model {model.full_name!r} has no alias {alias!r}",
                        model=model.full_name, alias=alias)
-    if "as_of" in request.query:
-        mv = model.versions.get(number)
-    else:
-        mv = await queries.get_version(request.config_dict[POOL], model.id, number)
-    if mv is None:  # deleted in between the two reads
-        raise NotFound(f"alias {alias!r} points at a version that no longer exists")
+    mv = await authorize.reader(request).version(
+        model, number, past="as_of" in request.query,
+        missing=NotFound(f"alias {alias!r} points at a version that no longer exists"))
     return json_response(version_json(model, mv))
 
 

@@ -1,24 +1,16 @@
 """Browsing: catalogs, a catalog's schemas, and models (a schema's, or found by name and tag).
 
-Every list is one query per page, keyset-paged on the name, and shows only what the caller may
-read (the APIs' `authorize.readable`, applied after paging as they do); a catalog's page needs
-what reading the catalog needs (`authorize.require_read`).
+Every list is one query per page, keyset-paged on the name, read through the same Reader as the
+APIs (registry/reads/reader.py): it shows only what the caller may read, and says how many rows of
+the page it left out.
 """
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 from pydantic import Field
 
-from registry.domain.errors import NotFound
-from registry.domain.privileges import SecurableType
 from registry.http import authorize
-from registry.http.keys import POOL
 from registry.http.ui.render import FormQuery, html_errors, page
 from registry.http.validation import parse_query
-from registry.reads import queries
 from registry.reads.search import ModelFilter
 
 PAGE = 50
@@ -36,47 +28,22 @@ class ModelSearch(FormQuery):
     after: str | None = None
 
 
-@dataclass(frozen=True)
-class Listing:
-    items: list[Any]
-    next_after: str | None
-
-
-def _listing(found: list[Any], key: str) -> Listing:
-    more = len(found) > PAGE
-    return Listing(found[:PAGE], getattr(found[PAGE - 1], key) if more else None)
-
-
-def _readable(listing: Listing, keep: Callable[[Any], bool]) -> tuple[Listing, int]:
-    """The page without what the caller may not read, and how many rows that left out."""
-    shown = [x for x in listing.items if keep(x)]
-    return Listing(shown, listing.next_after), len(listing.items) - len(shown)
-
-
 @html_errors
 async def catalogs(request: web.Request) -> web.Response:
     q = parse_query(request, ListQuery)
-    found = await queries.list_catalogs(request.config_dict[POOL], q.after, PAGE + 1)
-    readable = authorize.access(request).readable(SecurableType.CATALOG)
-    listing, hidden = _readable(_listing(found, "name"), lambda c: readable(c.name))
-    return page(request, "catalogs.html", title="Catalogs", listing=listing, hidden=hidden)
+    found = await authorize.reader(request).catalogs(after=q.after, limit=PAGE)
+    return page(request, "catalogs.html", title="Catalogs", listing=found, hidden=found.hidden)
 
 
 @html_errors
 async def schemas(request: web.Request) -> web.Response:
     q = parse_query(request, ListQuery)
     name = request.match_info["catalog"]
-    authorize.access(request).require(name, SecurableType.CATALOG)
-    pool = request.config_dict[POOL]
-    catalog = await queries.get_catalog(pool, name)
-    if catalog is None:
-        raise NotFound(f"catalog {name!r} does not exist", catalog=name)
-    found = await queries.list_schemas(pool, name, q.after, PAGE + 1)
-    readable = authorize.access(request).readable(SecurableType.SCHEMA)
-    listing, hidden = _readable(_listing(found, "name"),
-                                lambda s: readable(f"{s.catalog_name}.{s.name}"))
+    reader = authorize.reader(request)
+    catalog = await reader.catalog(name)
+    found = await reader.schemas(name, after=q.after, limit=PAGE)
     return page(request, "schemas.html", title=f"Catalog {name}", catalog=catalog,
-                listing=listing, hidden=hidden)
+                listing=found, hidden=found.hidden)
 
 
 def name_pattern(text: str | None) -> str | None:
@@ -103,7 +70,6 @@ async def models(request: web.Request) -> web.Response:
     found = await authorize.reader(request).models(
         ModelFilter(catalog=s.catalog, schema=s.schema_, name_pattern=name_pattern(s.q),
                     ignore_case=True, tag_key=key, tag_value=value), after=s.after, limit=PAGE)
-    listing, hidden = Listing(found.items, found.next_after), found.hidden
     where = ".".join(x for x in (s.catalog, s.schema_) if x)
     return page(request, "models.html", title=f"Models in {where}" if where else "Models",
-                search=s, listing=listing, hidden=hidden)
+                search=s, listing=found, hidden=found.hidden)

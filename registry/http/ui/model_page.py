@@ -7,27 +7,24 @@ stream folded instead while the projection lags), the same privilege check (`req
 """
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
-from uuid import UUID
 
-import asyncpg
 from aiohttp import web
 from markupsafe import Markup
 
 from registry.domain import commands as c
 from registry.domain.authority import denied
 from registry.domain.errors import NotFound
-from registry.domain.models import Model, ModelVersion
+from registry.domain.models import Model
 from registry.domain.names import STAGES
 from registry.http import authorize
 from registry.http.errors import ApiError
-from registry.http.keys import POOL, PRINCIPAL, SERVICE
+from registry.http.keys import PRINCIPAL, SERVICE
 from registry.http.ui.render import FormQuery, html_errors, page
 from registry.http.validation import parse_query
-from registry.reads import as_of, queries
+from registry.reads.reader import EventPoint
 from registry.timeline import chart
 from registry.timeline.periods import Period
 
@@ -41,17 +38,6 @@ class ModelQuery(FormQuery):
     after: int | None = None  # versions after this number
 
 
-@dataclass(frozen=True)
-class Point:
-    """A stop of the as-of slider: one event of the model's stream."""
-
-    position: int
-    at: datetime
-    type: str
-    version: int | None
-    actor: str | None
-
-
 def model_url(full_name: str) -> str:
     return f"/ui/models/{quote(full_name)}"  # names may hold any letter, and headers want ASCII
 
@@ -63,34 +49,13 @@ def now_url(request: web.Request, model: Model) -> str | None:
     return None if name is None else model_url(name)
 
 
-async def stream_points(pool: asyncpg.Pool, model_id: UUID, until: int | None) -> list[Point]:
-    """The model's events (position, time, type, actor) without their payloads: one index scan."""
-    rows = await pool.fetch(
-        "SELECT * FROM (SELECT position, recorded_at, type, (data->>'version')::int AS version, "
-        "metadata->>'actor' AS actor FROM events WHERE stream_id = $1 "
-        "AND ($2::bigint IS NULL OR position <= $2) ORDER BY stream_version DESC LIMIT $3) x "
-        "ORDER BY position", f"model:{model_id}", until, MAX_POINTS)
-    return [Point(*r.values()) for r in rows]
-
-
 async def fetch_model(request: web.Request, full_name: str, position: int | None) -> Model:
     then = "" if position is None else f" at position {position}"
     return await authorize.reader(request).model(full_name, position, missing=NotFound(
         f"registered model {full_name!r} does not exist{then}", model=full_name))
 
 
-async def _versions(request: web.Request, model: Model, q: ModelQuery, historic: bool
-                    ) -> tuple[list[ModelVersion], int | None]:
-    if historic:
-        found = [mv for n, mv in sorted(model.versions.items()) if q.after is None or n > q.after]
-    else:
-        found = await queries.list_versions(request.config_dict[POOL], model.id, q.after,
-                                            VERSIONS_PAGE + 1)
-    more = len(found) > VERSIONS_PAGE
-    return found[:VERSIONS_PAGE], found[VERSIONS_PAGE - 1].version if more else None
-
-
-def draw(model: Model, found: list[Period], points: list[Point], position: int | None,
+def draw(model: Model, found: list[Period], points: list[EventPoint], position: int | None,
          until: datetime) -> tuple[str, list[chart.Lane]]:
     lanes = chart.lanes(found, until, position)
     registrations = [chart.Registration(p.version, p.at, p.actor) for p in points
@@ -118,19 +83,21 @@ def _may_change(request: web.Request, model: Model) -> bool:
 async def model_page(request: web.Request) -> web.Response:
     q = parse_query(request, ModelQuery)
     full_name = request.match_info["full_name"]
-    pool = request.config_dict[POOL]
-    position = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
+    reader = authorize.reader(request)
+    position = None if q.as_of is None else await reader.point(q.as_of)
     model = await fetch_model(request, full_name, position)
-    versions, next_after = await _versions(request, model, q, position is not None)
-    points = await stream_points(pool, model.id, None)
+    found = await reader.versions(model, past=position is not None, after=q.after,
+                                  limit=VERSIONS_PAGE)
+    versions, next_after = found.items, found.next_after
+    points = await reader.event_points(model, limit=MAX_POINTS)
     shown = [p for p in points if position is None or p.position <= position]
     until = shown[-1].at if position is not None and shown else datetime.now(UTC)
-    found = await authorize.reader(request).periods(model.id, limit=MAX_PERIODS)
+    found = await reader.periods(model.id, limit=MAX_PERIODS)
     svg, lanes = draw(model, found, shown, position, until)
     context: dict[str, Any] = {
         "title": model.full_name, "model": model, "versions": versions, "next_after": next_after,
         "query": q, "position": position, "points": points, "shown": shown,
-        "svg": Markup(svg),  # built escaped (timeline_svg)
+        "svg": Markup(svg),  # built escaped (registry/timeline/chart.py)
         "lanes": lanes, "cut": len(found) >= MAX_PERIODS,
         "url": model_url(model.full_name), "stages": STAGES, "now_url": now_url(request, model),
         "may_change": position is None and _may_change(request, model),

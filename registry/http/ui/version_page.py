@@ -3,13 +3,11 @@ the log, with the forms that change it (the model page's actions, brought back h
 
 from aiohttp import web
 
-from registry.domain.errors import NotFound
 from registry.domain.names import STAGES
-from registry.http.keys import POOL
+from registry.http import authorize
 from registry.http.ui.model_page import fetch_model, model_url, now_url
 from registry.http.ui.render import FormQuery, html_errors, page
 from registry.http.validation import parse_query, path_version
-from registry.reads import as_of, queries
 
 
 class VersionQuery(FormQuery):
@@ -24,14 +22,10 @@ def version_url(full_name: str, version: int) -> str:
 async def version_page(request: web.Request) -> web.Response:
     q = parse_query(request, VersionQuery)
     number = path_version(request)
-    pool = request.config_dict[POOL]
-    position = None if q.as_of is None else await as_of.resolve(pool, q.as_of)
+    reader = authorize.reader(request)
+    position = None if q.as_of is None else await reader.point(q.as_of)
     model = await fetch_model(request, request.match_info["full_name"], position)
-    mv = (model.versions.get(number) if position is not None
-          else await queries.get_version(pool, model.id, number))
-    if mv is None:
-        raise NotFound(f"model version {model.full_name} {number} does not exist",
-                       model=model.full_name, version=number)
+    mv = await reader.version(model, number, past=position is not None)
     return page(request, "version.html", title=f"{model.full_name} v{number}", model=model,
                 mv=mv, position=position, url=version_url(model.full_name, number),
                 model_url=model_url(model.full_name), stages=STAGES,
