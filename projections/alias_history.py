@@ -14,6 +14,7 @@ from datetime import datetime
 import asyncpg
 
 from registry.domain import events as ev
+from registry.domain import streams
 from registry.domain.events import EVENT_TYPES, parse_event
 from registry.eventstore import RecordedEvent
 
@@ -69,9 +70,9 @@ def plan(events: Sequence[RecordedEvent]) -> Plan:
         out.periods.append(period)
 
     for r in events:
-        if not r.stream_id.startswith("model:") or r.type not in TYPES:
+        kind, model_id = streams.parse(r.stream_id)
+        if kind != streams.MODEL or r.type not in TYPES:
             continue
-        model_id = r.stream_id.partition(":")[2]
         e = r.event or parse_event(r.type, r.schema_version, r.data)
         match e:
             case ev.AliasSet():

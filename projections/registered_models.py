@@ -2,6 +2,7 @@
 
 from projections.runner import Projection, delete, insert, model_id, update
 from registry.domain import events as ev
+from registry.domain import streams
 
 registered_models = Projection("registered_models", ("registered_models",))
 model_names = Projection("model_names", ("model_names",))
@@ -45,7 +46,7 @@ def _deleted(r, e: ev.ModelDeleted):
 
 def _touch(r, e):
     """Any other change to a model or its versions makes the model 'last updated' now."""
-    if r.stream_id.startswith("model:"):
+    if streams.is_model(r.stream_id):
         yield TOUCH_MODEL(model_id(r), r.recorded_at, r.actor)
 
 

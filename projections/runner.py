@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from registry.domain import streams
 from registry.domain.events import EVENT_TYPES, Event, parse_event
 from registry.eventstore import RecordedEvent
 from registry.eventstore.statements import Group, Planner, Sql, Statement, delete, execute, insert, update
@@ -74,7 +75,7 @@ class Projector:
 
 def model_id(event: RecordedEvent) -> str:
     """The model's id from its stream id (asyncpg takes the text form for a uuid column)."""
-    return event.stream_id.partition(":")[2]
+    return streams.parse(event.stream_id).key
 
 
 __all__ = ["Group", "Projection", "Projector", "Sql", "Statement", "delete", "insert", "model_id",

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from registry.domain import events as ev
+from registry.domain import streams
 from registry.domain.events import parse_event
 from registry.domain.webhook_events import payload, webhook_event
 from registry.eventstore import RecordedEvent
@@ -53,8 +54,8 @@ def plan(feed: Sequence[FeedEvent], subscriptions: dict[str, Subscription]) -> P
     out = Plan()
     for fe in feed:
         r = fe.event
-        if r.stream_id.startswith("webhook:"):
-            webhook_id = r.stream_id.partition(":")[2]
+        kind, webhook_id = streams.parse(r.stream_id)
+        if kind == "webhook":
             e = r.event or parse_event(r.type, r.schema_version, r.data)
             _follow(subscriptions, out, webhook_id, e, r.position)
             continue

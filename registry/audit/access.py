@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from registry.domain import events as ev
+from registry.domain import streams
 from registry.domain.names import within
 from registry.domain.principals import Principal, evolve_principal
 from registry.domain.privileges import Acl, Action, Privilege, allowed, effective, evolve
@@ -144,7 +145,7 @@ class Namespaces:
     actors: set[str] = field(default_factory=set)
 
     def add(self, e: RecordedEvent, d: ev.Event) -> None:
-        kind, _, name = e.stream_id.partition(":")
+        kind, name = streams.parse(e.stream_id)
         if kind == "principal":
             found = evolve_principal(self.principals.get(name), d)
             if found is not None:

@@ -27,6 +27,7 @@ from registry.audit.access import (
     permission_changes,
 )
 from registry.domain import events as ev
+from registry.domain import streams
 from registry.domain.events import Event, parse_event
 from registry.domain.names import within
 from registry.domain.privileges import Acl, evolve
@@ -160,10 +161,10 @@ class ReportBuilder:
     def add(self, e: RecordedEvent) -> None:
         if e.position > self.window.until_position:
             return
-        if not e.stream_id.startswith("model:"):
+        if not streams.is_model(e.stream_id):
             self.namespaces.add(e, parse_event(e.type, e.schema_version, e.data))
             return
-        m = self.models.setdefault(e.stream_id, _Model(e.stream_id.partition(":")[2]))
+        m = self.models.setdefault(e.stream_id, _Model(streams.parse(e.stream_id).key))
         inside = e.position >= self.window.since_position
         if inside and m.alive and not m.seen_alive:  # the window opens on a live model
             m.seen_alive = True

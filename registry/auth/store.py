@@ -20,6 +20,7 @@ from registry.auth.cache import TtlCache
 from registry.auth.tokens import Token
 from registry.domain import events as ev
 from registry.domain import principals as p
+from registry.domain import streams
 from registry.domain.events import parse_event
 from registry.domain.principals import ADMIN, IssuedToken, Principal
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx
@@ -50,7 +51,7 @@ class Credential:
 def fold(events: Sequence[RecordedEvent]) -> Directory:
     found = Directory({}, {})
     for r in events:
-        kind, _, key = r.stream_id.partition(":")
+        kind, key = streams.parse(r.stream_id)
         e = r.event or parse_event(r.type, r.schema_version, r.data)
         if kind == "principal":
             state = p.evolve_principal(found.principals.get(key), e)

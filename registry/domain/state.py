@@ -9,7 +9,7 @@ it (`missing_streams`). Pure: no I/O, only dictionaries updated by `apply`.
 from collections import Counter
 from uuid import UUID
 
-from registry.domain import catalogs, models, privileges, schemas
+from registry.domain import catalogs, models, privileges, schemas, streams
 from registry.domain.events import Event, ModelCreated, ModelDeleted, ModelRenamed, Stamp
 
 
@@ -25,7 +25,7 @@ class RegistryState:
         self.acls: dict[str, privileges.Acl] = {}  # stream of a live securable -> its ACL
 
     def apply(self, stream_id: str, event: Event, stamp: Stamp) -> None:
-        kind, _, key = stream_id.partition(":")
+        kind, key = streams.parse(stream_id)
         if kind in _SECURABLES:
             _put(self.acls, stream_id, privileges.evolve(self.acls.get(stream_id), event))
         if kind == "model":

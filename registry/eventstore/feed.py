@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from registry.domain import streams
 from registry.domain.names import within
 from registry.eventstore import RecordedEvent, iso_time
 from registry.eventstore.database import READ_MODEL_SCHEMA
@@ -26,7 +27,7 @@ class FeedEvent:
 
 
 def object_name(e: RecordedEvent, names: Names) -> str | None:
-    kind, _, key = e.stream_id.partition(":")
+    kind, key = streams.parse(e.stream_id)
     if kind in ("catalog", "schema"):
         return key
     if kind != "model":
@@ -59,7 +60,7 @@ async def model_names(conn: asyncpg.Connection | asyncpg.Pool, model_ids: Iterab
 
 async def resolve(conn: asyncpg.Connection | asyncpg.Pool,
                   events: Sequence[RecordedEvent]) -> list[FeedEvent]:
-    ids = {e.stream_id[6:] for e in events if e.stream_id.startswith("model:")}
+    ids = {str(m) for e in events if (m := streams.model_id(e.stream_id)) is not None}
     names = await model_names(conn, ids, events[-1].position) if ids else {}
     return [FeedEvent(e, object_name(e, names)) for e in events]
 

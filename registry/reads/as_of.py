@@ -14,9 +14,10 @@ from uuid import UUID
 import asyncpg
 
 from registry.domain.errors import InvalidArgument
-from registry.domain.models import Model
+from registry.domain.models import Model, stream_id
 from registry.domain.privileges import Chain, Securable, SecurableType
 from registry.domain.state import RegistryState
+from registry.domain.streams import parse
 from registry.eventstore import head_position, position_at, read_stream
 from registry.eventstore.domain_events import domain_event, fold_model, stamp
 from registry.eventstore.reads import COLUMNS, from_row
@@ -75,7 +76,7 @@ async def model_at(db: asyncpg.Pool, full_name: str, position: int) -> Model | N
     model_id = await model_id_at(db, full_name, position)
     if model_id is None:
         return None
-    model = fold_model(await read_stream(db, f"model:{model_id}", until_position=position))
+    model = fold_model(await read_stream(db, stream_id(model_id), until_position=position))
     if model is None or model.deleted or model.full_name != full_name:
         return None
     return model
@@ -116,8 +117,8 @@ async def models_at(db: asyncpg.Pool, position: int, *, catalog: str | None = No
         for e in map(from_row, await db.fetch(
                 f"SELECT {COLUMNS} FROM events WHERE stream_id = ANY($1) AND position <= $2 "
                 "ORDER BY stream_id, stream_version",
-                [f"model:{r['model_id']}" for r in names], position)):
-            streams[UUID(e.stream_id.partition(":")[2])].append(e)
+                [stream_id(r['model_id']) for r in names], position)):
+            streams[UUID(parse(e.stream_id).key)].append(e)
         for r in names:
             model = fold_model(streams[r["model_id"]])
             if model is not None and not model.deleted and model.full_name == r["full_name"] \
@@ -139,7 +140,7 @@ async def chain_at(db: asyncpg.Pool, securable: Securable, position: int
         model_id = await model_id_at(db, securable.full_name, position)
         if model_id is None:
             return None, None
-        stream = f"model:{model_id}"
+        stream = stream_id(model_id)
         for e in await read_stream(db, stream, until_position=position):
             state.apply(stream, domain_event(e), stamp(e))
     return state.chain(securable), model_id

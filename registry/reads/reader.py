@@ -16,7 +16,7 @@ import asyncpg
 
 from registry.domain.catalogs import Catalog
 from registry.domain.errors import NotFound
-from registry.domain.models import Model, ModelVersion
+from registry.domain.models import Model, ModelVersion, stream_id
 from registry.domain.privileges import Action, Chain, Securable, SecurableType, allowed
 from registry.domain.schemas import Schema
 from registry.eventstore import RecordedEvent, head_position, read_stream
@@ -218,7 +218,7 @@ class Reader:
     async def events(self, model: Model, at: int | None = None, *, after: int = 0,
                      limit: int = 100) -> Found[RecordedEvent]:
         """A model's own events (`model` returned it, so checked already), up to `at`."""
-        rows = await read_stream(self.pool, f"model:{model.id}", after_version=after,
+        rows = await read_stream(self.pool, stream_id(model.id), after_version=after,
                                  until_position=at, limit=limit + 1)
         return found(rows, limit, lambda e: e.stream_version)
 
@@ -235,7 +235,7 @@ class Reader:
             "SELECT * FROM (SELECT position, recorded_at, type, (data->>'version')::int AS version, "
             "metadata->>'actor' AS actor FROM events WHERE stream_id = $1 "
             "AND ($2::bigint IS NULL OR position <= $2) ORDER BY stream_version DESC LIMIT $3) x "
-            "ORDER BY position", f"model:{model.id}", until, limit)
+            "ORDER BY position", stream_id(model.id), until, limit)
         return [EventPoint(*r.values()) for r in rows]
 
     async def version_by_alias(self, full_name: str, alias: str
@@ -255,7 +255,7 @@ class Reader:
         if await timeline.caught_up_to(self.pool) >= await head_position(self.pool):
             return await timeline.lanes(self.pool, model_id, kind=kind, lane=lane, after=after,
                                         limit=limit)
-        events = await read_stream(self.pool, f"model:{model_id}")
+        events = await read_stream(self.pool, stream_id(model_id))
         found = [p for p in fold(events) if (kind is None or p.kind == kind)
                  and (lane is None or p.lane == lane) and p.valid_from_position > after]
         return found[:limit]

@@ -11,6 +11,7 @@ import asyncpg
 
 from projections.alias_history import ALIAS, NAME, plan
 from projections.catch_up import checkpoint
+from registry.domain.models import stream_id
 from registry.eventstore import read_stream
 from registry.reads.as_of import NAME_HOLDER, model_id_at
 from registry.timeline.periods import Period, from_plan
@@ -39,7 +40,7 @@ async def alias_at(db: asyncpg.Pool, full_name: str, alias: str, position: int) 
     model_id = await model_id_at(db, full_name, position)
     if model_id is None:
         return None
-    events = await read_stream(db, f"model:{model_id}", until_position=position)
+    events = await read_stream(db, stream_id(model_id), until_position=position)
     open_ = [p for p in plan(events).periods
              if p.kind == ALIAS and p.lane == alias and p.to_position is None]
     return from_plan(open_[-1]) if open_ else None

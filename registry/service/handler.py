@@ -8,7 +8,7 @@ concurrent registrations on one model never conflict and never retry.
 from dataclasses import dataclass
 from typing import Any
 
-from registry.domain import authority, decide, stream_of
+from registry.domain import authority, decide, stream_of, streams
 from registry.domain import commands as c
 from registry.domain import models as m
 from registry.domain.errors import AlreadyExists
@@ -58,7 +58,7 @@ class RegistryService:
             if principal is not None:
                 authority.check(principal, cmd, wm.state)
             stream = stream_of(cmd, wm.state) or ""
-            if stream.startswith("model:") and not isinstance(cmd, c.CreateModel):
+            if streams.is_model(stream) and not isinstance(cmd, c.CreateModel):
                 await wm.ensure_loaded(tx, stream)
             stream, events = decide(cmd, wm.state, name)
             before = wm.model(stream)
@@ -69,7 +69,7 @@ class RegistryService:
                     **{k: v for k, v in metadata.items() if v is not None}}
             recorded = await tx.append(stream, await tx.version(stream), new, meta)
             after = before
-            if stream.startswith("model:"):
+            if streams.is_model(stream):
                 for e in recorded:
                     after = m.evolve(after, e.event, stamp(e))
             return Outcome(stream, recorded, after)

@@ -3,11 +3,10 @@ from the read models at start and folded forward as events commit."""
 
 from collections.abc import Hashable, Sequence
 from types import MappingProxyType
-from uuid import UUID
 
 import asyncpg
 
-from registry.domain import RegistryState
+from registry.domain import RegistryState, streams
 from registry.domain import models as m
 from registry.domain.catalogs import Catalog
 from registry.domain.catalogs import stream_id as catalog_stream
@@ -78,14 +77,13 @@ class RegistryWriteModel:
 
     def model(self, stream: str) -> m.Model | None:
         """The loaded model aggregate of a model stream, if that is what `stream` is."""
-        if not stream.startswith("model:"):
-            return None
-        return self.state.models.get(UUID(stream.partition(":")[2]))
+        model_id = streams.model_id(stream)
+        return None if model_id is None else self.state.models.get(model_id)
 
     async def ensure_loaded(self, tx: Tx, stream: str) -> None:
         """Load a model aggregate from its stream before a command is decided on it."""
-        model_id = UUID(stream.partition(":")[2])
-        if model_id in self.state.models:
+        model_id = streams.model_id(stream)
+        if model_id is None or model_id in self.state.models:
             return
         models = self.state.models
         if len(models) >= MODEL_CACHE_SIZE:

@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from registry.domain import events as ev
+from registry.domain import streams
 from registry.domain import webhooks as reg
 from registry.domain.events import parse_event
 from registry.domain.webhooks import Webhook
@@ -23,7 +24,7 @@ from registry.eventstore.reads import COLUMNS, from_row
 def fold(events: Sequence[RecordedEvent]) -> dict[UUID, Webhook]:
     found: dict[UUID, Webhook] = {}
     for r in events:
-        webhook_id = UUID(r.stream_id.partition(":")[2])
+        webhook_id = UUID(streams.parse(r.stream_id).key)
         e = r.event or parse_event(r.type, r.schema_version, r.data)
         state = reg.evolve(found.get(webhook_id), e, stamp(r))
         if state is None:
