@@ -42,10 +42,9 @@ from projections.alias_history import AliasHistory
 from projections.catch_up import catch_up
 from projections.catch_up import rebuild as rebuild_catch_up
 from projections.rebuild import rebuild as rebuild_inline
-from registry import logs
-from registry.eventstore import GENESIS_HASH, RecordedEvent, chain_hash, read_all
-from registry.eventstore import chain as audit
-from registry.eventstore.database import create_pool, migrate
+from registry import bootstrap, logs
+from registry.eventstore import GENESIS_HASH, RecordedEvent, chain, chain_hash, read_all
+from registry.eventstore.database import create_pool
 from registry.http.app import create_app
 from registry.settings import Settings
 
@@ -215,10 +214,7 @@ async def http_reads(url: str, models: int, reads: int, pool: asyncpg.Pool) -> d
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     async with server(args.database_url) as admin_url, scratch_database(admin_url) as url:
-        pool = await create_pool(url, min_size=1, max_size=4)
-        try:
-            async with pool.acquire() as conn:
-                await migrate(conn)
+        async with bootstrap.migrated_pool(url) as pool:
             total = await load(pool, args.models, args.events_per_model)
             await pool.execute("VACUUM ANALYZE events")  # as autovacuum would have by now
             result: dict[str, Any] = {"events": total, "models": args.models}
@@ -239,8 +235,6 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             result["audit_verify"] = await timed(
                 "verifying", lambda p: _verify(pool, p), total)
             await pool.execute("VACUUM ANALYZE")  # as autovacuum would have by the time of reads
-        finally:
-            await pool.close()
         app = create_app(Settings(database_url=url, port=0))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -258,7 +252,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _verify(pool: asyncpg.Pool, on_progress: Any) -> None:
-    verdict = await audit.verify(pool, on_progress)
+    verdict = await chain.verify(pool, on_progress)
     if not verdict.ok:
         raise RuntimeError(f"the generated chain does not verify: {verdict}")
 

@@ -12,7 +12,7 @@ import pydantic
 from aiohttp import web
 
 from registry.audit import denied
-from registry.audit import queries as audit_events
+from registry.audit import queries as audit_queries
 from registry.audit import report as compliance_report
 from registry.audit.formats import to_csv, to_json
 from registry.audit.html import to_html
@@ -46,7 +46,7 @@ class Scope(Query):
     @pydantic.field_validator("object")
     @classmethod
     def _segments(cls, given: str | None) -> str | None:
-        return None if given is None else audit_events.object_prefix(given)
+        return None if given is None else audit_queries.object_prefix(given)
 
 
 class EventsQuery(Page, Scope):
@@ -65,7 +65,7 @@ class EventsQuery(Page, Scope):
         return names
 
 
-def event_json(e: audit_events.AuditEvent) -> dict[str, Any]:
+def event_json(e: audit_queries.AuditEvent) -> dict[str, Any]:
     return {"position": e.position, "type": e.type, "schema_version": e.schema_version,
             "object": e.object, "stream_id": e.stream_id, "stream_version": e.stream_version,
             "data": e.data, "actor": e.actor, "command": e.command, "request_id": e.request_id,
@@ -91,8 +91,8 @@ def _wants_csv(request: web.Request, q: EventsQuery) -> bool:
     return "text/csv" in accepted
 
 
-def _filter(q: EventsQuery) -> audit_events.Filter:
-    return audit_events.Filter(actor=q.actor, object=q.object, types=tuple(q.type),
+def _filter(q: EventsQuery) -> audit_queries.Filter:
+    return audit_queries.Filter(actor=q.actor, object=q.object, types=tuple(q.type),
                                since=q.since, until=q.until)
 
 
@@ -100,7 +100,7 @@ async def audit_events_view(request: web.Request) -> web.Response:
     q = parse_query(request, EventsQuery, lists=("type",))
     f = _filter(q)
     after = queries.decode_token(q.page_token, int, MAX_POSITION) or 0
-    found = await audit_events.fetch_page(request.config_dict[POOL], f, after, q.max_results + 1)
+    found = await audit_queries.fetch_page(request.config_dict[POOL], f, after, q.max_results + 1)
     body = page(found, q.max_results, "events", event_json, lambda e: e.position)
     if not _wants_csv(request, q):
         return json_response(body)
@@ -124,7 +124,7 @@ async def audit_export(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     await response.write(events_csv([]).encode())
     while True:
-        found = await audit_events.fetch_page(pool, f, after, EXPORT_PAGE)
+        found = await audit_queries.fetch_page(pool, f, after, EXPORT_PAGE)
         if found:
             await response.write(events_csv([event_json(e) for e in found], header=False).encode())
         if len(found) < EXPORT_PAGE:

@@ -10,7 +10,7 @@ from aiohttp import web
 from registry.domain import commands as c
 from registry.domain.errors import NotFound
 from registry.domain.models import Model, ModelVersion
-from registry.eventstore import chain as audit
+from registry.eventstore import chain
 from registry.http import authorize
 from registry.http.dispatch import execute
 from registry.http.keys import POOL, SETTINGS
@@ -388,7 +388,7 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 async def audit_verify(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    v = await audit.verify(request.config_dict[POOL])
+    v = await chain.verify(request.config_dict[POOL])
     return json_response({"ok": v.ok, "count": v.count, "head_position": v.head_position,
                           "head_hash": v.head_hash, "position": v.position,
                           "problem": v.problem})

@@ -3,7 +3,7 @@ export (the audit API's own view, reached on a UI path); the hash chain's head a
 a verification of the whole chain.
 
 Filters are parsed by the audit API's own model (`EventsQuery`) and the page comes from the same
-one-query-per-page read (`audit_events.fetch_page`). Like the audit API, it is the admins': the
+one-query-per-page read (`audit_queries.fetch_page`). Like the audit API, it is the admins': the
 whole log shows every object, actor and grant."""
 
 from datetime import datetime
@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from registry.audit import queries as audit_events
+from registry.audit import queries as audit_queries
 from registry.domain.events import EVENT_TYPES
-from registry.eventstore import chain as audit
+from registry.eventstore import chain
 from registry.http.authenticate import require_admin
 from registry.http.keys import POOL
 from registry.http.native.audit import CSV_COLUMNS, EventsQuery
@@ -40,7 +40,7 @@ def filters(query: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def summary(e: audit_events.AuditEvent) -> str:
+def summary(e: audit_queries.AuditEvent) -> str:
     """The payload in a few words: version, alias, stage, key and value where present."""
     keys = ("version", "alias", "stage", "previous_version", "previous_stage", "key", "value",
             "new_name", "comment")
@@ -54,14 +54,14 @@ async def audit_view(request: web.Request) -> web.Response:
     token = request.query.get("page_token") or None
     q = EventsQuery.model_validate({**given, "type": [given["type"]] if "type" in given else [],
                                     "page_token": token, "max_results": PAGE})
-    f = audit_events.Filter(actor=q.actor, object=q.object, types=tuple(q.type), since=q.since,
+    f = audit_queries.Filter(actor=q.actor, object=q.object, types=tuple(q.type), since=q.since,
                             until=q.until)
     pool = request.config_dict[POOL]
     after = queries.decode_token(q.page_token, int, MAX_POSITION) or 0
-    found = await audit_events.fetch_page(pool, f, after, PAGE + 1)
+    found = await audit_queries.fetch_page(pool, f, after, PAGE + 1)
     next_token = queries.encode_token(found[PAGE - 1].position) if len(found) > PAGE else None
     head = await pool.fetchrow("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
-    verdict = await audit.verify(pool) if request.query.get("verify") == "1" else None
+    verdict = await chain.verify(pool) if request.query.get("verify") == "1" else None
     context: dict[str, Any] = {
         "title": "Audit", "given": given, "events": found[:PAGE], "types": sorted(EVENT_TYPES),
         "next_token": next_token, "first_page": token is not None, "head": head,

@@ -1,0 +1,63 @@
+"""`modelog serve`: run the registry server (the HTTP app; bootstrap.registry builds the rest)."""
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from registry.cli.common import Subparsers, database_options, env
+from registry.settings import Settings
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    serve = subparsers.add_parser("serve", help="run the registry server")
+    serve.add_argument("--host", default=env("MODELOG_HOST", "127.0.0.1"),
+                       help="address to listen on (default 127.0.0.1; env MODELOG_HOST)")
+    serve.add_argument("--port", type=int, default=int(env("MODELOG_PORT", "8080") or 8080),
+                       help="port to listen on (default 8080; env MODELOG_PORT)")
+    serve.add_argument("--default-schema", default=env("MODELOG_DEFAULT_SCHEMA", "unity.default"),
+                       help="catalog.schema where MLflow model names without dots live "
+                            "(default unity.default; env MODELOG_DEFAULT_SCHEMA)")
+    serve.add_argument("--webhook-retention-days", type=float,
+                       default=env("MODELOG_WEBHOOK_RETENTION_DAYS", "30"),
+                       help="how long finished webhook deliveries stay in the delivery log "
+                            "(default 30; env MODELOG_WEBHOOK_RETENTION_DAYS)")
+    serve.add_argument("--storage-root", default=env("MODELOG_STORAGE_ROOT"),
+                       help="where model version files go (default file://<data dir>/artifacts; "
+                            "env MODELOG_STORAGE_ROOT)")
+    serve.add_argument("--auth", choices=("tokens", "trusted-header"), default=env("MODELOG_AUTH"),
+                       help="require a bearer token on every request but health (tokens), or "
+                            "also take the principal from a proxy's header (trusted-header); "
+                            "default: tokens unless bound to loopback (env MODELOG_AUTH)")
+    serve.add_argument("--trusted-header", default=env("MODELOG_TRUSTED_HEADER", "X-Forwarded-User"),
+                       help="the header a proxy names the user in, with --auth trusted-header "
+                            "(default X-Forwarded-User; env MODELOG_TRUSTED_HEADER)")
+    serve.add_argument("--insecure-no-auth", action="store_true",
+                       help="no authentication even on a non-loopback bind: every request acts "
+                            "as the admin")
+    database_options(serve)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; aiohttp's own messages go to stderr, stdout stays quiet."""
+    from aiohttp import web
+
+    from registry.http.app import create_app
+
+    try:  # a faster event loop where the platform has one (Linux, macOS)
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
+    settings = Settings(host=args.host, port=args.port, data_dir=Path(args.data_dir),
+                        database_url=args.database_url, default_schema=args.default_schema,
+                        storage_root=args.storage_root, auth=args.auth,
+                        insecure_no_auth=args.insecure_no_auth, trusted_header=args.trusted_header,
+                        webhook_retention_days=args.webhook_retention_days)
+    if args.auth and args.insecure_no_auth:
+        print("modelog serve: --insecure-no-auth contradicts --auth", file=sys.stderr)
+        return 2
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
+                print=lambda msg: print(msg, file=sys.stderr))
+    return 0
