@@ -14,7 +14,7 @@ without, interleaved in one run, with MLflow's own server as the yardstick (issu
    owns the models it creates); `bench-reader` USE CATALOG, and USE SCHEMA and EXECUTE on
    `unity.default` (read-only). It checks first that neither may list tokens and that the reader
    may not create a model.
-3. Each of `--rounds` rounds runs ../shared/tools/registry_load.py on both servers, off first in
+3. Each of `--rounds` rounds runs the load driver bench/load.py on both servers, off first in
    even rounds and on first in odd ones (on `on` as the writer: writes are create version + set
    alias, then get-by-alias reads as the owner); both servers so hold the same data. Then
    `--reads` get-by-alias reads of that round's models per reader, cut into `--slices` slices
@@ -42,7 +42,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.vs_mlflow import ENV, LOAD, free_port, load, modelog_command, run_mlflow, server, workdir
+from bench.vs_mlflow import ENV, free_port, load, modelog_command, run_mlflow, server, workdir
 
 TOKEN = re.compile(r"mlg_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
 ALIAS = "/api/2.0/mlflow/registered-models/alias"
@@ -56,7 +56,7 @@ GRANTS: dict[str, list[tuple[str, str, list[str]]]] = {
     "bench-reader": [("catalog", "unity", ["USE CATALOG"]),
                      ("schema", "unity.default", ["USE SCHEMA", "EXECUTE"])],
 }
-LOAD_FIGURES = ("write_ops_per_s", "write_p50_ms", "write_p99_ms",  # as registry_load.py names them
+LOAD_FIGURES = ("write_ops_per_s", "write_p50_ms", "write_p99_ms",  # as bench/load.py names them
                 "read_ops_per_s", "read_p50_ms", "read_p99_ms",
                 "server_cpu_s", "postgres_cpu_s")  # CPU time a load run cost the server, its database
 READ_FIGURES = ("ops_per_s", "p50_ms", "p99_ms", "server_cpu_us")
@@ -120,7 +120,7 @@ def cluster_cpu_ns(pgdata: Path) -> int:
 async def interleaved_reads(streams: dict[str, tuple[str, str | None, list[str], int]], reads: int,
                             slices: int, clients: int) -> dict[str, dict[str, Any]]:
     """`reads` get-by-alias reads per stream (url, token, model names, server pid) from `clients`
-    concurrent clients, as registry_load.py's read phase, but cut into `slices` slices taken in
+    concurrent clients, as bench/load.py's read phase, but cut into `slices` slices taken in
     turn (the order rotating), so that whatever else the machine does meanwhile falls on every
     stream alike. Also the server process's CPU time per read, which the machine's other work
     hardly moves: what authentication costs the server itself."""
@@ -162,7 +162,7 @@ async def interleaved_reads(streams: dict[str, tuple[str, str | None, list[str],
 
 
 def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)  # as registry_load.py's pct
+    values = sorted(values)  # as bench/load.py's percentile
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
@@ -192,8 +192,6 @@ def main() -> int:
     ap.add_argument("--skip-mlflow", action="store_true")
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     args = ap.parse_args()
-    if not LOAD.exists():
-        raise SystemExit(f"load driver not found at {LOAD}")
     say: Callable[[str], None] = (lambda _: None) if args.json else (
         lambda line: print(line, file=sys.stderr, flush=True))
     rounds: list[dict[str, Any]] = []

@@ -4,7 +4,7 @@
 
 Starts `mlflow server` (sqlite backend store, loopback) and `modelog serve` (embedded
 PostgreSQL unless --database-url), both on free loopback ports under a temporary directory, runs
-../shared/tools/registry_load.py against each (writes: create version + set alias; reads: get
+the project's load driver bench/load.py against each (writes: create version + set alias; reads: get
 version by alias; version-number integrity checked), prints both results and the ratios, and
 stops both servers. Targets (issue 4): writes and alias reads each >= 20x MLflow's server, p99
 write latency <= 50 ms at 16 clients, zero errors, version integrity. bench/auth_overhead.py
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOAD = ROOT.parent / "shared" / "tools" / "registry_load.py"
+LOAD = ROOT / "bench" / "load.py"  # run in a process of its own, a fresh interpreter per load run
 
 
 def free_port() -> int:
@@ -114,8 +114,6 @@ def main() -> int:
     ap.add_argument("--database-url", default=None, help="PostgreSQL for Modelog (default: embedded)")
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     args = ap.parse_args()
-    if not LOAD.exists():
-        raise SystemExit(f"load driver not found at {LOAD}")
     results = {}
     with workdir() as work:
         results["mlflow"] = run_mlflow(work, args)
