@@ -72,6 +72,21 @@ def model_name(value: str) -> str:
     return identifier("model", value)
 
 
+def workspace_model(workspace_schema: str, name: str) -> str:
+    """The full name of the model an MLflow (`http://`) client calls `name`: MLflow's registry is
+    flat, and every name in it, dotted or not, is a model of the workspace schema."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument("Missing value for required parameter 'name'.", field="name")
+    return f"{workspace_schema}.{model_name(name)}"
+
+
+def workspace_name(workspace_schema: str, full_name: str) -> str | None:
+    """The name an MLflow client knows the model `full_name` by, or None if the model is not in
+    the workspace schema (MLflow's surface does not show it)."""
+    prefix = workspace_schema + "."
+    return full_name[len(prefix):] if full_name.startswith(prefix) else None
+
+
 @dataclass(frozen=True, slots=True)
 class FullName:
     """A registered model's three-level name."""
