@@ -14,7 +14,7 @@ class Settings:
     port: int = 8080
     data_dir: Path = Path(".modelog")
     database_url: str | None = None  # None: start an embedded PostgreSQL under data_dir
-    default_schema: str = "unity.default"  # where MLflow names without dots live
+    default_schema: str = "unity.default"  # the workspace schema: every MLflow name is a model of it
     storage_root: str | None = None  # None: file://<data_dir>/artifacts
     auth: AuthMode | None = None  # None: "none" on a loopback bind, else "tokens"
     insecure_no_auth: bool = False  # "none" on any bind

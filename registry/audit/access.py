@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from registry.domain import events as ev
-from registry.domain import streams
+from registry.domain import names, streams
 from registry.domain.names import within
 from registry.domain.principals import Principal, evolve_principal
 from registry.domain.privileges import Acl, Action, Privilege, allowed, effective, evolve
@@ -169,7 +169,7 @@ class Namespaces:
 
     def chain(self, full_name: str, model: Acl) -> list[Acl] | None:
         """A model's ACL chain under its name; None if its catalog or schema is gone."""
-        catalog, schema, _ = full_name.split(".")
+        catalog, schema, _ = names.levels(full_name)
         parents = [self.acls.get(f"catalog:{catalog}"), self.acls.get(f"schema:{catalog}.{schema}")]
         return None if None in parents else [*parents, model]  # type: ignore[list-item]
 
@@ -183,7 +183,7 @@ def model_access(model_id: str, full_name: str, chain: list[Acl], admins: Iterab
     """Everyone the chain names (owners and grantees) and every admin, each checked with the
     rules a request is checked with (`allowed`). All are listed, with what they held: an owner
     without USE on the parents, say, could not read, and an auditor wants to see that."""
-    parts = full_name.split(".")
+    parts = names.levels(full_name)
     levels = [f"catalog {parts[0]}", f"schema {parts[0]}.{parts[1]}", "the model"]
     admin = set(admins)
     holders, at = [], list(zip(chain, levels, strict=True))

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from registry.domain import names
 from registry.domain.errors import InvalidArgument
 
 Db = asyncpg.Pool | asyncpg.Connection
@@ -47,9 +48,12 @@ class AuditEvent:
 
 
 def object_prefix(text: str) -> str:
-    """A user's object filter as a dotted-segment prefix (a trailing dot dropped)."""
-    prefix = text.strip().removesuffix(".")
-    if not prefix or "" in prefix.split("."):
+    """A user's object filter as a dotted-segment prefix (a trailing dot after a catalog or a
+    schema dropped; a model's own name may end in one)."""
+    prefix = text.strip()
+    if prefix.endswith(".") and len(names.levels(prefix[:-1])) < 3:
+        prefix = prefix[:-1]
+    if not prefix or "" in names.levels(prefix):
         raise InvalidArgument(f"object must be a full name or a dotted prefix such as prod or "
                               f"prod.fraud, without empty segments, not {text!r}", field="object")
     return prefix
@@ -105,7 +109,7 @@ def _object_sql(prefix: str, name: str, below: str, select: str, limit: str) -> 
         return (f"(SELECT * FROM ({select} AND {streams}) x "
                 f"WHERE object = {name} OR object LIKE {below} ORDER BY position LIMIT {limit})")
 
-    depth = prefix.count(".") + 1
+    depth = len(names.levels(prefix))
     if depth == 1:  # a whole catalog: broad, walked
         return branch(f"(e.stream_id IN ({models}) OR e.stream_id = 'catalog:' || {name} "
                       f"OR e.stream_id LIKE 'schema:' || {below})")
@@ -142,7 +146,9 @@ def page_query(f: Filter, after: int, limit: int) -> tuple[str, list[Any]]:
     select = f"{_SELECT} WHERE {' AND '.join(where)}"
     if f.object is None:
         return f"{select} ORDER BY e.position LIMIT {arg(limit)}", args
-    name, below = arg(f.object), arg(like_escape(f.object) + ".%")
+    # A full model name has nothing below it, though its own name may hold dots.
+    below_pattern = None if len(names.levels(f.object)) == 3 else like_escape(f.object) + ".%"
+    name, below = arg(f.object), arg(below_pattern)
     return _object_sql(f.object, name, below, select, arg(limit)), args
 
 

@@ -16,7 +16,8 @@ def add_parser(subparsers: Subparsers) -> None:
     serve.add_argument("--port", type=int, default=int(env("MODELOG_PORT", "8080") or 8080),
                        help="port to listen on (default 8080; env MODELOG_PORT)")
     serve.add_argument("--default-schema", default=env("MODELOG_DEFAULT_SCHEMA", "unity.default"),
-                       help="catalog.schema where MLflow model names without dots live "
+                       help="the workspace schema (catalog.schema): every model name an MLflow "
+                            "client sends, dotted or not, is a model of it "
                             "(default unity.default; env MODELOG_DEFAULT_SCHEMA)")
     serve.add_argument("--webhook-retention-days", type=float,
                        default=env("MODELOG_WEBHOOK_RETENTION_DAYS", "30"),

@@ -1,5 +1,6 @@
 """Names of securables (`catalog.schema.model`), aliases and tags, and the rules they follow."""
 
+import posixpath
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from registry.domain.errors import InvalidArgument
 
 MAX_NAME_LENGTH = 255
+MAX_MODEL_NAME_LENGTH = 256  # the width of MLflow's own name column
 MAX_TAG_KEY_LENGTH = 250
 MAX_TAG_VALUE_LENGTH = 5000
 MAX_COMMENT_LENGTH = 65536
@@ -69,7 +71,27 @@ def schema_name(value: str) -> str:
 
 
 def model_name(value: str) -> str:
-    return identifier("model", value)
+    """A registered model's own name (the last level): whatever MLflow's server accepts, which is
+    more than Unity Catalog does (spaces, dots, '@'); the Unity Catalog surface narrows it to an
+    identifier. Catalog and schema names have no dots, so the first two dots of a full name are
+    always the separators."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument("model name must be a non-empty string", field="model")
+    if len(value) > MAX_MODEL_NAME_LENGTH:
+        raise InvalidArgument(f"model name is {len(value)} characters long; the limit is "
+                              f"{MAX_MODEL_NAME_LENGTH}", field="model")
+    if "/" in value or ":" in value:
+        raise InvalidArgument(f"Invalid model name '{value}'. Names cannot contain '/' or ':'.",
+                              field="model")
+    if _CONTROL.search(value):
+        raise InvalidArgument(f"Invalid model name {value!r}: it contains control characters",
+                              field="model")
+    # Names become folder names in some stores: one must not resolve to another.
+    normal = posixpath.normpath(value)
+    if normal != value or normal == "." or normal.startswith(".."):
+        raise InvalidArgument(f"Invalid model name '{value}': as a path it would resolve to "
+                              f"{normal!r}", field="model")
+    return value
 
 
 def workspace_model(workspace_schema: str, name: str) -> str:
@@ -87,6 +109,12 @@ def workspace_name(workspace_schema: str, full_name: str) -> str | None:
     return full_name[len(prefix):] if full_name.startswith(prefix) else None
 
 
+def levels(full_name: str) -> list[str]:
+    """The levels of a securable's dotted name, catalog first: at most three, since a model's own
+    name may hold dots but a catalog's or a schema's may not."""
+    return full_name.split(".", 2)
+
+
 @dataclass(frozen=True, slots=True)
 class FullName:
     """A registered model's three-level name."""
@@ -99,7 +127,7 @@ class FullName:
     def parse(cls, value: str) -> "FullName":
         if not isinstance(value, str):
             raise InvalidArgument("model name must be a string", field="name")
-        parts = value.split(".")
+        parts = levels(value)
         if len(parts) != 3:
             raise InvalidArgument(
                 f"invalid model name {value!r}: expected a three-level name catalog.schema.model",
@@ -159,7 +187,10 @@ def comment(value: str | None) -> str | None:
 
 def within(name: str | None, prefix: str | None) -> bool:
     """Whether `name` is `prefix` or under it, by whole dotted segments ('prod.fraud' is within
-    'prod', 'prod.fraudulent' is not); no prefix takes everything."""
+    'prod', 'prod.fraudulent' is not); no prefix takes everything. A model's full name has
+    nothing under it ('unity.default.a.b' is not within the model 'unity.default.a')."""
     if prefix is None:
         return True
-    return name is not None and (name == prefix or name.startswith(prefix + "."))
+    if name is None:
+        return False
+    return name == prefix or (len(levels(prefix)) < 3 and name.startswith(prefix + "."))

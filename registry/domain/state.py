@@ -9,7 +9,7 @@ it (`missing_streams`). Pure: no I/O, only dictionaries updated by `apply`.
 from collections import Counter
 from uuid import UUID
 
-from registry.domain import catalogs, models, privileges, schemas, streams
+from registry.domain import catalogs, models, names, privileges, schemas, streams
 from registry.domain.events import Event, ModelCreated, ModelDeleted, ModelRenamed, Stamp
 
 
@@ -50,13 +50,13 @@ class RegistryState:
                 old = self.model_ids.pop(event.from_full_name, None)
                 self.model_ids[event.full_name] = old or model_id
                 self.model_names[old or model_id] = event.full_name
-                fc, fs, _ = event.from_full_name.split(".")
+                fc, fs, _ = names.levels(event.from_full_name)
                 self.model_counts[(fc, fs)] -= 1
                 self.model_counts[(event.catalog_name, event.schema_name)] += 1
             case ModelDeleted():
                 self.model_ids.pop(event.full_name, None)
                 self.model_names.pop(model_id, None)
-                fc, fs, _ = event.full_name.split(".")
+                fc, fs, _ = names.levels(event.full_name)
                 self.model_counts[(fc, fs)] -= 1
         state = self.models.get(model_id)
         if state is not None or isinstance(event, ModelCreated):
@@ -80,7 +80,7 @@ class RegistryState:
 
     def chain(self, securable: privileges.Securable) -> list[privileges.Acl] | None:
         """The ACLs from the catalog down to `securable`; None if any of them does not exist."""
-        parts = securable.full_name.split(".")
+        parts = names.levels(securable.full_name)
         levels = list(privileges.SecurableType)[: len(parts)]
         # A name of more levels than there are ('unity.default.m.', 'unity.default.m.x') is
         # nothing's: cut to three it would find the model 'unity.default.m' and check against it.

@@ -79,26 +79,6 @@ def response(err: ApiError, request_id: str | None = None) -> web.Response:
     return json_response(body, status=err.status)
 
 
-# MLflow's own codes and statuses (mlflow/exceptions.py): an existing name is a 400 there.
-MLFLOW_CODES: dict[str, tuple[int, str]] = {
-    "INVALID_ARGUMENT": (400, "INVALID_PARAMETER_VALUE"),
-    "NOT_FOUND": (404, "RESOURCE_DOES_NOT_EXIST"),
-    "ENDPOINT_NOT_FOUND": (404, "ENDPOINT_NOT_FOUND"),
-    "ALREADY_EXISTS": (400, "RESOURCE_ALREADY_EXISTS"),
-    "FAILED_PRECONDITION": (400, "INVALID_PARAMETER_VALUE"),
-    "CONFLICT": (409, "RESOURCE_CONFLICT"),
-    "METHOD_NOT_ALLOWED": (405, "BAD_REQUEST"),
-    "PAYLOAD_TOO_LARGE": (413, "BAD_REQUEST"),
-    "UNAVAILABLE": (503, "TEMPORARILY_UNAVAILABLE"),
-    "INTERNAL_ERROR": (500, "INTERNAL_ERROR"),
-}
-
-
-def mlflow_response(err: ApiError, request_id: str | None = None) -> web.Response:
-    status, code = MLFLOW_CODES.get(err.code, (err.status, err.code))
-    return json_response({"error_code": code, "message": err.message}, status=status)
-
-
 # Unity Catalog's codes (its OpenAPI ErrorCode): an existing name is a 409 there.
 UC_CODES: dict[str, tuple[int, str]] = {
     "INVALID_ARGUMENT": (400, "INVALID_ARGUMENT"),

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from registry.domain import commands as c
+from registry.domain import names
 from registry.domain.errors import InvalidArgument
 from registry.domain.events import PrivilegeChange
 from registry.domain.privileges import Chain, Securable, SecurableType, effective
@@ -76,7 +77,7 @@ async def get_effective(request: web.Request) -> web.Response:
     query = parse_query(request, PrincipalQuery)
     securable = _securable(request)
     acls = await _readable(request, securable, query.as_of)
-    parts = securable.full_name.split(".")
+    parts = names.levels(securable.full_name)
     types = list(SecurableType)
     principals = {p for acl in acls for p in acl.grants} | {acl.owner for acl in acls}
     out = []

@@ -12,6 +12,7 @@ import pydantic
 from aiohttp import web
 
 from registry.domain import commands as c
+from registry.domain import names
 from registry.domain.catalogs import Catalog
 from registry.domain.errors import InvalidArgument, NotFound
 from registry.domain.models import Model, ModelVersion, model_location
@@ -267,7 +268,8 @@ async def _model(request: web.Request, full_name: str | None = None) -> Model:
 
 async def create_model(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateModelBody)
-    full = f"{body.catalog_name}.{body.schema_name}.{body.name}"
+    # Unity Catalog's names are identifiers; the registry holds more (MLflow's names).
+    full = f"{body.catalog_name}.{body.schema_name}.{names.identifier('model', body.name)}"
     await execute(request, c.CreateModel(full_name=full, description=body.comment))
     return json_response(model_json(request, await _model(request, full)))
 
@@ -289,8 +291,7 @@ async def update_model(request: web.Request) -> web.Response:
     full = request.match_info["full_name"]
     commands: list[c.Command] = []
     if body.new_name is not None:  # Unity Catalog renames within the schema
-        new = body.new_name if "." in body.new_name else \
-            f"{FullName.parse(full).schema_full_name}.{body.new_name}"
+        new = f"{FullName.parse(full).schema_full_name}.{names.identifier('model', body.new_name)}"
         commands.append(c.RenameModel(full_name=full, new_full_name=new))
         target = new
     else:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
-from registry.domain import authority
+from registry.domain import authority, names
 from registry.domain.errors import NotFound, PermissionDenied, Unavailable
 from registry.domain.models import Model
 from registry.domain.principals import Principal
@@ -93,7 +93,7 @@ class ReadAccess:
         name = current.model_names.get(model_id)
         if name is not None:
             return bool(self._may(Securable(MODEL, name)))
-        catalog, schema, _ = full_name.split(".")
+        catalog, schema, _ = names.levels(full_name)
         parents = current.chain(Securable(SecurableType.SCHEMA, f"{catalog}.{schema}"))
         return parents is not None and allowed(self.principal, Action.READ, [*parents, Acl("")])
 

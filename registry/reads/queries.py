@@ -156,10 +156,13 @@ async def get_version(db: Db, model_id: UUID, version: int) -> ModelVersion | No
 
 
 async def latest_versions(db: Db, model_ids: Sequence[UUID]) -> dict[UUID, list[ModelVersion]]:
-    """Per model, the newest live version in each stage (MLflow's `latest_versions`)."""
+    """Per model, the newest live version in each stage (MLflow's `latest_versions`), stages in
+    MLflow's order: that in which the model's versions, oldest first, first reach them."""
     rows = await db.fetch(
-        f"SELECT DISTINCT ON (v.model_id, v.stage) {VERSION_COLUMNS} FROM model_versions v "
-        "WHERE v.model_id = ANY($1) ORDER BY v.model_id, v.stage, v.version DESC",
+        f"SELECT * FROM (SELECT DISTINCT ON (v.model_id, v.stage) {VERSION_COLUMNS}, "
+        "min(v.version) OVER (PARTITION BY v.model_id, v.stage) AS first_in_stage "
+        "FROM model_versions v WHERE v.model_id = ANY($1) "
+        "ORDER BY v.model_id, v.stage, v.version DESC) latest ORDER BY first_in_stage",
         list(model_ids))
     out: dict[UUID, list[ModelVersion]] = defaultdict(list)
     for r in rows:

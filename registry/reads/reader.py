@@ -178,19 +178,19 @@ class Reader:
         rows = await search.models_at(self.pool, at, f, after, limit + 1)
         return found(rows, limit, _full_name, self.access.readable_past())
 
-    async def mlflow_models(self, default_schema: str, filter_: str | None, order_by: list[str],
+    async def mlflow_models(self, workspace: str, filter_: str | None, order_by: list[str],
                             page_token: str | None, limit: int) -> tuple[list[Model], str | None]:
         """MLflow's search_registered_models: a page, and the next page's token if any."""
         return await mlflow_pages.models(
-            self.pool, mlflow_pages.Search(default_schema, filter_, order_by, page_token, limit),
+            self.pool, mlflow_pages.Search(workspace, filter_, order_by, page_token, limit),
             self.access.readable())
 
-    async def mlflow_versions(self, default_schema: str, filter_: str | None, order_by: list[str],
+    async def mlflow_versions(self, workspace: str, filter_: str | None, order_by: list[str],
                               page_token: str | None, limit: int
-                              ) -> tuple[list[mlflow_pages.VersionHit], str | None]:
+                              ) -> tuple[list[tuple[str, ModelVersion]], str | None]:
         """MLflow's search_model_versions: a page, and the next page's token if any."""
         return await mlflow_pages.versions(
-            self.pool, mlflow_pages.Search(default_schema, filter_, order_by, page_token, limit),
+            self.pool, mlflow_pages.Search(workspace, filter_, order_by, page_token, limit),
             self.access.readable())
 
     async def version(self, model: Model, number: int, past: bool = False, *,

@@ -508,8 +508,14 @@ async def test_bad_names_are_refused(live):
         await refused(live, "POST", f"{V1}/catalogs", 400, "INVALID_ARGUMENT", json={"name": name})
         await refused(live, "POST", f"{V1}/schemas", 400, "INVALID_ARGUMENT",
                       json={"catalog_name": "unity", "name": name})
+    # A model's own name is what MLflow's server takes (dots, spaces, a leading hyphen), but no
+    # path separators, control characters or more than 256 characters.
+    for name in ("a/b", "", " ", "x" * 257, "tab\t", "nl\n", "a\x85b", "a:b", ".."):
         await refused(live, "POST", f"{V1}/models", 400, "INVALID_ARGUMENT",
                       json={"name": f"unity.default.{name}"})
+    for name in ("a.b", "a b", "-dash", "é.x", "x" * 256):
+        created = await ok(live, "POST", f"{V1}/models", 201, json={"name": f"unity.default.{name}"})
+        assert created["name"] == name and created["schema_name"] == "default"
     for name in ("system", "System", "SYSTEM", "information_schema", "hive_metastore", "samples"):
         await refused(live, "POST", f"{V1}/catalogs", 400, "INVALID_ARGUMENT", json={"name": name})
     for name in ("information_schema", "INFORMATION_SCHEMA"):
@@ -518,8 +524,8 @@ async def test_bad_names_are_refused(live):
     # Reserved only as a catalog: fine as a schema or a model.
     await ok(live, "POST", f"{V1}/schemas", 201, json={"catalog_name": "unity", "name": "system"})
     await create_model(live, "unity.system.system")
-    models = ["iris", "unity.default", "unity.default.a.b", "unity..a", "unity.default.a/b",
-              "system.default.a", f"unity.{long}.a"]
+    models = ["iris", "unity.default", "unity..a", "unity.default.a/b", "unity.default.a:b",
+              "unity.default..", "system.default.a", f"unity.{long}.a"]
     for name in models:
         await refused(live, "POST", f"{V1}/models", 400, "INVALID_ARGUMENT", json={"name": name})
         await refused(live, "PATCH", M, 400, "INVALID_ARGUMENT", json={"new_name": name})

@@ -55,8 +55,10 @@ async def test_hostile_names_in_paths_and_queries_reach_nothing(world: World, wh
             assert w.model_id not in str(body) and "s3://alice" not in str(body), path
     for alias in ("..", "%2e%2e", "champion%00", "champion.", "champion%20", "CHAMPION",
                   "%EF%BD%83hampion", "champion%2F..", "champion'--", "latest", "v1"):
+        # MLflow's server resolves the reserved `latest` to the highest version.
+        mlflow = [] if alias == "latest" else [f"{ML}/registered-models/alias?name=secret&alias={alias}"]
         for path in (f"{V1}/models/{SECRET}/aliases/{alias}", f"{UC}/models/{SECRET}/aliases/{alias}",
-                     f"{ML}/registered-models/alias?name={SECRET}&alias={alias}"):
+                     *mlflow):
             status, body = await w.call(who, "GET", path)
             assert_error(path, status, body, *((400, 404) if who == "admin" else (400, 403, 404)))
             assert "s3://alice" not in str(body), path
@@ -64,7 +66,7 @@ async def test_hostile_names_in_paths_and_queries_reach_nothing(world: World, wh
                     "1'%20OR%20'1'='1"):
         for path in (f"{V1}/models/{SECRET}/versions/{version}",
                      f"{UC}/models/{SECRET}/versions/{version}",
-                     f"{ML}/model-versions/get?name={SECRET}&version={version}"):
+                     f"{ML}/model-versions/get?name=secret&version={version}"):
             status, body = await w.call("admin", "GET", path)
             assert_error(path, status, body, 400, 404)
     # Raw traversal the client does not normalise away; no route serves files.
@@ -99,28 +101,50 @@ async def test_hostile_points_in_time_are_4xx_or_the_head_and_hide_the_same(worl
 async def test_hostile_names_in_bodies_are_refused(world: World) -> None:
     w = world
     before = await w.log_size()
-    names = ["..", "../unity.default.x", "unity.default.x.", "unity.default.x ", " unity.default.x",
-             "unity.default.x\t", "unity.default.x\x00", "unity.default.x\n", "unity/default/x",
-             "unity.default.x/..", "unity.default..", "unity.default.x';DROP TABLE events;--",
-             "unity.default.x\"", "unity.default.x%", "unity.default.x\\", "unity.default.x\u202e",
-             "unity.default.-x", "unity.default." + "x" * 300, "unity.default.x.y"]
+    names = ["..", "../unity.default.x", "unity.default.x\t", "unity.default.x\x00",
+             "unity.default.x\n", "unity/default/x", "unity.default.x/..", "unity.default..",
+             "unity.default.x:y", "unity.default." + "x" * 300]
     for name in names:
         short = name.removeprefix("unity.default.")
         for method, path, body in (
                 ("POST", f"{V1}/models", {"name": name}),
                 ("POST", f"{UC}/models", {"catalog_name": "unity", "schema_name": "default",
                                           "name": short}),
-                ("POST", f"{ML}/registered-models/create", {"name": name}),
+                ("POST", f"{ML}/registered-models/create", {"name": short}),
                 ("PATCH", f"{V1}/models/{SECRET}", {"new_name": name}),
                 ("PATCH", f"{UC}/models/{SECRET}", {"new_name": short}),
-                ("POST", f"{ML}/registered-models/rename", {"name": SECRET, "new_name": name}),
-                ("POST", f"{ML}/registered-models/alias", {"name": SECRET, "alias": name,
+                ("POST", f"{ML}/registered-models/rename", {"name": "secret", "new_name": short}),
+                ("POST", f"{ML}/registered-models/alias", {"name": "secret", "alias": short,
                                                           "version": "1"}),
-                ("POST", f"{ML}/registered-models/set-tag", {"name": name, "key": "k"})):
+                ("POST", f"{ML}/registered-models/set-tag", {"name": short, "key": "k"})):
             status, err = await w.call("alice", method, path, json=body)
             assert_error(path, status, err, 400, 404)
     assert await w.log_size() == before
     assert (await w.call("alice", "GET", f"{V1}/models/{SECRET}"))[1]["full_name"] == SECRET
+
+
+async def test_odd_names_mlflow_accepts_are_data_byte_for_byte(world: World) -> None:
+    """Quotes, SQL, trailing dots and spaces, a leading hyphen, a bidi override: MLflow's server
+    takes them as names, so the MLflow surface does too, and hands each back unchanged; Unity
+    Catalog refuses them, as its identifiers do."""
+    w = world
+    for short in ("x.", "x ", "x';DROP TABLE events;--", 'x"', "x%", "x\\", "x\u202e", "-x",
+                  "x.y", "x.y.z"):
+        status, body = await w.call("alice", "POST", f"{ML}/registered-models/create",
+                                    json={"name": short})
+        assert status == 200 and body["registered_model"]["name"] == short, (short, body)
+        status, body = await w.call("alice", "GET",
+                                    f"{ML}/registered-models/get?name={quote(short, safe='')}")
+        assert status == 200 and body["registered_model"]["name"] == short, (short, body)
+        status, body = await w.call("alice", "GET",
+                                    f"{V1}/models/{quote('unity.default.' + short, safe='')}")
+        assert status == 200 and body["name"] == short and body["schema_name"] == "default"
+        status, err = await w.call("alice", "POST", f"{UC}/models", json={
+            "catalog_name": "unity", "schema_name": "default", "name": short + "2"})
+        assert_error(f"{UC}/models", status, err, 400)
+    # Dotted names stay one level: nothing of theirs is another model's, nor under one.
+    status, body = await w.call("alice", "GET", f"{ML}/registered-models/get?name=x")
+    assert_error(f"{ML}/registered-models/get", status, body, 404)
 
 
 TAG_KEY = "k'\"; --%_\\"
@@ -129,14 +153,14 @@ TAG_VALUE = "' OR '1'='1"
 
 async def test_sql_metacharacters_are_data_in_tags_and_filters(world: World) -> None:
     w = world
-    for path, body in ((f"{ML}/registered-models/set-tag", {"name": SECRET, "key": TAG_KEY,
+    for path, body in ((f"{ML}/registered-models/set-tag", {"name": "secret", "key": TAG_KEY,
                                                               "value": TAG_VALUE}),
-                       (f"{ML}/model-versions/set-tag", {"name": SECRET, "version": "1",
+                       (f"{ML}/model-versions/set-tag", {"name": "secret", "version": "1",
                                                          "key": TAG_KEY, "value": TAG_VALUE})):
         assert (await w.call("alice", "POST", path, json=body))[0] == 200
     for path, tags in ((f"{V1}/models/{SECRET}", "tags"), (f"{V1}/models/{SECRET}/versions/1", "tags")):
         assert (await w.call("alice", "GET", path))[1][tags][TAG_KEY] == TAG_VALUE
-    _, got = await w.call("alice", "GET", f"{ML}/registered-models/get?name={SECRET}")
+    _, got = await w.call("alice", "GET", f"{ML}/registered-models/get?name=secret")
     assert {"key": TAG_KEY, "value": TAG_VALUE} in got["registered_model"]["tags"]
 
     def search(kind: str, text: str) -> str:
@@ -236,10 +260,10 @@ async def test_forged_page_tokens_are_400s_and_never_widen_a_listing(world: Worl
     # A well-formed token from before everything still lists only what the caller may read.
     for path, forged in ((f"{V1}/models?catalog_name=unity", token("")),
                          (f"{UC}/models?catalog_name=unity&schema_name=default", token("")),
-                         (f"{ML}/registered-models/search", token(["", ""])),
-                         (f"{ML}/registered-models/search",
-                          token(["' OR '1'='1", "'; DROP TABLE events; --"])),
-                         (f"{ML}/model-versions/search", token(["", 0, "", 0]))):
+                         (f"{ML}/registered-models/search", token([""])),
+                         (f"{ML}/registered-models/search", token(["' OR '1'='1"])),
+                         (f"{ML}/model-versions/search",
+                          token(["9999-12-31T00:00:00+00:00", "", 0]))):
         url = f"{path}{'&' if '?' in path else '?'}page_token={forged}"
         status, body = await w.call("mallory", "GET", url)
         assert status == 200 and "secret" not in str(body), (url, body)

@@ -42,4 +42,4 @@ async def test_mlflow_surface_answers_in_its_format(db_url: str, tmp_path) -> No
                                      headers={"Origin": "http://evil.example"},
                                      json={"name": "planted"})
         assert status == 403 and body["error_code"] == "PERMISSION_DENIED"
-        assert set(body) <= {"error_code", "message", "details"}
+        assert set(body) <= {"error_code", "message", "sqlstate", "error_class"}

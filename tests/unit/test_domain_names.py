@@ -7,6 +7,7 @@ from registry.domain import InvalidArgument
 from registry.domain import commands as c
 from registry.domain.names import (
     MAX_COMMENT_LENGTH,
+    MAX_MODEL_NAME_LENGTH,
     MAX_NAME_LENGTH,
     MAX_TAG_KEY_LENGTH,
     MAX_TAG_VALUE_LENGTH,
@@ -20,9 +21,13 @@ from registry.domain.names import (
     schema_name,
     tag_key,
     tag_value,
+    within,
+    workspace_model,
+    workspace_name,
 )
 
-NAME_RULES = [catalog_name, schema_name, model_name]
+# Catalogs and schemas are identifiers; a model's own name follows MLflow's looser rule (below).
+NAME_RULES = [catalog_name, schema_name]
 
 VALID_IDENTIFIERS = [
     "a",
@@ -96,14 +101,61 @@ def test_identifier_error_names_the_field_kind():
 
 
 def test_length_limit_is_exactly_max_name_length():
-    assert model_name("m" * MAX_NAME_LENGTH) == "m" * MAX_NAME_LENGTH
+    assert schema_name("s" * MAX_NAME_LENGTH) == "s" * MAX_NAME_LENGTH
     with pytest.raises(InvalidArgument, match="limit is 255"):
-        model_name("m" * (MAX_NAME_LENGTH + 1))
+        schema_name("s" * (MAX_NAME_LENGTH + 1))
+    assert model_name("m" * MAX_MODEL_NAME_LENGTH) == "m" * MAX_MODEL_NAME_LENGTH
+    with pytest.raises(InvalidArgument, match="limit is 256"):
+        model_name("m" * (MAX_MODEL_NAME_LENGTH + 1))
 
 
 def test_length_limit_counts_characters_not_bytes():
     name = "é" * MAX_NAME_LENGTH  # 510 bytes in UTF-8
+    assert catalog_name(name) == name
+    assert model_name("é" * MAX_MODEL_NAME_LENGTH) == "é" * MAX_MODEL_NAME_LENGTH
+
+
+# --- a model's own name: what MLflow's server accepts ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", [
+    "iris", "UpdateRMTest 2", "my.model", "a.b.c.d", "-leading-hyphen", "user@example.com",
+    "a..b", "trailing.", "with 'quotes'", "star*", "模型 v2", "a\\b", " padded ",
+])
+def test_model_names_are_what_mlflow_accepts_and_come_back_unchanged(name):
     assert model_name(name) == name
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("", id="empty"), pytest.param("   ", id="blank"),
+    pytest.param("a/b", id="slash"), pytest.param("a:b", id="colon"),
+    pytest.param(".", id="dot"), pytest.param("..", id="dot-dot"), pytest.param("..a", id="up"),
+    pytest.param("a\x00b", id="nul"), pytest.param("a\nb", id="newline"),
+    pytest.param("a\x9fb", id="c1-control"),
+])
+def test_model_names_mlflow_refuses_or_that_cannot_be_stored_are_refused(name):
+    with pytest.raises(InvalidArgument) as info:
+        model_name(name)
+    assert info.value.details["field"] == "model"
+
+
+def test_workspace_rule_maps_every_mlflow_name_into_the_workspace_schema_and_back():
+    for name in ("iris", "my.model", "prod.fraud.scorer", "a b"):
+        full = workspace_model("unity.default", name)
+        assert full == f"unity.default.{name}"
+        assert FullName.parse(full).name == name  # the first two dots separate the levels
+        assert workspace_name("unity.default", full) == name
+    assert workspace_name("unity.default", "prod.fraud.scorer") is None  # not on MLflow's surface
+    assert workspace_name("unity.default", "unity.defaults.x") is None
+    with pytest.raises(InvalidArgument, match="required parameter 'name'"):
+        workspace_model("unity.default", " ")
+
+
+def test_a_full_model_name_has_nothing_within_it():
+    assert within("unity.default.a.b", "unity.default")
+    assert within("unity.default.a", "unity.default.a")
+    assert not within("unity.default.a.b", "unity.default.a")
+    assert within("prod.fraud.scorer", "prod") and not within("prod2.x.y", "prod")
 
 
 @pytest.mark.parametrize("word", ["मॉडल", "हिन्दी", "ชื่อ"])
@@ -167,19 +219,16 @@ def test_full_name_parse_round_trips_and_compares_by_value():
         "",
         "model",
         "schema.model",
-        "a.b.c.d",
         "a..c",
         ".b.c",
         "a.b.",
-        "a.b.c.",
         "a/b.c.d",
         "a.b/c.d",
-        "a.b.c d",
-        "a.b.-c",
+        "a.b.c/d",
         "system.s.m",
         "SYSTEM.s.m",
         "c.information_schema.m",
-        "c.s." + "m" * (MAX_NAME_LENGTH + 1),
+        "c.s." + "m" * (MAX_MODEL_NAME_LENGTH + 1),
     ],
 )
 def test_full_name_parse_rejects_bad_names(value):
@@ -193,9 +242,13 @@ def test_full_name_parse_rejects_non_strings(value):
         FullName.parse(value)
 
 
+def test_full_name_parse_takes_the_first_two_dots_as_separators():
+    assert FullName.parse("c.s.my.model v2") == FullName("c", "s", "my.model v2")
+
+
 def test_full_name_parse_error_names_the_level_that_is_wrong():
     with pytest.raises(InvalidArgument) as info:
-        FullName.parse("c.s.-m")
+        FullName.parse("c.s.a/m")
     assert info.value.details["field"] == "model"
     with pytest.raises(InvalidArgument) as info:
         FullName.parse("c.information_schema.m")
@@ -339,7 +392,7 @@ def test_commands_accept_valid_names():
         pytest.param(lambda: c.CreateSchema(catalog_name="-c", name="s"), id="bad-catalog"),
         pytest.param(lambda: c.CreateModel(full_name="c.s"), id="two-level"),
         pytest.param(lambda: c.CreateModel(full_name="c.s.m/x"), id="slash"),
-        pytest.param(lambda: c.RenameModel(full_name="c.s.m", new_full_name="c.s.m n"),
+        pytest.param(lambda: c.RenameModel(full_name="c.s.m", new_full_name="c.s.m/n"),
                      id="rename-to-bad"),
         pytest.param(lambda: c.SetAlias(full_name="c.s.m", alias="latest", version=1),
                      id="alias-latest"),
