@@ -15,6 +15,7 @@ class Settings:
     data_dir: Path = Path(".modelog")
     database_url: str | None = None  # None: start an embedded PostgreSQL under data_dir
     default_schema: str = "unity.default"  # the workspace schema: every MLflow name is a model of it
+    tracking_uri: str | None = None  # the MLflow tracking server runs and logged models are on
     storage_root: str | None = None  # None: file://<data_dir>/artifacts
     auth: AuthMode | None = None  # None: "none" on a loopback bind, else "tokens"
     insecure_no_auth: bool = False  # "none" on any bind

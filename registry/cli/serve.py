@@ -19,6 +19,11 @@ def add_parser(subparsers: Subparsers) -> None:
                        help="the workspace schema (catalog.schema): every model name an MLflow "
                             "client sends, dotted or not, is a model of it "
                             "(default unity.default; env MODELOG_DEFAULT_SCHEMA)")
+    serve.add_argument("--tracking-uri", default=env("MODELOG_TRACKING_URI"),
+                       help="the MLflow tracking server runs and logged models live on: "
+                            "registrations get their run id and run link from it, and sources "
+                            "inside a run's artifacts are checked against it "
+                            "(env MODELOG_TRACKING_URI)")
     serve.add_argument("--webhook-retention-days", type=float,
                        default=env("MODELOG_WEBHOOK_RETENTION_DAYS", "30"),
                        help="how long finished webhook deliveries stay in the delivery log "
@@ -53,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         pass
     settings = Settings(host=args.host, port=args.port, data_dir=Path(args.data_dir),
                         database_url=args.database_url, default_schema=args.default_schema,
+                        tracking_uri=args.tracking_uri,
                         storage_root=args.storage_root, auth=args.auth,
                         insecure_no_auth=args.insecure_no_auth, trusted_header=args.trusted_header,
                         webhook_retention_days=args.webhook_retention_days)

@@ -125,8 +125,9 @@ class RegisterVersion(ModelCommand):
     # a folder of its own that no rename or re-used name can reach (None: the files stay at
     # `source`, as in MLflow).
     storage_root: str | None = Field(default=None, max_length=4096)
-    # A copy of another version (source `models:/name/3`) keeps using that version's files.
-    copied_from: str | None = Field(default=None, max_length=8192)
+    # Where the files are when `source` is a reference resolved at registration: a copy of
+    # another version (`models:/name/3`) uses that version's files, a logged model its own.
+    files_at: str | None = Field(default=None, max_length=8192)
     # Registries that know of no upload step (MLflow's own) make versions READY at once.
     ready: bool = False
 

@@ -170,7 +170,7 @@ def decide(
                 version=number, source=cmd.source, run_id=cmd.run_id,
                 run_link=cmd.run_link, logged_model_id=cmd.logged_model_id,
                 description=cmd.description, tags=cmd.tags,
-                storage_location=cmd.copied_from if cmd.storage_root is None else
+                storage_location=cmd.files_at if cmd.storage_root is None else
                 version_location(cmd.storage_root, state.id, number),
             )
             return [registered, VersionReady(version=registered.version)] if cmd.ready else [

@@ -91,12 +91,29 @@ def _is_artifact_route(source: str) -> bool:
         parts[i:i + len(route)] == route for i in range(len(parts) - len(route) + 1))
 
 
-def check(source: str, run_id: str | None, model_id: str | None) -> None:
+def _parts(uri: str) -> tuple[str, str, tuple[str, ...]]:
+    parsed = urlparse(uri)
+    return parsed.scheme or "file", parsed.netloc, tuple(p for p in parsed.path.split("/") if p)
+
+
+def within(source: str, root: str) -> bool:
+    """Whether `source` is `root` or inside it (same scheme and host, whole path segments)."""
+    (scheme, host, parts), (root_scheme, root_host, root_parts) = _parts(source), _parts(root)
+    return (scheme, host) == (root_scheme, root_host) and bool(root_parts) \
+        and parts[:len(root_parts)] == root_parts
+
+
+def check(source: str, run_id: str | None, model_id: str | None,
+          artifacts: str | None = None) -> None:
     """Refuse a source MLflow's server refuses (its `_validate_source_run` and
-    `_validate_source_model`), given the run or logged model the request names."""
+    `_validate_source_model`), given the run or logged model the request names and, when a
+    tracking server told, that run's or model's artifact folder (`artifacts`)."""
     parsed = urlparse(source)
     parameter = "model_id" if model_id else "run_id"
+    inside = artifacts is not None and not _climbs(source) and within(source, artifacts)
     if parsed.scheme in ("", "file"):  # a path on the server's disk
+        if inside and (run_id or model_id):
+            return
         raise _local_without(source, parameter)
     if _climbs(source):
         raise _invalid(source, "If supplying a source as an http, https, local file path, ftp, "
@@ -110,5 +127,5 @@ def check(source: str, run_id: str | None, model_id: str | None) -> None:
     if reference is not None and reference.model_id is not None \
             and reference.model_id != model_id:
         raise _must_identify(source, "model_id")
-    if _is_artifact_route(source):  # within a run's artifacts: only a tracking server can tell
+    if _is_artifact_route(source) and not inside:  # only a tracking server can place it
         raise _must_identify(source, parameter)

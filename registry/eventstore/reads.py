@@ -54,6 +54,16 @@ async def read_for_projection(
             for p, s, t, v, d, a, at in rows]
 
 
+async def idempotent_events(conn: asyncpg.Connection | asyncpg.Pool, actor: str, key: str,
+                            command: str) -> list[RecordedEvent]:
+    """The events a command sent earlier under this idempotency key appended, if any."""
+    rows = await conn.fetch(
+        f"SELECT {COLUMNS} FROM events WHERE metadata ? 'idempotency_key' "
+        "AND metadata->>'actor' = $1 AND metadata->>'idempotency_key' = $2 "
+        "AND metadata->>'command' = $3 ORDER BY position", actor, key, command)
+    return [from_row(r) for r in rows]
+
+
 async def stream_version(conn: asyncpg.Connection | asyncpg.Pool, stream_id: str) -> int:
     return await conn.fetchval(
         "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id

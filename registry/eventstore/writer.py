@@ -33,7 +33,13 @@ import asyncpg
 import structlog
 
 from registry.domain.errors import Conflict, DomainError
-from registry.eventstore.reads import head_position, read_all, read_stream, stream_version
+from registry.eventstore.reads import (
+    head_position,
+    idempotent_events,
+    read_all,
+    read_stream,
+    stream_version,
+)
 from registry.eventstore.records import GENESIS_HASH, NewEvent, RecordedEvent, sealed
 from registry.eventstore.statements import Group, execute, insert
 
@@ -110,6 +116,15 @@ class Tx:
         if stream_id not in self._versions:
             self._versions[stream_id] = await stream_version(self.conn, stream_id)
         return self._versions[stream_id]
+
+    async def earlier(self, actor: str, idempotency_key: str, command: str
+                      ) -> list[RecordedEvent]:
+        """The events `command`, sent by `actor` under this idempotency key, appended before,
+        in this batch or committed; none if it never did."""
+        pending = [e for e in self.pending if e.metadata.get("actor") == actor
+                   and e.metadata.get("idempotency_key") == idempotency_key
+                   and e.metadata.get("command") == command]
+        return pending or await idempotent_events(self.conn, actor, idempotency_key, command)
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         """The stream's events, including those appended earlier in this batch."""

@@ -25,9 +25,11 @@ from registry.http.keys import (
     SERVICE,
     SETTINGS,
     STORE,
+    TRACKING,
     WEBHOOKS,
 )
 from registry.http.native import app as native_app
+from registry.http.tracking_server import tracking_server
 from registry.http.ui import routes as ui
 from registry.http.wire import json_response
 from registry.settings import Settings
@@ -141,7 +143,10 @@ def create_app(settings: Settings) -> web.Application:
 
 async def _registry(app: web.Application) -> AsyncIterator[None]:
     """The registry's parts (registry/bootstrap.py) for the application's lifetime."""
-    async with bootstrap.registry(app[SETTINGS]) as r:
+    async with (bootstrap.registry(app[SETTINGS]) as r,
+                tracking_server(app[SETTINGS].tracking_uri) as tracking):
+        if tracking is not None:
+            app[TRACKING] = tracking
         app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = r.pool, r.store, r.service, r.cache
         app[LOG_HEAD], app[FOLLOWERS] = r.head, r.followers
         app[WEBHOOKS], app[DISPATCHER], app[AUTH] = r.webhooks, r.dispatcher, r.auth

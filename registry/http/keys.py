@@ -10,6 +10,7 @@ from registry.auth.store import Auth
 from registry.domain.principals import Principal
 from registry.eventstore import EventStore
 from registry.eventstore.log_head import LogHead
+from registry.http.tracking_server import TrackingServer
 from registry.reads.cache import ReadCache
 from registry.service.handler import RegistryService
 from registry.settings import Settings
@@ -26,6 +27,7 @@ FOLLOWERS = web.AppKey("followers", tuple[Follower, ...])
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 AUTH = web.AppKey("auth", Auth)
+TRACKING = web.AppKey("tracking", TrackingServer)  # only with --tracking-uri
 FEEDS_CLOSING = web.AppKey("feeds_closing", asyncio.Event)  # set on shutdown: event streams end
 
 REQUEST_ID = web.RequestKey("request_id", str)

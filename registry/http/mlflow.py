@@ -21,8 +21,9 @@ from registry.domain.errors import InvalidArgument, NotFound
 from registry.domain.models import Model, ModelVersion
 from registry.http import authorize, mlflow_errors
 from registry.http.dispatch import execute
-from registry.http.keys import SETTINGS
+from registry.http.keys import SETTINGS, TRACKING
 from registry.http.surface import surface
+from registry.http.tracking_server import Lineage
 from registry.http.validation import parse_body, parse_query
 from registry.http.wire import epoch_ms, json_response
 from registry.reads import queries
@@ -345,7 +346,7 @@ async def create_version(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateVersionBody)
     tags = _tags(body.tags)
     source, run_id, model_id = body.source, body.run_id or None, body.model_id or None
-    copied_from = None
+    run_link, files_at = body.run_link or None, None
     if tags.get(PROMPT_TAG, "false").lower() == "true":
         if source not in sources.PROMPT_PLACEHOLDERS:
             raise InvalidArgument(f"Invalid prompt source: '{source}'. Prompt sources must use "
@@ -353,17 +354,34 @@ async def create_version(request: web.Request) -> web.Response:
     else:
         reference = sources.parse_reference(source)
         if reference is not None and reference.name is not None:
-            source, run_id, model_id, copied_from = await _copy_of(request, reference, body)
-        sources.check(source, run_id, model_id)
+            source, run_id, model_id, files_at = await _copy_of(request, reference, body)
+        lineage = await _lineage(request, run_id, model_id)
+        if lineage is not None:
+            run_id, run_link = run_id or lineage.run_id, run_link or lineage.run_link
+            if model_id and reference is not None and reference.model_id == model_id:
+                files_at = lineage.artifacts  # as MLflow: a logged model's files are its own
+        sources.check(source, run_id, model_id, lineage.artifacts if lineage else None)
     outcome = await execute(request, c.RegisterVersion(
         full_name=full_name(request, body.name), source=source, run_id=run_id,
-        run_link=body.run_link or None, description=body.description, tags=tags,
-        logged_model_id=model_id, copied_from=copied_from, ready=True))
+        run_link=run_link, description=body.description, tags=tags,
+        logged_model_id=model_id, files_at=files_at, ready=True))
     number = outcome.version
     model = outcome.model  # as committed: no need to read it back
     assert model is not None
     return _json(model_version=version_json(shown_name(request, model.full_name),
                                             model.versions[number], model.aliases_of(number)))
+
+
+async def _lineage(request: web.Request, run_id: str | None, model_id: str | None
+                   ) -> Lineage | None:
+    """The run or logged model a registration names, as the tracking server knows it, if the
+    server was given one (`--tracking-uri`)."""
+    tracking = request.config_dict.get(TRACKING)
+    if tracking is None:
+        return None
+    if model_id:
+        return await tracking.logged_model(model_id)
+    return await tracking.run(run_id) if run_id else None
 
 
 async def _copy_of(request: web.Request, ref: sources.Reference, body: "CreateVersionBody"

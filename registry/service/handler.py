@@ -5,13 +5,14 @@ domain fold kept in memory and in step with the log. Version numbers are decided
 concurrent registrations on one model never conflict and never retry.
 """
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from registry.domain import authority, decide, stream_of, streams
 from registry.domain import commands as c
 from registry.domain import models as m
-from registry.domain.errors import AlreadyExists
+from registry.domain.errors import AlreadyExists, InvalidArgument
 from registry.domain.events import VersionRegistered
 from registry.domain.principals import ADMIN, Principal
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx
@@ -39,24 +40,54 @@ class Outcome:
         raise ValueError(f"no version was registered on {self.stream_id}")
 
 
+def _fingerprint(cmd: c.Command) -> str:
+    """What the request asked for: the command without the ids the server made up for it."""
+    made_up = {name for name, f in type(cmd).model_fields.items()
+               if f.default_factory is not None and name not in cmd.model_fields_set}
+    return hashlib.sha256(cmd.model_dump_json(exclude=made_up).encode()).hexdigest()[:32]
+
+
+async def _repeat(earlier: list[RecordedEvent], request: str | None, key: str,
+                  wm: RegistryWriteModel, tx: Tx) -> Outcome:
+    """The outcome of a command sent again under its idempotency key: what it appended then."""
+    if earlier[0].metadata.get("request") != request:
+        raise InvalidArgument(f"Idempotency-Key {key!r} was used for a different request",
+                              field="Idempotency-Key")
+    stream = earlier[0].stream_id
+    if not streams.is_model(stream):
+        return Outcome(stream, earlier)
+    await wm.ensure_loaded(tx, stream)
+    return Outcome(stream, earlier, wm.model(stream))
+
+
 class RegistryService:
     def __init__(self, store: EventStore, write_model: RegistryWriteModel) -> None:
         self.store = store
         self.write_model = write_model
 
-    async def execute(self, cmd: c.Command, actor: Principal | str, **metadata: Any) -> Outcome:
+    async def execute(self, cmd: c.Command, actor: Principal | str,
+                      idempotency_key: str | None = None, **metadata: Any) -> Outcome:
         """Decide `cmd` against the current state and append its events; raises a DomainError
         (and appends nothing) if the command cannot be carried out. A principal's privileges are
         checked here, in the writer, against the same state the command is decided on: a grant
         or revoke committed before, by this process or another, always counts. (A bare name is
-        the server's own doing, e.g. its bootstrap, and is not checked.)"""
+        the server's own doing, e.g. its bootstrap, and is not checked.)
+
+        With an idempotency key, a command the same principal already sent under that key is
+        not carried out again: its outcome is the events it appended then. The check runs in
+        the writer, so two copies racing each other append once."""
         wm = self.write_model
         principal = actor if isinstance(actor, Principal) else None
         name = actor.name if isinstance(actor, Principal) else actor
+        request = _fingerprint(cmd) if idempotency_key is not None else None
 
         async def job(tx: Tx) -> Outcome:
             if principal is not None:
                 authority.check(principal, cmd, wm.state)
+            if idempotency_key is not None:
+                earlier = await tx.earlier(name, idempotency_key, type(cmd).__name__)
+                if earlier:
+                    return await _repeat(earlier, request, idempotency_key, wm, tx)
             stream = stream_of(cmd, wm.state) or ""
             if streams.is_model(stream) and not isinstance(cmd, c.CreateModel):
                 await wm.ensure_loaded(tx, stream)
@@ -67,6 +98,8 @@ class RegistryService:
             new = [NewEvent(e.type_name(), e.payload(), e.schema_version, e) for e in events]
             meta = {"actor": name, "command": type(cmd).__name__,
                     **{k: v for k, v in metadata.items() if v is not None}}
+            if idempotency_key is not None:
+                meta |= {"idempotency_key": idempotency_key, "request": request}
             recorded = await tx.append(stream, await tx.version(stream), new, meta)
             after = before
             if streams.is_model(stream):

@@ -76,3 +76,30 @@ def test_models_references_are_read_as_mlflow_reads_them(source: str,
 def test_malformed_models_references_are_refused(source: str) -> None:
     with pytest.raises(InvalidArgument, match="Invalid model version source"):
         parse_reference(source)
+
+
+RUN = "mlflow-artifacts:/1/abc/artifacts"
+
+
+@pytest.mark.parametrize(("source", "run_id", "model_id", "artifacts"), [
+    (f"{RUN}/model", "abc", None, RUN),
+    ("file:///srv/mlruns/1/abc/artifacts/model", "abc", None, "file:///srv/mlruns/1/abc/artifacts"),
+    ("/srv/mlruns/1/abc/artifacts/model", "abc", None, "file:///srv/mlruns/1/abc/artifacts"),
+    ("mlflow-artifacts:/1/models/m-1/artifacts", None, "m-1", "mlflow-artifacts:/1/models/m-1/artifacts"),
+])
+def test_a_source_a_tracking_server_places_inside_its_run_is_taken(
+        source: str, run_id: str | None, model_id: str | None, artifacts: str) -> None:
+    check(source, run_id, model_id, artifacts)
+
+
+@pytest.mark.parametrize(("source", "run_id", "artifacts"), [
+    ("mlflow-artifacts:/1/other/artifacts/model", "abc", RUN),  # another run's files
+    (f"{RUN}x/model", "abc", RUN),  # a sibling whose name starts the same
+    (f"{RUN}/../../other", "abc", RUN),
+    ("mlflow-artifacts://elsewhere/1/abc/artifacts/model", "abc", RUN),
+    ("/srv/mlruns/1/abc/artifacts/model", None, "file:///srv/mlruns/1/abc/artifacts"),
+])
+def test_a_source_outside_the_named_runs_artifacts_is_refused(source: str, run_id: str | None,
+                                                              artifacts: str) -> None:
+    with pytest.raises(InvalidArgument, match="Invalid model version source"):
+        check(source, run_id, None, artifacts)
