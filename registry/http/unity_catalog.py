@@ -22,7 +22,7 @@ from registry.http import authorize, errors, permissions
 from registry.http.dispatch import execute
 from registry.http.keys import SETTINGS
 from registry.http.surface import surface
-from registry.http.validation import parse_body, parse_query, path_version
+from registry.http.validation import changes, parse_body, parse_query, path_version
 from registry.http.wire import epoch_ms, json_response, listed
 from registry.reads import queries
 from registry.reads.search import ModelFilter
@@ -196,6 +196,7 @@ async def list_catalogs(request: web.Request) -> web.Response:
 async def update_catalog(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateBody)
     _no_rename(body, "catalog")
+    changes(body, "comment")
     name = request.match_info["name"]
     await execute(request, c.UpdateCatalog(name=name, comment=body.comment))
     return await _catalog(request, name)
@@ -245,6 +246,7 @@ async def list_schemas(request: web.Request) -> web.Response:
 async def update_schema(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateBody)
     _no_rename(body, "schema")
+    changes(body, "comment")
     catalog, name = _schema_parts(request.match_info["full_name"])
     await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
     return await _schema(request, catalog, name)
@@ -262,6 +264,7 @@ async def delete_schema(request: web.Request) -> web.Response:
 
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
     full_name = full_name or request.match_info["full_name"]
+    FullName.parse(full_name)  # as Unity Catalog: a malformed name is a bad request, not a miss
     return await authorize.reader(request).model(
         full_name, missing=NotFound(f"Registered model not found: {full_name}"))
 
@@ -280,6 +283,9 @@ async def get_model(request: web.Request) -> web.Response:
 
 async def list_models(request: web.Request) -> web.Response:
     q = parse_query(request, ModelPage)
+    if (q.catalog_name is None) != (q.schema_name is None):
+        raise InvalidArgument("list models of a schema with both catalog_name and schema_name, "
+                              "or of the whole metastore with neither", field="schema_name")
     models = await authorize.reader(request).models(
         ModelFilter(catalog=q.catalog_name, schema=q.schema_name),
         after=queries.decode_token(q.page_token, str), limit=q.limit)
@@ -288,6 +294,7 @@ async def list_models(request: web.Request) -> web.Response:
 
 async def update_model(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateBody)
+    changes(body, "comment", "new_name")
     full = request.match_info["full_name"]
     commands: list[c.Command] = []
     if body.new_name is not None:  # Unity Catalog renames within the schema

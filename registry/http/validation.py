@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import pydantic
 from aiohttp import web
 
-from registry.domain.errors import NotFound
+from registry.domain.errors import InvalidArgument, NotFound
 from registry.http.errors import ApiError, from_validation
 from registry.reads.queries import MAX_INT
 
@@ -97,3 +97,12 @@ def path_version(request: web.Request) -> int:
     if not 1 <= number <= MAX_INT:
         raise NotFound(f"model version {text!r} does not exist: versions are numbers from 1")
     return number
+
+
+def changes(body: pydantic.BaseModel, *fields: str) -> set[str]:
+    """The fields an update sends (a field left out is left alone); none is a 400."""
+    sent = body.model_fields_set & set(fields)
+    if not sent:
+        raise InvalidArgument(f"nothing to update: send at least one of {', '.join(fields)}",
+                              field="body")
+    return sent

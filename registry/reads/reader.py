@@ -197,8 +197,9 @@ class Reader:
                       missing: NotFound | None = None) -> ModelVersion:
         """Version `number` of a model that `model` returned (so checked already): of the model
         itself when that is a past one, else from the read model."""
-        mv = model.versions.get(number) if past else \
-            await queries.get_version(self.pool, model.id, number)
+        # A number beyond the read model's integers (an API takes any int64) names no version.
+        mv = None if not 1 <= number <= queries.MAX_INT else model.versions.get(number) if past \
+            else await queries.get_version(self.pool, model.id, number)
         if mv is None:
             raise missing or NotFound(f"model version {model.full_name} {number} does not exist",
                                       model=model.full_name, version=number)

@@ -1,6 +1,7 @@
 """Unity Catalog REST details: error codes, aliases, credentials, what MLflow's uc: store sends."""
 
 UC = "/api/2.1/unity-catalog"
+V1 = "/api/modelog/v1"
 MODEL = {"name": "iris", "catalog_name": "unity", "schema_name": "default"}
 VERSION = {"model_name": "iris", "catalog_name": "unity", "schema_name": "default",
            "source": "s3://runs/1"}
@@ -83,3 +84,48 @@ async def test_nul_in_a_query_parameter_is_a_400_on_every_surface(live) -> None:
     ]:
         status, body = await live.call("GET", path, params=params)
         assert (status, body["error_code"]) == (400, code), (path, body)
+
+
+async def test_an_update_changes_what_it_sends_and_nothing_else(live) -> None:
+    """A PATCH that leaves a field out leaves it alone, on both surfaces; one that sends
+    nothing to change is refused, as Unity Catalog refuses it, and appends nothing."""
+    assert (await live.call("POST", f"{UC}/catalogs", json={"name": "c", "comment": "keep"}))[0] \
+        == 200
+    assert (await live.call("POST", f"{UC}/schemas",
+                            json={"catalog_name": "c", "name": "s", "comment": "keep"}))[0] == 200
+    assert (await live.call("POST", f"{UC}/models", json={
+        "catalog_name": "c", "schema_name": "s", "name": "m", "comment": "keep"}))[0] == 200
+    head = await live.pool.fetchval("SELECT max(position) FROM events")
+    for path in (f"{UC}/catalogs/c", f"{UC}/schemas/c.s", f"{UC}/models/c.s.m",
+                 f"{V1}/catalogs/c", f"{V1}/schemas/c.s", f"{V1}/models/c.s.m"):
+        status, err = await live.call("PATCH", path, json={})
+        assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT"), (path, err)
+        assert "nothing to update" in err["message"]
+    assert await live.pool.fetchval("SELECT max(position) FROM events") == head
+    for path in (f"{UC}/catalogs/c", f"{UC}/schemas/c.s", f"{UC}/models/c.s.m"):
+        assert (await live.call("GET", path))[1]["comment"] == "keep"
+    status, model = await live.call("PATCH", f"{UC}/models/c.s.m", json={"new_name": "m2"})
+    assert status == 200 and model["comment"] == "keep"  # renamed, comment left alone
+    status, catalog = await live.call("PATCH", f"{UC}/catalogs/c", json={"comment": "new"})
+    assert status == 200 and catalog["comment"] == "new"
+
+
+async def test_requests_unity_catalog_refuses_are_400s_not_misses_or_500s(live) -> None:
+    assert (await live.call("POST", f"{UC}/models", json=MODEL))[0] == 200
+    for method, path, body in [
+        ("GET", f"{UC}/models/unity.default", None),  # two levels: not a model's name
+        ("GET", f"{UC}/models/unity", None),
+        ("GET", f"{UC}/models?catalog_name=unity", None),  # a schema needs both names
+        ("GET", f"{UC}/models?schema_name=default", None),
+    ]:
+        status, err = await live.call(method, path, json=body)
+        assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT"), (path, err)
+    # Version numbers are int64 on the wire: one beyond any version is simply not there.
+    creds = {"catalog_name": "unity", "schema_name": "default", "model_name": "iris",
+             "operation": "READ_MODEL_VERSION"}
+    for version in (2**31, 2**63 - 1):
+        status, err = await live.call("POST", f"{UC}/temporary-model-version-credentials",
+                                      json={**creds, "version": version})
+        assert (status, err["error_code"]) == (404, "NOT_FOUND"), (version, err)
+        status, err = await live.call("GET", f"{UC}/models/unity.default.iris/versions/{version}")
+        assert status == 404, err

@@ -38,7 +38,7 @@ from registry.http.native.requests import (
     VersionPage,
 )
 from registry.http.native.shapes import catalog_json, event_json, model_json, schema_json, version_json
-from registry.http.validation import parse_body, parse_query, path_version
+from registry.http.validation import changes, parse_body, parse_query, path_version
 from registry.http.wire import json_response, listed
 from registry.reads import queries
 from registry.reads.search import ModelFilter
@@ -97,6 +97,7 @@ async def list_catalogs(request: web.Request) -> web.Response:
 async def update_catalog(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CommentBody)
+    changes(body, "comment")
     name = request.match_info["name"]
     await execute(request, c.UpdateCatalog(name=name, comment=body.comment))
     return json_response(await _catalog(request, name))
@@ -146,6 +147,7 @@ async def list_schemas(request: web.Request) -> web.Response:
 async def update_schema(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CommentBody)
+    changes(body, "comment")
     catalog, name = _schema_name(request)
     await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
     return json_response(await _schema(request, catalog, name))
@@ -187,6 +189,7 @@ async def list_models(request: web.Request) -> web.Response:
 async def update_model(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, UpdateModelBody)
+    changes(body, "description", "new_name")
     name = request.match_info["full_name"]
     # Two commands: both are built (validated) before either runs, and the rename, which can be
     # refused (name taken, no such schema), runs first, so a refused PATCH appends nothing.
