@@ -11,28 +11,30 @@ _AUDIT = {"created_at": "timestamptz", "created_by": "text", "updated_at": "time
 _TOUCHED = {"updated_at": "timestamptz", "updated_by": "text"}
 
 INSERT_CATALOG = insert("catalogs", {"name": "text", "id": "uuid", "comment": "text",
-                                     "owner": "text", **_AUDIT})
-UPDATE_CATALOG = update("catalogs", {"name": "text"}, {"comment": "text", **_TOUCHED})
+                                     "owner": "text", "properties": "jsonb", **_AUDIT})
+UPDATE_CATALOG = update("catalogs", {"name": "text"}, {"comment": "text", "properties": "jsonb",
+                                                       **_TOUCHED})
 OWN_CATALOG = update("catalogs", {"name": "text"}, {"owner": "text", **_TOUCHED})
 DELETE_CATALOG = delete("catalogs", {"name": "text"})
 
 _SCHEMA_KEY = {"catalog_name": "text", "name": "text"}
 INSERT_SCHEMA = insert("schemas", {**_SCHEMA_KEY, "id": "uuid", "comment": "text", "owner": "text",
-                                   **_AUDIT})
-UPDATE_SCHEMA = update("schemas", _SCHEMA_KEY, {"comment": "text", **_TOUCHED})
+                                   "properties": "jsonb", **_AUDIT})
+UPDATE_SCHEMA = update("schemas", _SCHEMA_KEY, {"comment": "text", "properties": "jsonb",
+                                               **_TOUCHED})
 OWN_SCHEMA = update("schemas", _SCHEMA_KEY, {"owner": "text", **_TOUCHED})
 DELETE_SCHEMA = delete("schemas", _SCHEMA_KEY)
 
 
 @catalogs.on(ev.CatalogCreated)
 def _catalog_created(r, e: ev.CatalogCreated):
-    yield INSERT_CATALOG(e.name, e.catalog_id, e.comment, e.owner, r.recorded_at, r.actor,
-                         r.recorded_at, r.actor)
+    yield INSERT_CATALOG(e.name, e.catalog_id, e.comment, e.owner, e.properties, r.recorded_at,
+                         r.actor, r.recorded_at, r.actor)
 
 
 @catalogs.on(ev.CatalogUpdated)
 def _catalog_updated(r, e: ev.CatalogUpdated):
-    yield UPDATE_CATALOG(e.name, e.comment, r.recorded_at, r.actor)
+    yield UPDATE_CATALOG(e.name, e.comment, e.properties, r.recorded_at, r.actor)
 
 
 @catalogs.on(ev.CatalogDeleted)
@@ -42,13 +44,13 @@ def _catalog_deleted(r, e: ev.CatalogDeleted):
 
 @schemas.on(ev.SchemaCreated)
 def _schema_created(r, e: ev.SchemaCreated):
-    yield INSERT_SCHEMA(e.catalog_name, e.name, e.schema_id, e.comment, e.owner, r.recorded_at,
-                        r.actor, r.recorded_at, r.actor)
+    yield INSERT_SCHEMA(e.catalog_name, e.name, e.schema_id, e.comment, e.owner, e.properties,
+                        r.recorded_at, r.actor, r.recorded_at, r.actor)
 
 
 @schemas.on(ev.SchemaUpdated)
 def _schema_updated(r, e: ev.SchemaUpdated):
-    yield UPDATE_SCHEMA(e.catalog_name, e.name, e.comment, r.recorded_at, r.actor)
+    yield UPDATE_SCHEMA(e.catalog_name, e.name, e.comment, e.properties, r.recorded_at, r.actor)
 
 
 @schemas.on(ev.SchemaDeleted)

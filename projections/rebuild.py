@@ -74,6 +74,7 @@ def _fold_part(dsn: str, schema: str, until: int, part: int, parts: int, done: A
         writer = await asyncpg.connect(dsn)
         try:
             await init_connection(reader)
+            await init_connection(writer)
             return await _fold(reader, writer, schema, until,
                                lambda n, _: done.put((part, n)), part, parts)
         finally:

@@ -1,10 +1,11 @@
 """The catalog aggregate: the top level of the three-level namespace."""
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
-from registry.domain.commands import CreateCatalog, DeleteCatalog, UpdateCatalog
+from registry.domain.commands import CreateCatalog, DeleteCatalog, UpdateCatalog, UpdateSchema
 from registry.domain.errors import AlreadyExists, FailedPrecondition, NotFound
 from registry.domain.events import CatalogCreated, CatalogDeleted, CatalogUpdated, Event, OwnerChanged, Stamp
 
@@ -19,6 +20,17 @@ class Catalog:
     created_by: str
     updated_at: datetime
     updated_by: str
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
+def updated(cmd: UpdateCatalog | UpdateSchema, comment: str | None,
+            properties: Mapping[str, str]) -> tuple[str | None, dict[str, str]] | None:
+    """The comment and properties after `cmd`, which changes only the fields it was given; None
+    if nothing changes."""
+    sent = cmd.model_fields_set
+    after = (cmd.comment if "comment" in sent else comment,
+             dict(cmd.properties) if "properties" in sent else dict(properties))
+    return None if after == (comment, dict(properties)) else after
 
 
 def stream_id(name: str) -> str:
@@ -35,19 +47,20 @@ def decide(cmd: CatalogCommand, state: Catalog | None, schema_count: int, actor:
                 raise AlreadyExists(f"catalog {cmd.name!r} already exists", catalog=cmd.name)
             return [
                 CatalogCreated(catalog_id=cmd.catalog_id, name=cmd.name, comment=cmd.comment,
-                               owner=actor)
+                               owner=actor, properties=cmd.properties)
             ]
         case _ if state is None:
             raise NotFound(f"catalog {cmd.name!r} does not exist", catalog=cmd.name)
         case UpdateCatalog():
-            return [] if cmd.comment == state.comment else [
-                CatalogUpdated(name=cmd.name, comment=cmd.comment)
+            after = updated(cmd, state.comment, state.properties)
+            return [] if after is None else [
+                CatalogUpdated(name=cmd.name, comment=after[0], properties=after[1])
             ]
         case DeleteCatalog():
             if schema_count:
                 raise FailedPrecondition(
                     f"catalog {cmd.name!r} is not empty: it has {schema_count} schema(s); "
-                    "delete them first", catalog=cmd.name,
+                    "delete them first", catalog=cmd.name, schemas=schema_count,
                 )
             return [CatalogDeleted(name=cmd.name)]
     raise TypeError(f"not a catalog command: {cmd!r}")
@@ -57,10 +70,10 @@ def evolve(state: Catalog | None, event: Event, stamp: Stamp) -> Catalog | None:
     match event:
         case CatalogCreated():
             return Catalog(event.catalog_id, event.name, event.comment, event.owner,
-                           stamp.at, stamp.actor, stamp.at, stamp.actor)
+                           stamp.at, stamp.actor, stamp.at, stamp.actor, event.properties)
         case CatalogUpdated() if state is not None:
-            return replace(state, comment=event.comment, updated_at=stamp.at,
-                           updated_by=stamp.actor)
+            return replace(state, comment=event.comment, properties=event.properties,
+                           updated_at=stamp.at, updated_by=stamp.actor)
         case OwnerChanged() if state is not None:
             return replace(state, owner=event.owner, updated_at=stamp.at, updated_by=stamp.actor)
         case CatalogDeleted():

@@ -25,6 +25,7 @@ AliasName = Annotated[str, AfterValidator(names.alias_name)]
 TagKey = Annotated[str, AfterValidator(names.tag_key)]
 TagValue = Annotated[str, AfterValidator(names.tag_value)]
 Tags = Annotated[dict[str, str], AfterValidator(_tags)]
+Properties = Tags  # a catalog's or schema's key-value properties: the same rules as tags
 Text = Annotated[str | None, AfterValidator(names.comment)]
 Version = Annotated[int, Field(ge=1)]
 
@@ -49,12 +50,16 @@ class VersionCommand(ModelCommand):
 class CreateCatalog(Command):
     name: CatalogName
     comment: Text = None
+    properties: Properties = {}
     catalog_id: UUID = Field(default_factory=uuid4)
 
 
 class UpdateCatalog(Command):
+    """Changes the fields it is given (`model_fields_set`); a field left out is left alone."""
+
     name: str
     comment: Text = None
+    properties: Properties = {}
 
 
 class DeleteCatalog(Command):
@@ -66,13 +71,17 @@ class CreateSchema(Command):
     catalog_name: CatalogName
     name: SchemaName
     comment: Text = None
+    properties: Properties = {}
     schema_id: UUID = Field(default_factory=uuid4)
 
 
 class UpdateSchema(Command):
+    """Changes the fields it is given (`model_fields_set`); a field left out is left alone."""
+
     catalog_name: str
     name: str
     comment: Text = None
+    properties: Properties = {}
 
 
 class DeleteSchema(Command):

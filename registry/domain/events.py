@@ -66,16 +66,22 @@ def parse_event(type_name: str, schema_version: int, data: dict[str, Any]) -> Ev
 
 @event
 class CatalogCreated(Event):
+    schema_version: ClassVar[int] = 2  # 2: properties
     catalog_id: UUID
     name: str
     comment: str | None = None
     owner: str
+    properties: dict[str, str] = {}
 
 
 @event
 class CatalogUpdated(Event):
+    """The catalog's comment and properties after the update (both, whichever changed)."""
+
+    schema_version: ClassVar[int] = 2  # 2: properties
     name: str
     comment: str | None = None
+    properties: dict[str, str] = {}
 
 
 @event
@@ -85,18 +91,33 @@ class CatalogDeleted(Event):
 
 @event
 class SchemaCreated(Event):
+    schema_version: ClassVar[int] = 2  # 2: properties
     schema_id: UUID
     catalog_name: str
     name: str
     comment: str | None = None
     owner: str
+    properties: dict[str, str] = {}
 
 
 @event
 class SchemaUpdated(Event):
+    """The schema's comment and properties after the update (both, whichever changed)."""
+
+    schema_version: ClassVar[int] = 2  # 2: properties
     catalog_name: str
     name: str
     comment: str | None = None
+    properties: dict[str, str] = {}
+
+
+def _without_properties(data: dict[str, Any]) -> dict[str, Any]:
+    # Before version 2 there were no properties: every catalog and schema had none.
+    return {**data, "properties": {}}
+
+
+for _type in ("CatalogCreated", "CatalogUpdated", "SchemaCreated", "SchemaUpdated"):
+    upcaster(_type, 1)(_without_properties)
 
 
 @event

@@ -162,6 +162,7 @@ def decide(
                 raise FailedPrecondition(
                     f"registered model {state.full_name!r} has {len(state.versions)} version(s); "
                     "delete them first or pass force", model=state.full_name,
+                    versions=len(state.versions),
                 )
             return [ModelDeleted(full_name=state.full_name)]
         case c.RegisterVersion():

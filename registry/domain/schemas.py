@@ -1,10 +1,11 @@
 """The schema aggregate: the middle level, `catalog.schema`, that holds registered models."""
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
-from registry.domain.catalogs import Catalog
+from registry.domain.catalogs import Catalog, updated
 from registry.domain.commands import CreateSchema, DeleteSchema, UpdateSchema
 from registry.domain.errors import AlreadyExists, FailedPrecondition, NotFound
 from registry.domain.events import Event, OwnerChanged, SchemaCreated, SchemaDeleted, SchemaUpdated, Stamp
@@ -21,6 +22,7 @@ class Schema:
     created_by: str
     updated_at: datetime
     updated_by: str
+    properties: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -45,18 +47,21 @@ def decide(
             if state is not None:
                 raise AlreadyExists(f"schema {full!r} already exists", schema=full)
             return [SchemaCreated(schema_id=cmd.schema_id, catalog_name=cmd.catalog_name,
-                                  name=cmd.name, comment=cmd.comment, owner=actor)]
+                                  name=cmd.name, comment=cmd.comment, owner=actor,
+                                  properties=cmd.properties)]
         case _ if state is None:
             raise NotFound(f"schema {full!r} does not exist", schema=full)
         case UpdateSchema():
-            return [] if cmd.comment == state.comment else [
-                SchemaUpdated(catalog_name=cmd.catalog_name, name=cmd.name, comment=cmd.comment)
+            after = updated(cmd, state.comment, state.properties)
+            return [] if after is None else [
+                SchemaUpdated(catalog_name=cmd.catalog_name, name=cmd.name, comment=after[0],
+                              properties=after[1])
             ]
         case DeleteSchema():
             if model_count:
                 raise FailedPrecondition(
                     f"schema {full!r} is not empty: it has {model_count} registered model(s); "
-                    "delete them first", schema=full,
+                    "delete them first", schema=full, models=model_count,
                 )
             return [SchemaDeleted(catalog_name=cmd.catalog_name, name=cmd.name)]
     raise TypeError(f"not a schema command: {cmd!r}")
@@ -66,10 +71,11 @@ def evolve(state: Schema | None, event: Event, stamp: Stamp) -> Schema | None:
     match event:
         case SchemaCreated():
             return Schema(event.schema_id, event.catalog_name, event.name, event.comment,
-                          event.owner, stamp.at, stamp.actor, stamp.at, stamp.actor)
+                          event.owner, stamp.at, stamp.actor, stamp.at, stamp.actor,
+                          event.properties)
         case SchemaUpdated() if state is not None:
-            return replace(state, comment=event.comment, updated_at=stamp.at,
-                           updated_by=stamp.actor)
+            return replace(state, comment=event.comment, properties=event.properties,
+                           updated_at=stamp.at, updated_by=stamp.actor)
         case OwnerChanged() if state is not None:
             return replace(state, owner=event.owner, updated_at=stamp.at, updated_by=stamp.actor)
         case SchemaDeleted():

@@ -26,9 +26,19 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
+def _jsonb_out(value: object) -> bytes:
+    return b"\x01" + orjson.dumps(value)  # jsonb's binary form: a version byte, then the text
+
+
+def _jsonb_in(data: bytes) -> object:
+    return orjson.loads(data[1:])
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
-    for kind in ("json", "jsonb"):
-        await conn.set_type_codec(kind, encoder=_dumps, decoder=orjson.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=_dumps, decoder=orjson.loads, schema="pg_catalog")
+    # Binary, so that COPY (a rebuild's way in) can carry jsonb columns too.
+    await conn.set_type_codec("jsonb", encoder=_jsonb_out, decoder=_jsonb_in,
+                              schema="pg_catalog", format="binary")
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:

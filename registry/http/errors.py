@@ -77,22 +77,3 @@ def response(err: ApiError, request_id: str | None = None) -> web.Response:
     if request_id:
         body["request_id"] = request_id
     return json_response(body, status=err.status)
-
-
-# Unity Catalog's codes (its OpenAPI ErrorCode): an existing name is a 409 there.
-UC_CODES: dict[str, tuple[int, str]] = {
-    "INVALID_ARGUMENT": (400, "INVALID_ARGUMENT"),
-    "NOT_FOUND": (404, "NOT_FOUND"),
-    "ENDPOINT_NOT_FOUND": (404, "NOT_FOUND"),
-    "ALREADY_EXISTS": (409, "ALREADY_EXISTS"),
-    "FAILED_PRECONDITION": (400, "FAILED_PRECONDITION"),
-    "CONFLICT": (409, "ABORTED"),
-    "UNAVAILABLE": (503, "UNAVAILABLE"),
-    "INTERNAL_ERROR": (500, "INTERNAL"),
-}
-
-
-def uc_response(err: ApiError, request_id: str | None = None) -> web.Response:
-    status, code = UC_CODES.get(err.code, (err.status, err.code))
-    return json_response({"error_code": code, "message": err.message,
-                              "details": [err.details] if err.details else []}, status=status)

@@ -18,7 +18,7 @@ from registry.domain.errors import InvalidArgument, NotFound
 from registry.domain.models import Model, ModelVersion, model_location
 from registry.domain.names import FullName
 from registry.domain.schemas import Schema
-from registry.http import authorize, errors, permissions
+from registry.http import authorize, permissions, uc_errors
 from registry.http.dispatch import execute
 from registry.http.keys import SETTINGS
 from registry.http.surface import surface
@@ -45,13 +45,13 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
 
 def catalog_json(cat: Catalog) -> dict[str, Any]:
     return _drop_none({"name": cat.name, "comment": cat.comment, "owner": cat.owner,
-                       "id": str(cat.id), "properties": {}, **_audit(cat)})
+                       "id": str(cat.id), "properties": dict(cat.properties), **_audit(cat)})
 
 
 def schema_json(s: Schema) -> dict[str, Any]:
     return _drop_none({"name": s.name, "catalog_name": s.catalog_name, "full_name": s.full_name,
                        "comment": s.comment, "owner": s.owner, "schema_id": str(s.id),
-                       "properties": {}, **_audit(s)})
+                       "properties": dict(s.properties), **_audit(s)})
 
 
 def _alias_infos(m: Model, version: int | None = None) -> list[dict[str, Any]]:
@@ -116,17 +116,20 @@ class Force(Query):
 class CreateCatalogBody(Body):
     name: str
     comment: str | None = None
+    properties: dict[str, str] = {}
 
 
 class UpdateBody(Body):
     comment: str | None = None
     new_name: str | None = None
+    properties: dict[str, str] | None = None
 
 
 class CreateSchemaBody(Body):
     name: str
     catalog_name: str
     comment: str | None = None
+    properties: dict[str, str] = {}
 
 
 class CreateModelBody(Body):
@@ -154,6 +157,11 @@ class AliasBody(Body):
     version_num: int
 
 
+class FinalizeBody(Body):
+    full_name: str | None = None
+    version: int | None = None
+
+
 class CredentialsBody(Body):
     catalog_name: str
     schema_name: str
@@ -172,13 +180,14 @@ def _no_rename(body: UpdateBody, kind: str) -> None:
 
 async def _catalog(request: web.Request, name: str) -> web.Response:
     cat = await authorize.reader(request).catalog(
-        name, missing=NotFound(f"Catalog not found: {name}"))
+        name, missing=NotFound(f"Catalog not found: {name}", catalog=name))
     return json_response(catalog_json(cat))
 
 
 async def create_catalog(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateCatalogBody)
-    await execute(request, c.CreateCatalog(name=body.name, comment=body.comment))
+    await execute(request, c.CreateCatalog(name=body.name, comment=body.comment,
+                                           properties=body.properties))
     return await _catalog(request, body.name)
 
 
@@ -196,9 +205,9 @@ async def list_catalogs(request: web.Request) -> web.Response:
 async def update_catalog(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateBody)
     _no_rename(body, "catalog")
-    changes(body, "comment")
     name = request.match_info["name"]
-    await execute(request, c.UpdateCatalog(name=name, comment=body.comment))
+    sent = changes(body, "comment", "properties")
+    await execute(request, c.UpdateCatalog(name=name, **sent))
     return await _catalog(request, name)
 
 
@@ -214,20 +223,21 @@ async def delete_catalog(request: web.Request) -> web.Response:
 def _schema_parts(full: str) -> tuple[str, str]:
     catalog, dot, name = full.partition(".")
     if not dot or "." in name:
-        raise NotFound(f"Schema not found: {full}")
+        raise NotFound(f"Schema not found: {full}", schema=full)
     return catalog, name
 
 
 async def _schema(request: web.Request, catalog: str, name: str) -> web.Response:
     found = await authorize.reader(request).schema(
-        catalog, name, missing=NotFound(f"Schema not found: {catalog}.{name}"))
+        catalog, name, missing=NotFound(f"Schema not found: {catalog}.{name}",
+                                        schema=f"{catalog}.{name}"))
     return json_response(schema_json(found))
 
 
 async def create_schema(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateSchemaBody)
     await execute(request, c.CreateSchema(catalog_name=body.catalog_name, name=body.name,
-                                          comment=body.comment))
+                                          comment=body.comment, properties=body.properties))
     return await _schema(request, body.catalog_name, body.name)
 
 
@@ -239,16 +249,16 @@ async def list_schemas(request: web.Request) -> web.Response:
     q = parse_query(request, CatalogPage)
     found = await authorize.reader(request).schemas(
         q.catalog_name, after=queries.decode_token(q.page_token, str), limit=q.limit,
-        missing=NotFound(f"Catalog not found: {q.catalog_name}"))
+        missing=NotFound(f"Catalog not found: {q.catalog_name}", catalog=q.catalog_name))
     return json_response(listed(found, "schemas", schema_json))
 
 
 async def update_schema(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateBody)
     _no_rename(body, "schema")
-    changes(body, "comment")
     catalog, name = _schema_parts(request.match_info["full_name"])
-    await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
+    sent = changes(body, "comment", "properties")
+    await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, **sent))
     return await _schema(request, catalog, name)
 
 
@@ -266,7 +276,7 @@ async def _model(request: web.Request, full_name: str | None = None) -> Model:
     full_name = full_name or request.match_info["full_name"]
     FullName.parse(full_name)  # as Unity Catalog: a malformed name is a bad request, not a miss
     return await authorize.reader(request).model(
-        full_name, missing=NotFound(f"Registered model not found: {full_name}"))
+        full_name, missing=NotFound(f"Registered model not found: {full_name}", model=full_name))
 
 
 async def create_model(request: web.Request) -> web.Response:
@@ -358,10 +368,25 @@ async def update_version(request: web.Request) -> web.Response:
 
 
 async def finalize_version(request: web.Request) -> web.Response:
-    number = path_version(request)
-    await execute(request, c.FinalizeVersion(full_name=request.match_info["full_name"],
-                                             version=number))
-    return await _version(request, await _model(request), number)
+    """Unity Catalog's finalize: its body names the version, which must still be pending."""
+    body = await parse_body(request, FinalizeBody)
+    full, number = request.match_info["full_name"], path_version(request)
+    if not body.full_name:
+        raise InvalidArgument("No three tier full name specified.", field="full_name")
+    if body.version is None:
+        raise InvalidArgument("No version specified.", field="version")
+    if (body.full_name, body.version) != (full, number):
+        raise InvalidArgument(f"the body names {body.full_name}/{body.version}, the path "
+                              f"{full}/{number}", field="full_name")
+    model = await _model(request)
+    mv = await authorize.reader(request).version(model, number, missing=NotFound(
+        f"Model version not found: {full}/{number}", model=full, version=number))
+    if mv.status != "PENDING_REGISTRATION":
+        raise InvalidArgument(
+            f"Model version not in a pending registration state: {full}/{number}",
+            field="status")
+    await execute(request, c.FinalizeVersion(full_name=full, version=number))
+    return await _version(request, model, number)
 
 
 async def delete_version(request: web.Request) -> web.Response:
@@ -414,7 +439,7 @@ async def temporary_credentials(request: web.Request) -> web.Response:
 
 
 def create_app() -> web.Application:
-    app = surface(errors.uc_response)
+    app = surface(uc_errors.response)
     permissions.add_routes(app, native=False)
     m, v = "/models/{full_name}", "/models/{full_name}/versions/{version}"
     app.router.add_routes([

@@ -99,9 +99,10 @@ def path_version(request: web.Request) -> int:
     return number
 
 
-def changes(body: pydantic.BaseModel, *fields: str) -> set[str]:
-    """The fields an update sends (a field left out is left alone); none is a 400."""
-    sent = body.model_fields_set & set(fields)
+def changes(body: pydantic.BaseModel, *fields: str) -> dict[str, Any]:
+    """The fields an update sends, with their values (a field left out is left alone); none is
+    a 400."""
+    sent = {f: getattr(body, f) for f in fields if f in body.model_fields_set}
     if not sent:
         raise InvalidArgument(f"nothing to update: send at least one of {', '.join(fields)}",
                               field="body")

@@ -64,12 +64,12 @@ def decode_token(token: str | None, kind: type[str] | type[int] | type[list],
 
 def _catalog(r: asyncpg.Record) -> Catalog:
     return Catalog(r["id"], r["name"], r["comment"], r["owner"], r["created_at"], r["created_by"],
-                   r["updated_at"], r["updated_by"])
+                   r["updated_at"], r["updated_by"], r["properties"])
 
 
 def _schema(r: asyncpg.Record) -> Schema:
     return Schema(r["id"], r["catalog_name"], r["name"], r["comment"], r["owner"], r["created_at"],
-                  r["created_by"], r["updated_at"], r["updated_by"])
+                  r["created_by"], r["updated_at"], r["updated_by"], r["properties"])
 
 
 async def get_catalog(db: Db, name: str) -> Catalog | None:

@@ -37,11 +37,11 @@ class RegistryWriteModel:
         for r in await conn.fetch("SELECT * FROM catalogs"):
             state.catalogs[r["name"]] = Catalog(
                 r["id"], r["name"], r["comment"], r["owner"], r["created_at"], r["created_by"],
-                r["updated_at"], r["updated_by"])
+                r["updated_at"], r["updated_by"], r["properties"])
         for r in await conn.fetch("SELECT * FROM schemas"):
             state.schemas[(r["catalog_name"], r["name"])] = Schema(
                 r["id"], r["catalog_name"], r["name"], r["comment"], r["owner"], r["created_at"],
-                r["created_by"], r["updated_at"], r["updated_by"])
+                r["created_by"], r["updated_at"], r["updated_by"], r["properties"])
             state.schema_counts[r["catalog_name"]] += 1
         for r in await conn.fetch(
                 "SELECT id, full_name, catalog_name, schema_name, owner FROM registered_models"):

@@ -60,7 +60,9 @@ async def test_versions_aliases_credentials_and_force(live) -> None:
     assert status == 400 and "cannot issue credentials" in err["message"]
 
     status, err = await live.call("DELETE", f"{UC}/models/unity.default.iris")
-    assert status == 400 and err["error_code"] == "FAILED_PRECONDITION"
+    assert (status, err["error_code"]) == (409, "ABORTED")  # as Unity Catalog's server
+    assert err["message"] == ("Unable to delete a registered model with existing model "
+                              "versions: unity.default.iris")
     status, _ = await live.call("DELETE", f"{UC}/models/unity.default.iris",
                                 params={"force": "true"})
     assert status == 200
@@ -129,3 +131,82 @@ async def test_requests_unity_catalog_refuses_are_400s_not_misses_or_500s(live) 
         assert (status, err["error_code"]) == (404, "NOT_FOUND"), (version, err)
         status, err = await live.call("GET", f"{UC}/models/unity.default.iris/versions/{version}")
         assert status == 404, err
+
+
+async def test_errors_carry_unity_catalogs_codes_words_and_error_info(live) -> None:
+    assert (await live.call("POST", f"{UC}/models", json=MODEL))[0] == 200
+    assert (await live.call("POST", f"{UC}/models/versions", json=VERSION))[0] == 200
+    cases = [
+        ("GET", f"{UC}/catalogs/nope", None, 404, "CATALOG_NOT_FOUND", "Catalog not found: nope"),
+        ("GET", f"{UC}/schemas/unity.nope", None, 404, "SCHEMA_NOT_FOUND",
+         "Schema not found: unity.nope"),
+        ("POST", f"{UC}/schemas", {"catalog_name": "nope", "name": "s"}, 404,
+         "CATALOG_NOT_FOUND", "Catalog not found: nope"),
+        ("POST", f"{UC}/models", {**MODEL, "schema_name": "nope"}, 404, "SCHEMA_NOT_FOUND",
+         "Schema not found: unity.nope"),
+        ("POST", f"{UC}/catalogs", {"name": "unity"}, 400, "CATALOG_ALREADY_EXISTS",
+         "Catalog already exists: unity"),
+        ("POST", f"{UC}/schemas", {"catalog_name": "unity", "name": "default"}, 400,
+         "SCHEMA_ALREADY_EXISTS", "Schema already exists: unity.default"),
+        ("POST", f"{UC}/models", MODEL, 409, "ALREADY_EXISTS",
+         "Registered model already exists: unity.default.iris"),
+        ("GET", f"{UC}/models/unity.default.nope", None, 404, "NOT_FOUND",
+         "Registered model not found: unity.default.nope"),
+        ("GET", f"{UC}/models/unity.default.iris/versions/7", None, 404, "NOT_FOUND",
+         "Model version not found: unity.default.iris/7"),
+        ("DELETE", f"{UC}/schemas/unity.default", None, 400, "FAILED_PRECONDITION",
+         "Cannot delete schema with models"),
+        ("DELETE", f"{UC}/catalogs/unity", None, 400, "FAILED_PRECONDITION",
+         "Cannot delete catalog with schemas. Use force=true to force deletion."),
+    ]
+    for method, path, body, status, code, message in cases:
+        got, err = await live.call(method, path, json=body)
+        assert (got, err["error_code"], err["message"]) == (status, code, message), (path, err)
+        [info] = err["details"]
+        assert info["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
+        assert info["reason"] == code
+
+
+async def test_finalize_reads_its_body_and_only_finalizes_a_pending_version(live) -> None:
+    assert (await live.call("POST", f"{UC}/models", json=MODEL))[0] == 200
+    assert (await live.call("POST", f"{UC}/models/versions", json=VERSION))[0] == 200
+    path = f"{UC}/models/unity.default.iris/versions/1/finalize"
+    head = await live.pool.fetchval("SELECT max(position) FROM events")
+    for body, message in (({"version": 1}, "No three tier full name specified."),
+                          ({"full_name": "unity.default.iris"}, "No version specified."),
+                          ({"full_name": "unity.default.iris", "version": 2}, "the body names")):
+        status, err = await live.call("PATCH", path, json=body)
+        assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT")
+        assert err["message"].startswith(message)
+    assert await live.pool.fetchval("SELECT max(position) FROM events") == head
+    body = {"full_name": "unity.default.iris", "version": 1}
+    status, done = await live.call("PATCH", path, json=body)
+    assert status == 200 and done["status"] == "READY"
+    status, err = await live.call("PATCH", path, json=body)
+    assert (status, err["error_code"], err["message"]) == (
+        400, "INVALID_ARGUMENT",
+        "Model version not in a pending registration state: unity.default.iris/1")
+
+
+async def test_catalog_and_schema_properties_are_kept_as_events(live) -> None:
+    status, cat = await live.call("POST", f"{UC}/catalogs", json={
+        "name": "c", "comment": "doc", "properties": {"team": "risk", "tier": "1"}})
+    assert status == 200 and cat["properties"] == {"team": "risk", "tier": "1"}
+    status, schema = await live.call("POST", f"{UC}/schemas", json={
+        "catalog_name": "c", "name": "s", "properties": {"pii": "no"}})
+    assert status == 200 and schema["properties"] == {"pii": "no"}
+    before = await live.pool.fetchval("SELECT max(position) FROM events")
+    # Properties replace as a whole; the comment, left out, stays.
+    status, cat = await live.call("PATCH", f"{UC}/catalogs/c", json={"properties": {"team": "ml"}})
+    assert status == 200 and (cat["properties"], cat["comment"]) == ({"team": "ml"}, "doc")
+    status, cat = await live.call("PATCH", f"{V1}/catalogs/c", json={"comment": "new doc"})
+    assert status == 200 and (cat["properties"], cat["comment"]) == ({"team": "ml"}, "new doc")
+    status, schema = await live.call("PATCH", f"{V1}/schemas/c.s", json={"properties": {}})
+    assert status == 200 and schema["properties"] == {}
+    assert (await live.call("GET", f"{UC}/schemas/c.s"))[1]["properties"] == {}
+    # The past is still there to read.
+    status, then = await live.call("GET", f"{V1}/catalogs/c", params={"as_of": str(before)})
+    assert status == 200 and then["properties"] == {"team": "risk", "tier": "1"}
+    for bad in ({"properties": {"k": 1}}, {"properties": {"": "v"}}, {"properties": "x"}):
+        status, err = await live.call("PATCH", f"{UC}/catalogs/c", json=bad)
+        assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT"), bad

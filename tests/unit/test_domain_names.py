@@ -438,3 +438,4 @@ def test_commands_are_frozen():
     cmd = c.CreateCatalog(name="main")
     with pytest.raises(pydantic.ValidationError):
         cmd.name = "other"  # type: ignore[misc]
+

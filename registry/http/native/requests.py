@@ -45,16 +45,21 @@ class Force(Query):
 class CreateCatalogBody(Body):
     name: str
     comment: str | None = None
+    properties: dict[str, str] = {}
 
 
 class CommentBody(Body):
+    """A catalog's or schema's PATCH: what it sends changes, what it leaves out stays."""
+
     comment: str | None = None
+    properties: dict[str, str] | None = None
 
 
 class CreateSchemaBody(Body):
     catalog_name: str
     name: str
     comment: str | None = None
+    properties: dict[str, str] = {}
 
 
 class CreateModelBody(Body):

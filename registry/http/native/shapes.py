@@ -16,12 +16,13 @@ def _audit(o: Any) -> dict[str, Any]:
 
 def catalog_json(cat: Catalog) -> dict[str, Any]:
     return {"name": cat.name, "id": str(cat.id), "comment": cat.comment, "owner": cat.owner,
-            **_audit(cat)}
+            "properties": dict(cat.properties), **_audit(cat)}
 
 
 def schema_json(s: Schema) -> dict[str, Any]:
     return {"name": s.name, "catalog_name": s.catalog_name, "full_name": s.full_name,
-            "id": str(s.id), "comment": s.comment, "owner": s.owner, **_audit(s)}
+            "id": str(s.id), "comment": s.comment, "owner": s.owner,
+            "properties": dict(s.properties), **_audit(s)}
 
 
 def model_json(m: Model) -> dict[str, Any]:

@@ -68,7 +68,8 @@ async def _version(request: web.Request, model: Model) -> ModelVersion:
 async def create_catalog(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CreateCatalogBody)
-    await execute(request, c.CreateCatalog(name=body.name, comment=body.comment))
+    await execute(request, c.CreateCatalog(name=body.name, comment=body.comment,
+                                           properties=body.properties))
     return json_response(await _catalog(request, body.name), status=201)
 
 
@@ -97,9 +98,9 @@ async def list_catalogs(request: web.Request) -> web.Response:
 async def update_catalog(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CommentBody)
-    changes(body, "comment")
     name = request.match_info["name"]
-    await execute(request, c.UpdateCatalog(name=name, comment=body.comment))
+    sent = changes(body, "comment", "properties")
+    await execute(request, c.UpdateCatalog(name=name, **sent))
     return json_response(await _catalog(request, name))
 
 
@@ -127,7 +128,7 @@ async def create_schema(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CreateSchemaBody)
     await execute(request, c.CreateSchema(catalog_name=body.catalog_name, name=body.name,
-                                           comment=body.comment))
+                                           comment=body.comment, properties=body.properties))
     return json_response(await _schema(request, body.catalog_name, body.name), status=201)
 
 
@@ -147,9 +148,9 @@ async def list_schemas(request: web.Request) -> web.Response:
 async def update_schema(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     body = await parse_body(request, CommentBody)
-    changes(body, "comment")
     catalog, name = _schema_name(request)
-    await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, comment=body.comment))
+    sent = changes(body, "comment", "properties")
+    await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, **sent))
     return json_response(await _schema(request, catalog, name))
 
 
