@@ -26,38 +26,45 @@ CODES: dict[str, tuple[int, str]] = {
 }
 
 
+# (domain code, what the error is about, a count it must carry) -> Unity Catalog's answer.
+WORDING: dict[tuple[str, frozenset[str], str | None], tuple[int, str, str]] = {
+    ("NOT_FOUND", frozenset({"model", "version"}), None):
+        (404, "NOT_FOUND", "Model version not found: {model}/{version}"),
+    ("NOT_FOUND", frozenset({"model"}), None):
+        (404, "NOT_FOUND", "Registered model not found: {model}"),
+    ("NOT_FOUND", frozenset({"schema"}), None):
+        (404, "SCHEMA_NOT_FOUND", "Schema not found: {schema}"),
+    ("NOT_FOUND", frozenset({"catalog"}), None):
+        (404, "CATALOG_NOT_FOUND", "Catalog not found: {catalog}"),
+    ("ALREADY_EXISTS", frozenset({"catalog"}), None):
+        (400, "CATALOG_ALREADY_EXISTS", "Catalog already exists: {catalog}"),
+    ("ALREADY_EXISTS", frozenset({"schema"}), None):
+        (400, "SCHEMA_ALREADY_EXISTS", "Schema already exists: {schema}"),
+    ("ALREADY_EXISTS", frozenset({"model"}), None):
+        (409, "ALREADY_EXISTS", "Registered model already exists: {model}"),
+    ("FAILED_PRECONDITION", frozenset({"model"}), "versions"):
+        (409, "ABORTED", "Unable to delete a registered model with existing model versions: "
+                         "{model}"),
+    ("FAILED_PRECONDITION", frozenset({"catalog"}), "schemas"):
+        (400, "FAILED_PRECONDITION", "Cannot delete catalog with schemas. Use force=true to "
+                                     "force deletion."),
+    ("FAILED_PRECONDITION", frozenset({"schema"}), "models"):
+        (400, "FAILED_PRECONDITION", "Cannot delete schema with models"),
+}
+_ABOUT = ("catalog", "schema", "model", "version", "key", "alias", "stage")
+
+
 def restate(err: ApiError) -> tuple[int, str, str]:
     """Unity Catalog's status, code and message for an error, by what it is about."""
-    d, code = err.details, err.code
-    about = {k for k in ("catalog", "schema", "model", "version", "key", "alias", "stage")
-             if k in d}
-    if code == "NOT_FOUND":
-        if about == {"model", "version"}:
-            return 404, "NOT_FOUND", f"Model version not found: {d['model']}/{d['version']}"
-        if about == {"model"}:
-            return 404, "NOT_FOUND", f"Registered model not found: {d['model']}"
-        if about == {"schema"}:
-            return 404, "SCHEMA_NOT_FOUND", f"Schema not found: {d['schema']}"
-        if about == {"catalog"}:
-            return 404, "CATALOG_NOT_FOUND", f"Catalog not found: {d['catalog']}"
-    if code == "ALREADY_EXISTS":
-        if about == {"catalog"}:
-            return 400, "CATALOG_ALREADY_EXISTS", f"Catalog already exists: {d['catalog']}"
-        if about == {"schema"}:
-            return 400, "SCHEMA_ALREADY_EXISTS", f"Schema already exists: {d['schema']}"
-        if about == {"model"}:
-            return 409, "ALREADY_EXISTS", f"Registered model already exists: {d['model']}"
-    if code == "FAILED_PRECONDITION":
-        if about == {"model"} and "versions" in d:
-            return 409, "ABORTED", ("Unable to delete a registered model with existing model "
-                                    f"versions: {d['model']}")
-        if about == {"catalog"} and "schemas" in d:
-            return 400, "FAILED_PRECONDITION", ("Cannot delete catalog with schemas. Use "
-                                                "force=true to force deletion.")
-        if about == {"schema"} and "models" in d:
-            return 400, "FAILED_PRECONDITION", "Cannot delete schema with models"
-    status, uc_code = CODES.get(code, (err.status, code))
-    return status, uc_code, err.message
+    d = err.details
+    about = frozenset(k for k in _ABOUT if k in d)
+    count = next((k for k in ("versions", "schemas", "models") if k in d), None)
+    found = WORDING.get((err.code, about, count))
+    if found is not None:
+        status, code, message = found
+        return status, code, message.format(**d)
+    status, code = CODES.get(err.code, (err.status, err.code))
+    return status, code, err.message
 
 
 def response(err: ApiError, request_id: str | None = None) -> web.Response:
