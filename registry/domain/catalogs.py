@@ -57,7 +57,7 @@ def decide(cmd: CatalogCommand, state: Catalog | None, schema_count: int, actor:
                 CatalogUpdated(name=cmd.name, comment=after[0], properties=after[1])
             ]
         case DeleteCatalog():
-            if schema_count:
+            if schema_count and not cmd.force:
                 raise FailedPrecondition(
                     f"catalog {cmd.name!r} is not empty: it has {schema_count} schema(s); "
                     "delete them first", catalog=cmd.name, schemas=schema_count,

@@ -64,6 +64,7 @@ class UpdateCatalog(Command):
 
 class DeleteCatalog(Command):
     name: str
+    # With force, what is inside is deleted first, in the same transaction (domain/cascade.py).
     force: bool = False
 
 
@@ -87,6 +88,7 @@ class UpdateSchema(Command):
 class DeleteSchema(Command):
     catalog_name: str
     name: str
+    # With force, its models are deleted first, in the same transaction (domain/cascade.py).
     force: bool = False
 
 

@@ -58,7 +58,7 @@ def decide(
                               properties=after[1])
             ]
         case DeleteSchema():
-            if model_count:
+            if model_count and not cmd.force:
                 raise FailedPrecondition(
                     f"schema {full!r} is not empty: it has {model_count} registered model(s); "
                     "delete them first", schema=full, models=model_count,

@@ -16,11 +16,21 @@ from registry.domain import commands as c
 from registry.domain import names
 from registry.domain.errors import InvalidArgument
 from registry.domain.events import PrivilegeChange
-from registry.domain.privileges import Chain, Securable, SecurableType, effective
+from registry.domain.privileges import (
+    GRANTABLE,
+    Chain,
+    P,
+    Privilege,
+    Securable,
+    SecurableType,
+    effective,
+)
 from registry.http import authorize
 from registry.http.dispatch import execute
 from registry.http.validation import Body, Query, parse_body, parse_query
 from registry.http.wire import json_response
+
+NATIVE = web.AppKey("permissions_native", bool)  # the native API shows every privilege
 
 
 class PrincipalQuery(Query):
@@ -51,17 +61,41 @@ async def _readable(request: web.Request, securable: Securable, when: str | None
     return await reader.acls(securable, None if when is None else await reader.point(when))
 
 
-def permissions_list(acls: Chain, principal: str | None) -> dict[str, Any]:
+# Unity Catalog's own privileges (its spec's `Privilege` enum): its SDK refuses any other.
+# MANAGE, APPLY TAG and ALL PRIVILEGES are Databricks' and Modelog's; on UC's surface ALL
+# PRIVILEGES shows as the UC privileges it includes there, the others only on the native API.
+UC_PRIVILEGES = frozenset({P.USE_CATALOG, P.USE_SCHEMA, P.CREATE_SCHEMA, P.CREATE_MODEL,
+                           P.EXECUTE})
+
+
+def _as_uc(held: set[Privilege], securable: SecurableType) -> list[str]:
+    if P.ALL_PRIVILEGES in held:
+        held = held | GRANTABLE[securable]
+    return sorted(held & UC_PRIVILEGES)
+
+
+def permissions_list(acls: Chain, principal: str | None, securable: SecurableType | None = None
+                     ) -> dict[str, Any]:
+    """The grants on the object; with `securable`, within Unity Catalog's spec (its surface)."""
     grants = acls[-1].grants
-    return {"privilege_assignments": [
-        {"principal": p, "privileges": sorted(grants[p])}
-        for p in sorted(grants) if principal is None or p == principal]}
+    out = []
+    for p in sorted(grants):
+        if principal is None or p == principal:
+            held = sorted(grants[p]) if securable is None else _as_uc(set(grants[p]), securable)
+            if held:
+                out.append({"principal": p, "privileges": held})
+    return {"privilege_assignments": out}
+
+
+def _surface(request: web.Request, securable: Securable) -> SecurableType | None:
+    return None if request.app[NATIVE] else securable.type
 
 
 async def get_permissions(request: web.Request) -> web.Response:
     query = parse_query(request, PrincipalQuery)
-    acls = await _readable(request, _securable(request), query.as_of)
-    return json_response(permissions_list(acls, query.principal))
+    securable = _securable(request)
+    acls = await _readable(request, securable, query.as_of)
+    return json_response(permissions_list(acls, query.principal, _surface(request, securable)))
 
 
 async def update_permissions(request: web.Request) -> web.Response:
@@ -70,7 +104,8 @@ async def update_permissions(request: web.Request) -> web.Response:
     securable = _securable(request)
     await execute(request, c.UpdatePermissions(securable_type=securable.type,
                                                full_name=securable.full_name, changes=body.changes))
-    return json_response(permissions_list(authorize.access(request).chain(securable), None))
+    return json_response(permissions_list(authorize.access(request).chain(securable), None,
+                                          _surface(request, securable)))
 
 
 async def get_effective(request: web.Request) -> web.Response:
@@ -104,6 +139,7 @@ async def transfer_owner(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application, *, native: bool) -> None:
+    app[NATIVE] = native
     path = "{securable_type}/{full_name}"
     app.router.add_routes([
         web.get(f"/permissions/{path}", get_permissions),

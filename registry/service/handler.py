@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from registry.domain import authority, decide, stream_of, streams
+from registry.domain import authority, cascade, decide, stream_of, streams
 from registry.domain import commands as c
 from registry.domain import models as m
 from registry.domain.errors import AlreadyExists, InvalidArgument
@@ -88,26 +88,34 @@ class RegistryService:
                 earlier = await tx.earlier(name, idempotency_key, type(cmd).__name__)
                 if earlier:
                     return await _repeat(earlier, request, idempotency_key, wm, tx)
-            stream = stream_of(cmd, wm.state) or ""
-            if streams.is_model(stream) and not isinstance(cmd, c.CreateModel):
-                await wm.ensure_loaded(tx, stream)
-            stream, events = decide(cmd, wm.state, name)
-            before = wm.model(stream)
-            if not events:
-                return Outcome(stream, [], before)
-            new = [NewEvent(e.type_name(), e.payload(), e.schema_version, e) for e in events]
             meta = {"actor": name, "command": type(cmd).__name__,
                     **{k: v for k, v in metadata.items() if v is not None}}
             if idempotency_key is not None:
                 meta |= {"idempotency_key": idempotency_key, "request": request}
-            recorded = await tx.append(stream, await tx.version(stream), new, meta)
-            after = before
-            if streams.is_model(stream):
-                for e in recorded:
-                    after = m.evolve(after, e.event, stamp(e))
-            return Outcome(stream, recorded, after)
+            # A forced delete takes what is inside with it, in the same transaction.
+            for inner in cascade.contents(cmd, wm.state):
+                await self._apply(tx, inner, name, meta)
+            return await self._apply(tx, cmd, name, meta)
 
         return await self.store.transact(job)
+
+    async def _apply(self, tx: Tx, cmd: c.Command, actor: str, meta: dict[str, Any]) -> Outcome:
+        """Decide one command against the write model and append its events."""
+        wm = self.write_model
+        stream = stream_of(cmd, wm.state) or ""
+        if streams.is_model(stream) and not isinstance(cmd, c.CreateModel):
+            await wm.ensure_loaded(tx, stream)
+        stream, events = decide(cmd, wm.state, actor)
+        before = wm.model(stream)
+        if not events:
+            return Outcome(stream, [], before)
+        new = [NewEvent(e.type_name(), e.payload(), e.schema_version, e) for e in events]
+        recorded = await tx.append(stream, await tx.version(stream), new, meta)
+        after = before
+        if streams.is_model(stream):
+            for e in recorded:
+                after = m.evolve(after, e.event, stamp(e))
+        return Outcome(stream, recorded, after)
 
     async def bootstrap(self) -> None:
         """The catalog `unity` and schema `unity.default` exist from the first start."""

@@ -210,3 +210,40 @@ async def test_catalog_and_schema_properties_are_kept_as_events(live) -> None:
     for bad in ({"properties": {"k": 1}}, {"properties": {"": "v"}}, {"properties": "x"}):
         status, err = await live.call("PATCH", f"{UC}/catalogs/c", json=bad)
         assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT"), bad
+
+
+async def test_a_forced_delete_takes_everything_inside_as_events(live) -> None:
+    await live.call("POST", f"{UC}/catalogs", json={"name": "c"})
+    for schema in ("s", "t"):
+        await live.call("POST", f"{UC}/schemas", json={"catalog_name": "c", "name": schema})
+    for model in ("c.s.m", "c.s.my.model", "c.t.n"):
+        assert (await live.call("POST", f"{V1}/models", json={"name": model}))[0] == 201
+        assert (await live.call("POST", f"{V1}/models/{model}/versions",
+                                json={"source": "s3://b/1"}))[0] == 201
+    before = await live.pool.fetchval("SELECT max(position) FROM events")
+    status, err = await live.call("DELETE", f"{UC}/schemas/c.s")
+    assert (status, err["error_code"]) == (400, "FAILED_PRECONDITION")
+    assert (await live.call("DELETE", f"{UC}/schemas/c.s", params={"force": "true"}))[0] == 200
+    assert (await live.call("GET", f"{V1}/models/c.s.m"))[0] == 404
+    assert (await live.call("GET", f"{V1}/models/c.t.n"))[0] == 200  # the other schema's stays
+    status, err = await live.call("DELETE", f"{UC}/catalogs/c")
+    assert (status, err["error_code"]) == (400, "FAILED_PRECONDITION")
+    assert (await live.call("DELETE", f"{UC}/catalogs/c", params={"force": "true"}))[0] == 200
+    for path in (f"{UC}/catalogs/c", f"{UC}/schemas/c.t", f"{V1}/models/c.t.n"):
+        assert (await live.call("GET", path))[0] == 404, path
+    # Each removal is an event of its own object, so the past reads as it was.
+    rows = await live.pool.fetch(
+        "SELECT type, metadata->>'command' AS command FROM events WHERE position > $1 "
+        "ORDER BY position", before)
+    assert [r["type"] for r in rows] == [
+        "ModelDeleted", "ModelDeleted", "SchemaDeleted", "ModelDeleted", "SchemaDeleted",
+        "CatalogDeleted"]
+    assert {r["command"] for r in rows} == {"DeleteSchema", "DeleteCatalog"}
+    for path in (f"{V1}/models/c.s.my.model", f"{V1}/models/c.t.n/versions/1",
+                 f"{V1}/catalogs/c", f"{V1}/schemas/c.s"):
+        status, then = await live.call("GET", path, params={"as_of": str(before)})
+        assert status == 200, (path, then)
+    # The name is free again, and the new catalog starts empty.
+    assert (await live.call("POST", f"{UC}/catalogs", json={"name": "c"}))[0] == 200
+    status, page = await live.call("GET", f"{UC}/schemas", params={"catalog_name": "c"})
+    assert status == 200 and page["schemas"] == []

@@ -67,3 +67,29 @@ async def test_catalogs_schemas_models_versions_and_paging(live) -> None:
     # The same change through the native API: one registry, three surfaces.
     status, native = await live.call("GET", f"{V1}/models/prod.fraud.m07/versions")
     assert status == 200 and [v["version"] for v in native["model_versions"]] == [1, 2]
+
+
+async def test_grants_beyond_unity_catalogs_spec_do_not_break_its_sdk(live) -> None:
+    """MANAGE, APPLY TAG and ALL PRIVILEGES are granted on the native API; the UC surface
+    answers within UC's spec (ALL PRIVILEGES as the UC privileges it includes there), so the
+    SDK parses every answer, and the native API still shows all of them."""
+    await live.call("POST", f"{V1}/models", json={"name": "unity.default.g"})
+    changes = [{"principal": "alice", "add": ["MANAGE", "EXECUTE"]},
+               {"principal": "bob", "add": ["ALL PRIVILEGES"]},
+               {"principal": "carol", "add": ["APPLY TAG"]}]
+    status, native = await live.call("PATCH", f"{V1}/permissions/registered_model/unity.default.g",
+                                     json={"changes": changes})
+    assert status == 200
+    assert {a["principal"]: a["privileges"] for a in native["privilege_assignments"]} == {
+        "alice": ["EXECUTE", "MANAGE"], "bob": ["ALL PRIVILEGES"], "carol": ["APPLY TAG"]}
+    config = uc.Configuration(host=f"{live.url}/api/2.1/unity-catalog")
+    async with uc.ApiClient(config) as api:
+        got = await uc.GrantsApi(api).get(uc.SecurableType.REGISTERED_MODEL, "unity.default.g")
+        assert {a.principal: sorted(p.value for p in a.privileges)
+                for a in got.privilege_assignments} == {"alice": ["EXECUTE"], "bob": ["EXECUTE"]}
+        await live.call("PATCH", f"{V1}/permissions/schema/unity.default", json={
+            "changes": [{"principal": "bob", "add": ["ALL PRIVILEGES"]}]})
+        got = await uc.GrantsApi(api).get(uc.SecurableType.SCHEMA, "unity.default")
+        assert {a.principal: sorted(p.value for p in a.privileges)
+                for a in got.privilege_assignments} == {
+            "bob": ["CREATE MODEL", "EXECUTE", "USE SCHEMA"]}

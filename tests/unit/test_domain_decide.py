@@ -15,6 +15,7 @@ from registry.domain import (
     NotFound,
     RegistryState,
     Stamp,
+    cascade,
     decide,
     stream_of,
 )
@@ -177,12 +178,17 @@ def test_delete_empty_catalog():
     assert [type(e) for e in run(state, c.CreateCatalog(name="main"))] == [CatalogCreated]
 
 
-@pytest.mark.parametrize("force", [False, True])
-def test_delete_catalog_with_schemas_fails(force):
+def test_delete_catalog_with_schemas_fails_unless_forced():
     state = with_schema()
     with pytest.raises(FailedPrecondition):
-        decide(c.DeleteCatalog(name="main", force=force), state, ALICE)
+        decide(c.DeleteCatalog(name="main"), state, ALICE)
     assert "main" in state.catalogs
+    # Forced, what is inside goes first, in the same transaction (cascade.contents).
+    assert cascade.contents(c.DeleteCatalog(name="main", force=True), state) == [
+        c.DeleteSchema(catalog_name="main", name="default", force=True)]
+    assert cascade.contents(c.DeleteCatalog(name="main"), state) == []
+    assert decide(c.DeleteCatalog(name="main", force=True), state, ALICE)[1] == [
+        CatalogDeleted(name="main")]
 
 
 def test_delete_catalog_after_its_schemas_are_deleted():
@@ -257,8 +263,8 @@ def test_delete_schema_only_when_empty():
     state = with_model()
     with pytest.raises(FailedPrecondition):
         decide(c.DeleteSchema(catalog_name="main", name="default"), state, ALICE)
-    with pytest.raises(FailedPrecondition):
-        decide(c.DeleteSchema(catalog_name="main", name="default", force=True), state, ALICE)
+    assert cascade.contents(c.DeleteSchema(catalog_name="main", name="default", force=True),
+                            state) == [c.DeleteModel(full_name=MODEL, force=True)]
     run(state, c.DeleteModel(full_name=MODEL))
     assert run(state, c.DeleteSchema(catalog_name="main", name="default")) == [
         SchemaDeleted(catalog_name="main", name="default")
