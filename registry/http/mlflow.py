@@ -18,6 +18,7 @@ from registry.domain.models import Model, ModelVersion
 from registry.http import authorize, errors
 from registry.http.dispatch import execute
 from registry.http.keys import SETTINGS
+from registry.http.mlflow_webhooks import add_routes as add_webhook_routes
 from registry.http.surface import surface
 from registry.http.validation import parse_body, parse_query
 from registry.http.wire import epoch_ms, json_response
@@ -420,4 +421,5 @@ def create_app() -> web.Application:
         web.post(f"{mv}/set-tag", set_version_tag),
         web.delete(f"{mv}/delete-tag", delete_version_tag),
     ])
+    add_webhook_routes(app)
     return app
