@@ -168,11 +168,12 @@ class WebhookOutbox:
             await conn.executemany(UPSERT, [(s.webhook_id, s.url, s.events, s.active, s.secret_id,
                                              s.updated_position, s.flavor, s.workspace)
                                             for s in p.upserts.values()])
-        if p.prompts:
+        if no_longer := [m for m, now in p.prompts.items() if not now]:
             await conn.execute("DELETE FROM webhook_prompt_models WHERE model_id = ANY($1::uuid[])",
-                               [m for m, now in p.prompts.items() if not now])
+                               no_longer)
+        if prompts_now := [m for m, now in p.prompts.items() if now]:
             await conn.execute("INSERT INTO webhook_prompt_models SELECT unnest($1::uuid[]) "
-                               "ON CONFLICT DO NOTHING", [m for m, now in p.prompts.items() if now])
+                               "ON CONFLICT DO NOTHING", prompts_now)
         if p.deliveries:
             await conn.execute(INSERT, *_columns(p.deliveries))
             await conn.execute("SELECT pg_notify($1, '')", NOTIFY)  # delivered at commit

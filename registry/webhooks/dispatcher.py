@@ -208,21 +208,33 @@ class Dispatcher:
                                sent.duration_ms)
 
     async def ping(self, webhook: Webhook) -> dict[str, Any]:
-        """Send a PING to the webhook now, once, and log it as a delivery."""
-        delivery_id = uuid.uuid4()
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        payload = ping_payload(str(webhook.id), now)
-        body = orjson.dumps({"delivery_id": str(delivery_id), "webhook_id": str(webhook.id),
-                             **payload})
-        secret = await secret_of(self.pool, webhook.secret_id)
-        sent = await self.sender.modelog(webhook.url, secret, delivery_id, PING, 1, body)
-        await self._log_once(delivery_id, webhook, PING, payload, sent, sent.ok)
-        return {"delivery_id": str(delivery_id), "success": sent.ok,
+        """Send a PING to the webhook now, once, and log it as a delivery. An MLflow-flavoured
+        webhook gets MLflow's test of its first event instead: it speaks only MLflow."""
+        if webhook.flavor == "mlflow":
+            delivery_id, sent, ok = await self._test_mlflow(webhook, webhook.events[0])
+        else:
+            delivery_id = uuid.uuid4()
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            payload = ping_payload(str(webhook.id), now)
+            body = orjson.dumps({"delivery_id": str(delivery_id), "webhook_id": str(webhook.id),
+                                 **payload})
+            secret = await secret_of(self.pool, webhook.secret_id)
+            sent = await self.sender.modelog(webhook.url, secret, delivery_id, PING, 1, body)
+            ok = sent.ok
+            await self._log_once(delivery_id, webhook, PING, payload, sent, ok)
+        return {"delivery_id": str(delivery_id), "success": ok,
                 "status_code": sent.status_code, "error": sent.error}
 
     async def test_mlflow(self, webhook: Webhook, event: str) -> dict[str, Any]:
         """MLflow's test of a webhook: its example payload for `event`, sent now, once; the
         answer as MLflow's WebhookTestResult (success: a status under 400)."""
+        _, sent, success = await self._test_mlflow(webhook, event)
+        if sent.status_code is None:
+            return {"success": False, "error_message": f"Failed to test webhook: {sent.error}"}
+        return {"success": success, "response_status": sent.status_code,
+                "response_body": sent.body}
+
+    async def _test_mlflow(self, webhook: Webhook, event: str) -> tuple[uuid.UUID, Sent, bool]:
         delivery_id = uuid.uuid4()
         payload = envelope(event, EXAMPLES[event], datetime.now(UTC))
         secret = await secret_of(self.pool, webhook.secret_id)
@@ -230,7 +242,4 @@ class Dispatcher:
                                         read=True)
         success = sent.status_code is not None and sent.status_code < 400
         await self._log_once(delivery_id, webhook, event, payload, sent, success)
-        if sent.status_code is None:
-            return {"success": False, "error_message": f"Failed to test webhook: {sent.error}"}
-        return {"success": success, "response_status": sent.status_code,
-                "response_body": sent.body}
+        return delivery_id, sent, success
