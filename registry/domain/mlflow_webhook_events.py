@@ -48,7 +48,8 @@ def mlflow_event(event_type: str, name: str, data: dict[str, Any],
     A model's creation and a version's are prompt events by their own tags, as MLflow's server
     judges the request; the rest by the model's."""
     version = str(data["version"]) if "version" in data else None
-    kind = "prompt" if prompt else None
+    version_tag, alias = (("prompt_version_tag", "prompt_alias") if prompt
+                          else ("model_version_tag", "model_version_alias"))  # MLflow's entities
     match event_type:
         case "ModelCreated":
             tags = data.get("tags", {})
@@ -69,22 +70,22 @@ def mlflow_event(event_type: str, name: str, data: dict[str, Any],
                 "name": name, "version": version, "source": data["source"],
                 "run_id": data.get("run_id") or None, "tags": tags,
                 "description": data.get("description") or None})
-        case "ModelTagSet" if kind:
+        case "ModelTagSet" if prompt:
             return MlflowEvent("prompt_tag.set", {"name": name, "key": data["key"],
                                                   "value": data["value"]})
-        case "ModelTagDeleted" if kind:
+        case "ModelTagDeleted" if prompt:
             return MlflowEvent("prompt_tag.deleted", {"name": name, "key": data["key"]})
         case "VersionTagSet":
-            return MlflowEvent(f"{kind or 'model'}_version_tag.set", {
+            return MlflowEvent(f"{version_tag}.set", {
                 "name": name, "version": version, "key": data["key"], "value": data["value"]})
         case "VersionTagDeleted":
-            return MlflowEvent(f"{kind or 'model'}_version_tag.deleted", {
+            return MlflowEvent(f"{version_tag}.deleted", {
                 "name": name, "version": version, "key": data["key"]})
         case "AliasSet":
-            return MlflowEvent(f"{kind or 'model_version'}_alias.created", {
+            return MlflowEvent(f"{alias}.created", {
                 "name": name, "alias": data["alias"], "version": version})
         case "AliasDeleted":
-            return MlflowEvent(f"{kind or 'model_version'}_alias.deleted", {
+            return MlflowEvent(f"{alias}.deleted", {
                 "name": name, "alias": data["alias"]})
     return None
 
