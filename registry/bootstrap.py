@@ -21,6 +21,7 @@ import structlog
 import projections
 from projections.catch_up import Follower
 from registry.auth.store import Auth
+from registry.domain.mlflow_webhooks import UrlPolicy
 from registry.eventstore import EventStore
 from registry.eventstore.database import create_pool, migrate
 from registry.eventstore.embedded import embedded_postgres
@@ -110,11 +111,14 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
         for follower in followers:
             await follower.start()
             stack.push_async_callback(follower.stop)
+        mlflow_urls = UrlPolicy(settings.mlflow_webhook_schemes,
+                                settings.mlflow_webhook_allow_private_ips)
         dispatcher = Dispatcher(pool, timeout=settings.webhook_timeout,
                                 backoff=settings.webhook_backoff,
                                 backoff_cap=settings.webhook_backoff_cap,
                                 max_attempts=settings.webhook_max_attempts,
-                                retention=settings.webhook_retention_days * 86400)
+                                retention=settings.webhook_retention_days * 86400,
+                                mlflow_urls=mlflow_urls)
         await dispatcher.start()
         stack.push_async_callback(dispatcher.stop)
         auth = await _auth(settings, w.store)
@@ -125,7 +129,7 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
             await sync.start()
             stack.push_async_callback(sync.stop)
         yield Registry(pool, w.store, w.service, cache, head, followers, dispatcher,
-                       Webhooks(w.store), auth)
+                       Webhooks(w.store, mlflow_urls), auth)
 
 
 async def _auth(settings: Settings, store: EventStore) -> Auth:

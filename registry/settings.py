@@ -39,6 +39,11 @@ class Settings:
     webhook_backoff_cap: float = 600.0
     webhook_max_attempts: int = 8  # then the delivery is marked failed
     webhook_retention_days: float = 30.0  # finished deliveries stay in the delivery log this long
+    # MLflow's webhooks API, configured as MLflow's server is (its environment variables
+    # MLFLOW_WEBHOOK_ALLOWED_SCHEMES and MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS): the URL schemes its
+    # webhooks may use, and whether their hosts may be private (loopback, LAN, link-local).
+    mlflow_webhook_schemes: tuple[str, ...] = ("https",)
+    mlflow_webhook_allow_private_ips: bool = False
 
 
 def is_loopback(host: str) -> bool:

@@ -38,6 +38,15 @@ def add_parser(subparsers: Subparsers) -> None:
     serve.add_argument("--trusted-header", default=env("MODELOG_TRUSTED_HEADER", "X-Forwarded-User"),
                        help="the header a proxy names the user in, with --auth trusted-header "
                             "(default X-Forwarded-User; env MODELOG_TRUSTED_HEADER)")
+    serve.add_argument("--mlflow-webhook-schemes",
+                       default=env("MLFLOW_WEBHOOK_ALLOWED_SCHEMES", "https"),
+                       help="comma-separated URL schemes MLflow's webhooks may use (default "
+                            "https; env MLFLOW_WEBHOOK_ALLOWED_SCHEMES, as MLflow's server)")
+    serve.add_argument("--mlflow-webhook-allow-private-ips", action="store_true",
+                       default=(env("MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS", "") or "").lower()
+                       in ("true", "1"),
+                       help="let MLflow's webhooks reach private, loopback and link-local hosts "
+                            "(env MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true, as MLflow's server)")
     serve.add_argument("--insecure-no-auth", action="store_true",
                        help="no authentication even on a non-loopback bind: every request acts "
                             "as the admin")
@@ -61,7 +70,10 @@ def run(args: argparse.Namespace) -> int:
                         tracking_uri=args.tracking_uri,
                         storage_root=args.storage_root, auth=args.auth,
                         insecure_no_auth=args.insecure_no_auth, trusted_header=args.trusted_header,
-                        webhook_retention_days=args.webhook_retention_days)
+                        webhook_retention_days=args.webhook_retention_days,
+                        mlflow_webhook_schemes=tuple(
+                            s.strip() for s in args.mlflow_webhook_schemes.split(",") if s.strip()),
+                        mlflow_webhook_allow_private_ips=args.mlflow_webhook_allow_private_ips)
     if args.auth and args.insecure_no_auth:
         print("modelog serve: --insecure-no-auth contradicts --auth", file=sys.stderr)
         return 2

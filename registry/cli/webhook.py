@@ -54,7 +54,9 @@ async def _webhook(args: argparse.Namespace) -> int:
                 print(f"created webhook {w.id}: {w.url} on {','.join(w.events)}")
             elif args.action == "list":
                 for w in await service.list_all(db):
-                    print(f"{w.id}  {'active' if w.active else 'paused'}  {w.url}  {','.join(w.events)}")
+                    mlflow = f"  (MLflow webhook {w.name!r})" if w.flavor == "mlflow" else ""
+                    print(f"{w.id}  {'active' if w.active else 'paused'}  {w.url}  "
+                          f"{','.join(w.events)}{mlflow}")
             elif args.action == "delete":
                 await service.Webhooks(store).delete(webhook_id, actor=ADMIN, client="modelog-cli")
                 print(f"deleted webhook {webhook_id}")

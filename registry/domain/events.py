@@ -7,7 +7,7 @@ so every reader (API, replay, projections) sees the current shape.
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -291,6 +291,13 @@ class WebhookCreated(Event):
     description: str | None = None
     active: bool = True
     secret_id: UUID
+    # Optional, so that the events written before them read as they did: which API registered
+    # the webhook, and so which events, payloads and headers it gets. 'mlflow': MLflow's webhooks
+    # API, its events named 'entity.action', with MLflow's `name` for the webhook and the
+    # `workspace` schema whose models it watches (the server's default schema then).
+    flavor: Literal["modelog", "mlflow"] = "modelog"
+    name: str | None = None
+    workspace: str | None = None
 
 
 @event
@@ -302,6 +309,7 @@ class WebhookUpdated(Event):
     description: str | None = None
     active: bool | None = None
     secret_id: UUID | None = None
+    name: str | None = None
 
 
 @event

@@ -22,6 +22,7 @@ from registry.domain.models import Model, ModelVersion
 from registry.http import authorize, mlflow_errors
 from registry.http.dispatch import execute
 from registry.http.keys import SETTINGS, TRACKING
+from registry.http.mlflow_webhooks import add_routes as add_webhook_routes
 from registry.http.surface import surface
 from registry.http.tracking_server import Lineage
 from registry.http.validation import parse_body, parse_query
@@ -581,4 +582,5 @@ def create_app() -> web.Application:
         web.post(f"{mv}/set-tag", set_version_tag),
         web.delete(f"{mv}/delete-tag", delete_version_tag),
     ])
+    add_webhook_routes(app)
     return app

@@ -7,6 +7,10 @@ row at once; a crash leaves a lease that expires, and a clean stop hands its lea
 receiver may therefore see a delivery again (same delivery id) if the process stops after it
 answered and before the answer was recorded: that is at-least-once. Failed attempts are retried
 after an exponentially growing, jittered delay; after `max_attempts` the row is marked failed.
+
+MLflow-flavoured webhooks get what MLflow's server sends (sending.py) and are retried only where
+MLflow retries (no answer, 429, 500, 502, 503, 504; not before a `Retry-After` the receiver asks
+for); any other answer is final.
 """
 
 import asyncio
@@ -15,23 +19,23 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import asyncpg
 import orjson
 import structlog
 
 from projections.webhook_outbox import NOTIFY
+from registry.domain.mlflow_webhook_events import EXAMPLES, envelope
+from registry.domain.mlflow_webhooks import MLFLOW_DEFAULTS, UrlPolicy
 from registry.domain.webhook_events import PING, ping_payload
 from registry.domain.webhooks import Webhook
 from registry.eventstore.listener import Listener
-from registry.webhooks import signing
+from registry.webhooks.sending import Sender, Sent, final
 from registry.webhooks.service import secret_of
 
 log = structlog.get_logger(__name__)
-MAX_ERROR = 500  # characters of an error kept in the delivery log
 
 _HEADS = """
     SELECT DISTINCT ON (webhook_id, ordering_key) d.id, d.webhook_id, d.position,
@@ -48,7 +52,7 @@ UPDATE webhook_deliveries d SET lease_owner = $2, lease_until = now() + make_int
 FROM due, webhook_subscriptions s, webhook_secrets k
 WHERE d.id = due.id AND s.webhook_id = d.webhook_id AND k.id = s.secret_id
   AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < now())
-RETURNING d.id, d.webhook_id, d.event, d.payload, d.attempts, s.url, k.secret"""
+RETURNING d.id, d.webhook_id, d.event, d.payload, d.attempts, s.url, s.flavor, k.secret"""
 NEXT_DUE = f"""
 WITH heads AS ({_HEADS})
 SELECT extract(epoch FROM min(greatest(h.next_attempt_at, coalesce(h.lease_until, h.next_attempt_at)))
@@ -83,23 +87,13 @@ def retry_delay(attempts: int, base: float, cap: float, rand: float) -> float:
     return delay / 2 + delay / 2 * rand
 
 
-@dataclass(frozen=True)
-class Sent:
-    status_code: int | None
-    error: str | None
-    duration_ms: float
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
 class Dispatcher:
     def __init__(self, pool: asyncpg.Pool, *, timeout: float = 10.0, backoff: float = 2.0,
                  backoff_cap: float = 600.0, max_attempts: int = 8, batch: int = 32,
                  idle_poll: float = 5.0, rand: Callable[[], float] = random.random,
-                 retention: float = 30 * 86400.0) -> None:
+                 retention: float = 30 * 86400.0, mlflow_urls: UrlPolicy = MLFLOW_DEFAULTS) -> None:
         self.pool, self.timeout, self.batch, self.idle_poll = pool, timeout, batch, idle_poll
+        self.sender = Sender(timeout, mlflow_urls)
         self.retention = retention  # seconds a finished delivery stays in the delivery log
         self._next_prune = 0.0
         self.backoff, self.backoff_cap, self.max_attempts, self.rand = (
@@ -109,15 +103,13 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener = Listener(NOTIFY, self._notified, again=self._listening_again)
-        self._http: aiohttp.ClientSession | None = None
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout),
-                                           headers={"User-Agent": "Modelog-Webhooks/1"})
+        await self.sender.start()
         await self._listener.start(self.pool)
         self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
 
@@ -130,9 +122,7 @@ class Dispatcher:
             await self.pool.execute("UPDATE webhook_deliveries SET lease_owner = NULL, "
                                     "lease_until = NULL WHERE lease_owner = $1", self.owner)
         await self._listener.stop()
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        await self.sender.close()
 
     def _notified(self, _payload: str) -> None:
         self._wake.set()
@@ -172,30 +162,21 @@ class Dispatcher:
                      retention_days=round(self.retention / 86400, 2))
         return removed
 
-    async def _send(self, url: str, secret: str, delivery_id: uuid.UUID, event: str, attempt: int,
-                    body: bytes) -> Sent:
-        assert self._http is not None, "the dispatcher is not started"
-        headers = {"Content-Type": "application/json", "X-Modelog-Delivery": str(delivery_id),
-                   "X-Modelog-Event": event, "X-Modelog-Attempt": str(attempt),
-                   signing.HEADER: signing.signature(secret, int(time.time()), body)}
-        started = time.perf_counter()
-        try:
-            async with self._http.post(url, data=body, headers=headers, allow_redirects=False) as r:
-                code, error = r.status, None if r.status < 300 else f"HTTP {r.status} {r.reason}"
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            code, error = None, (repr(exc) or type(exc).__name__)[:MAX_ERROR]
-        return Sent(code, error, (time.perf_counter() - started) * 1000)
-
     async def _deliver(self, row: asyncpg.Record) -> None:
         attempt = row["attempts"] + 1
-        body = orjson.dumps({"delivery_id": str(row["id"]), "webhook_id": str(row["webhook_id"]),
-                             **row["payload"]})
-        sent = await self._send(row["url"], row["secret"], row["id"], row["event"], attempt, body)
+        if row["flavor"] == "mlflow":
+            sent = await self.sender.mlflow(row["url"], row["secret"], row["id"],
+                                            orjson.dumps(row["payload"]))
+        else:
+            body = orjson.dumps({"delivery_id": str(row["id"]),
+                                 "webhook_id": str(row["webhook_id"]), **row["payload"]})
+            sent = await self.sender.modelog(row["url"], row["secret"], row["id"], row["event"],
+                                             attempt, body)
         self.attempts += 1
         if sent.ok:
             status, delay = "delivered", 0.0
             self.delivered += 1
-        elif attempt >= self.max_attempts:
+        elif attempt >= self.max_attempts or final(row["flavor"], sent):
             status, delay = "failed", 0.0
             self.failed += 1
             log.warning("webhook delivery failed for good", delivery_id=str(row["id"]),
@@ -203,6 +184,8 @@ class Dispatcher:
         else:
             status = "pending"
             delay = retry_delay(attempt, self.backoff, self.backoff_cap, self.rand())
+            if row["flavor"] == "mlflow" and sent.retry_after is not None:
+                delay = max(delay, min(sent.retry_after, self.backoff_cap))
             log.info("webhook delivery will be retried", delivery_id=str(row["id"]),
                      attempt=attempt, retry_in=round(delay, 3), error=sent.error)
         async with self.pool.acquire() as conn, conn.transaction():
@@ -211,23 +194,52 @@ class Dispatcher:
             await conn.execute(RECORD_OUTCOME, row["id"], attempt, status, sent.status_code,
                                sent.error, delay, self.owner)
 
-    async def ping(self, webhook: Webhook) -> dict[str, Any]:
-        """Send a PING to the webhook now, once, and log it as a delivery."""
-        delivery_id = uuid.uuid4()
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        payload = ping_payload(str(webhook.id), now)
-        body = orjson.dumps({"delivery_id": str(delivery_id), "webhook_id": str(webhook.id),
-                             **payload})
-        secret = await secret_of(self.pool, webhook.secret_id)
-        sent = await self._send(webhook.url, secret, delivery_id, PING, 1, body)
+    async def _log_once(self, delivery_id: uuid.UUID, webhook: Webhook, event: str,
+                        payload: dict[str, Any], sent: Sent, ok: bool) -> None:
+        """A delivery sent now, once, outside the outbox, in the delivery log all the same."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO webhook_deliveries (id, webhook_id, ordering_key, event, payload, status, "
                 "attempts, last_status_code, last_error, finished_at) "
                 "VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, now())",
-                delivery_id, webhook.id, f"ping:{delivery_id}", PING, payload,
-                "delivered" if sent.ok else "failed", sent.status_code, sent.error)
+                delivery_id, webhook.id, f"ping:{delivery_id}", event, payload,
+                "delivered" if ok else "failed", sent.status_code, sent.error)
             await conn.execute(RECORD_ATTEMPT, delivery_id, 1, sent.status_code, sent.error,
                                sent.duration_ms)
-        return {"delivery_id": str(delivery_id), "success": sent.ok,
+
+    async def ping(self, webhook: Webhook) -> dict[str, Any]:
+        """Send a PING to the webhook now, once, and log it as a delivery. An MLflow-flavoured
+        webhook gets MLflow's test of its first event instead: it speaks only MLflow."""
+        if webhook.flavor == "mlflow":
+            delivery_id, sent, ok = await self._test_mlflow(webhook, webhook.events[0])
+        else:
+            delivery_id = uuid.uuid4()
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            payload = ping_payload(str(webhook.id), now)
+            body = orjson.dumps({"delivery_id": str(delivery_id), "webhook_id": str(webhook.id),
+                                 **payload})
+            secret = await secret_of(self.pool, webhook.secret_id)
+            sent = await self.sender.modelog(webhook.url, secret, delivery_id, PING, 1, body)
+            ok = sent.ok
+            await self._log_once(delivery_id, webhook, PING, payload, sent, ok)
+        return {"delivery_id": str(delivery_id), "success": ok,
                 "status_code": sent.status_code, "error": sent.error}
+
+    async def test_mlflow(self, webhook: Webhook, event: str) -> dict[str, Any]:
+        """MLflow's test of a webhook: its example payload for `event`, sent now, once; the
+        answer as MLflow's WebhookTestResult (success: a status under 400)."""
+        _, sent, success = await self._test_mlflow(webhook, event)
+        if sent.status_code is None:
+            return {"success": False, "error_message": f"Failed to test webhook: {sent.error}"}
+        return {"success": success, "response_status": sent.status_code,
+                "response_body": sent.body}
+
+    async def _test_mlflow(self, webhook: Webhook, event: str) -> tuple[uuid.UUID, Sent, bool]:
+        delivery_id = uuid.uuid4()
+        payload = envelope(event, EXAMPLES[event], datetime.now(UTC))
+        secret = await secret_of(self.pool, webhook.secret_id)
+        sent = await self.sender.mlflow(webhook.url, secret, delivery_id, orjson.dumps(payload),
+                                        read=True)
+        success = sent.status_code is not None and sent.status_code < 400
+        await self._log_once(delivery_id, webhook, event, payload, sent, success)
+        return delivery_id, sent, success

@@ -1,7 +1,9 @@
 """Webhook registrations, the imperative shell: append their events, keep secrets aside, read.
 
 A secret is written to `webhook_secrets` before the event that names it (the two cannot share the
-writer's statement); if the append then fails, the row is never named and never used.
+writer's statement); if the append then fails, the row is never named and never used. An
+MLflow-flavoured webhook may have none (an empty one: its deliveries go unsigned, as MLflow's),
+and its URL must pass MLflow's rules, resolution included (addresses.py), before anything is kept.
 """
 
 import uuid
@@ -15,10 +17,12 @@ from registry.domain import events as ev
 from registry.domain import streams
 from registry.domain import webhooks as reg
 from registry.domain.events import parse_event
-from registry.domain.webhooks import Webhook
+from registry.domain.mlflow_webhooks import MLFLOW_DEFAULTS, UrlPolicy
+from registry.domain.webhooks import Flavor, Webhook
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx, read_stream
 from registry.eventstore.domain_events import stamp
 from registry.eventstore.reads import COLUMNS, from_row
+from registry.webhooks.addresses import check_reachable
 
 
 def fold(events: Sequence[RecordedEvent]) -> dict[UUID, Webhook]:
@@ -50,14 +54,14 @@ async def secret_of(db: asyncpg.Pool | asyncpg.Connection, secret_id: UUID) -> s
 
 
 class Webhooks:
-    def __init__(self, store: EventStore) -> None:
-        self.store = store
+    def __init__(self, store: EventStore, mlflow_urls: UrlPolicy = MLFLOW_DEFAULTS) -> None:
+        self.store, self.mlflow_urls = store, mlflow_urls
 
-    async def _keep_secret(self, webhook_id: UUID, secret: str) -> UUID:
+    async def _keep_secret(self, webhook_id: UUID, secret: str | None, flavor: Flavor) -> UUID:
         secret_id = uuid.uuid4()
         await self.store.pool.execute(
             "INSERT INTO webhook_secrets (id, webhook_id, secret) VALUES ($1, $2, $3)",
-            secret_id, webhook_id, reg.check_secret(secret))
+            secret_id, webhook_id, reg.check_secret(secret, flavor))
         return secret_id
 
     async def _append(self, webhook_id: UUID, decide: Any, metadata: dict[str, Any]) -> Webhook | None:
@@ -76,13 +80,22 @@ class Webhooks:
 
         return await self.store.transact(job)
 
-    async def create(self, *, url: str, events: list[str], secret: str, actor: str,
-                     description: str | None = None, active: bool = True, **metadata: Any) -> Webhook:
+    async def create(self, *, url: str, events: list[str], secret: str | None, actor: str,
+                     description: str | None = None, active: bool = True,
+                     flavor: Flavor = "modelog", name: str | None = None,
+                     workspace: str | None = None, **metadata: Any) -> Webhook:
         webhook_id = uuid.uuid4()
-        reg.create(webhook_id, url, events, webhook_id, description, active)  # refuse before storing
-        secret_id = await self._keep_secret(webhook_id, secret)
+        registration = {"flavor": flavor, "name": name, "workspace": workspace,
+                        "urls": self.mlflow_urls}
+        # refuse before storing
+        reg.create(webhook_id, url, events, webhook_id, description, active, **registration)
+        reg.check_secret(secret, flavor)
+        if flavor == "mlflow":
+            await check_reachable(url, self.mlflow_urls)
+        secret_id = await self._keep_secret(webhook_id, secret, flavor)
         created = await self._append(
-            webhook_id, lambda _: reg.create(webhook_id, url, events, secret_id, description, active),
+            webhook_id, lambda _: reg.create(webhook_id, url, events, secret_id, description,
+                                             active, **registration),
             {"actor": actor, "command": "CreateWebhook", **metadata})
         assert created is not None
         return created
@@ -91,10 +104,16 @@ class Webhooks:
                      **changes: Any) -> Webhook:
         metadata = {k: changes.pop(k) for k in ("request_id", "client") if k in changes}
         state = await get(self.store.pool, webhook_id)
-        reg.update(state, webhook_id, **changes)  # refuse bad input before storing a secret
-        secret_id = None if secret is None else await self._keep_secret(webhook_id, secret)
+        decided = reg.update(state, webhook_id, urls=self.mlflow_urls, **changes)
+        if secret is not None:  # refuse bad input before storing a secret
+            reg.check_secret(secret, state.flavor)
+        if state.flavor == "mlflow" and decided is not None and decided.url is not None:
+            await check_reachable(decided.url, self.mlflow_urls)
+        secret_id = None if secret is None else await self._keep_secret(webhook_id, secret,
+                                                                         state.flavor)
         updated = await self._append(
-            webhook_id, lambda s: reg.update(s, webhook_id, secret_id=secret_id, **changes),
+            webhook_id, lambda s: reg.update(s, webhook_id, secret_id=secret_id,
+                                             urls=self.mlflow_urls, **changes),
             {"actor": actor, "command": "UpdateWebhook", **metadata})
         return reg.exists(updated, webhook_id)
 

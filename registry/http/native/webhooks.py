@@ -43,9 +43,13 @@ class DeliveriesQuery(Page):
 
 
 def webhook_json(w: Webhook) -> dict[str, Any]:
-    return {"id": str(w.id), "url": w.url, "events": list(w.events), "description": w.description,
-            "active": w.active, "created_at": iso_time(w.created_at), "created_by": w.created_by,
-            "updated_at": iso_time(w.updated_at), "updated_by": w.updated_by}
+    """`flavor` 'mlflow': registered through MLflow's webhooks API, with MLflow's `name` and its
+    events (`model_version.created`, ...) on the models of `workspace`."""
+    return {"id": str(w.id), "flavor": w.flavor, "name": w.name, "url": w.url,
+            "events": list(w.events), "description": w.description, "active": w.active,
+            "workspace": w.workspace, "created_at": iso_time(w.created_at),
+            "created_by": w.created_by, "updated_at": iso_time(w.updated_at),
+            "updated_by": w.updated_by}
 
 
 def delivery_json(r: Any) -> dict[str, Any]:
