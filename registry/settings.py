@@ -1,11 +1,22 @@
 """Server settings, from the command line and MODELOG_* environment variables."""
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 AuthMode = Literal["none", "tokens", "trusted-header"]
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """How credentials for an s3:// storage root are made (registry/storage/s3.py)."""
+
+    credentials: Literal["sts", "static"] = "sts"  # STS AssumeRole per version, or our own keys
+    role_arn: str | None = None  # the role STS lets us assume
+    region: str | None = None  # None: botocore's (AWS_REGION, profile), else us-east-1
+    sts_endpoint: str | None = None  # an S3-compatible store's own STS; None: AWS's
+    credential_seconds: int = 3600  # how long a credential lives (STS allows 900..43200)
 
 
 @dataclass(frozen=True)
@@ -17,6 +28,7 @@ class Settings:
     default_schema: str = "unity.default"  # the workspace schema: every MLflow name is a model of it
     tracking_uri: str | None = None  # the MLflow tracking server runs and logged models are on
     storage_root: str | None = None  # None: file://<data_dir>/artifacts
+    s3: S3Settings = field(default_factory=S3Settings)
     auth: AuthMode | None = None  # None: "none" on a loopback bind, else "tokens"
     insecure_no_auth: bool = False  # "none" on any bind
     trusted_header: str = "X-Forwarded-User"  # names the principal in "trusted-header" mode

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from registry.cli.common import Subparsers, database_options, env
-from registry.settings import Settings
+from registry.settings import S3Settings, Settings
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -31,6 +31,24 @@ def add_parser(subparsers: Subparsers) -> None:
     serve.add_argument("--storage-root", default=env("MODELOG_STORAGE_ROOT"),
                        help="where model version files go (default file://<data dir>/artifacts; "
                             "env MODELOG_STORAGE_ROOT)")
+    serve.add_argument("--s3-credentials", choices=("sts", "static"),
+                       default=env("MODELOG_S3_CREDENTIALS", "sts"),
+                       help="with an s3:// storage root: per-version credentials from STS "
+                            "AssumeRole scoped to the version's prefix (sts, as Unity Catalog), "
+                            "or the server's own keys for stores without STS (static) "
+                            "(default sts; env MODELOG_S3_CREDENTIALS)")
+    serve.add_argument("--s3-role-arn", default=env("MODELOG_S3_ROLE_ARN"),
+                       help="the role STS lets the server assume (env MODELOG_S3_ROLE_ARN)")
+    serve.add_argument("--s3-region", default=env("MODELOG_S3_REGION"),
+                       help="the STS region (default: AWS_REGION or the profile's, else "
+                            "us-east-1; env MODELOG_S3_REGION)")
+    serve.add_argument("--s3-sts-endpoint", default=env("MODELOG_S3_STS_ENDPOINT"),
+                       help="an S3-compatible store's own STS URL (default: AWS's; env "
+                            "MODELOG_S3_STS_ENDPOINT)")
+    serve.add_argument("--s3-credential-seconds", type=int,
+                       default=int(env("MODELOG_S3_CREDENTIAL_SECONDS", "3600") or 3600),
+                       help="how long a vended credential lives (default 3600; env "
+                            "MODELOG_S3_CREDENTIAL_SECONDS)")
     serve.add_argument("--auth", choices=("tokens", "trusted-header"), default=env("MODELOG_AUTH"),
                        help="require a bearer token on every request but health (tokens), or "
                             "also take the principal from a proxy's header (trusted-header); "
@@ -69,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
                         database_url=args.database_url, default_schema=args.default_schema,
                         tracking_uri=args.tracking_uri,
                         storage_root=args.storage_root, auth=args.auth,
+                        s3=S3Settings(credentials=args.s3_credentials, role_arn=args.s3_role_arn,
+                                      region=args.s3_region, sts_endpoint=args.s3_sts_endpoint,
+                                      credential_seconds=args.s3_credential_seconds),
                         insecure_no_auth=args.insecure_no_auth, trusted_header=args.trusted_header,
                         webhook_retention_days=args.webhook_retention_days,
                         mlflow_webhook_schemes=tuple(
@@ -77,6 +98,11 @@ def run(args: argparse.Namespace) -> int:
     if args.auth and args.insecure_no_auth:
         print("modelog serve: --insecure-no-auth contradicts --auth", file=sys.stderr)
         return 2
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a configuration that cannot be served, e.g. its storage root
+        print(f"modelog serve: {exc}", file=sys.stderr)
+        return 2
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None,
                 print=lambda msg: print(msg, file=sys.stderr))
     return 0

@@ -16,6 +16,7 @@ from registry.http.keys import (
     ACTOR,
     AUTH,
     COMMAND,
+    CREDENTIALS,
     DISPATCHER,
     FOLLOWERS,
     LOG_HEAD,
@@ -33,6 +34,7 @@ from registry.http.tracking_server import tracking_server
 from registry.http.ui import routes as ui
 from registry.http.wire import json_response
 from registry.settings import Settings
+from registry.storage import vendors
 
 log = structlog.get_logger("modelog.http")
 
@@ -129,6 +131,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes,
                           middlewares=[request_log, answering(errors.response)])
     app[SETTINGS] = settings
+    app[CREDENTIALS] = vendors.configured(settings)  # ValueError: a root that cannot be served
     app.cleanup_ctx.append(_registry)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

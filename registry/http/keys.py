@@ -14,6 +14,7 @@ from registry.http.tracking_server import TrackingServer
 from registry.reads.cache import ReadCache
 from registry.service.handler import RegistryService
 from registry.settings import Settings
+from registry.storage.vendors import Vendors
 from registry.webhooks.dispatcher import Dispatcher
 from registry.webhooks.service import Webhooks
 
@@ -28,6 +29,7 @@ WEBHOOKS = web.AppKey("webhooks", Webhooks)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 AUTH = web.AppKey("auth", Auth)
 TRACKING = web.AppKey("tracking", TrackingServer)  # only with --tracking-uri
+CREDENTIALS = web.AppKey("credentials", Vendors)  # temporary credentials for version files
 FEEDS_CLOSING = web.AppKey("feeds_closing", asyncio.Event)  # set on shutdown: event streams end
 
 REQUEST_ID = web.RequestKey("request_id", str)

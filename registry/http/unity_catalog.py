@@ -2,11 +2,13 @@
 `unitycatalog-client` SDK call. Catalogs, schemas, registered models, model versions, aliases.
 
 Answers are Unity Catalog's bare objects (not wrapped), versions are integers and times epoch
-milliseconds. A version gets a folder of its own under the server's storage root; for a `file:`
-root the client copies its files there itself, so there is nothing to sign.
+milliseconds. A version gets a folder of its own under the server's storage root, named by the
+model's and the version's identity; the client writes its files there with the temporary
+credentials it asks for (registry/storage/): none for a `file:` root, STS credentials scoped to the
+folder for S3.
 """
 
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 from aiohttp import web
@@ -17,15 +19,18 @@ from registry.domain.catalogs import Catalog
 from registry.domain.errors import InvalidArgument, NotFound
 from registry.domain.models import Model, ModelVersion, model_location
 from registry.domain.names import FullName
+from registry.domain.privileges import Action
 from registry.domain.schemas import Schema
 from registry.http import authorize, permissions, uc_errors
 from registry.http.dispatch import execute
-from registry.http.keys import SETTINGS
+from registry.http.keys import CREDENTIALS, PRINCIPAL, SETTINGS
 from registry.http.surface import surface
 from registry.http.validation import changes, parse_body, parse_query, path_version
 from registry.http.wire import epoch_ms, json_response, listed
 from registry.reads import queries
 from registry.reads.search import ModelFilter
+from registry.storage import credentials
+from registry.storage.s3_policy import Access
 
 PREFIX = "/api/2.1/unity-catalog"
 MAX_PAGE = 1000
@@ -167,7 +172,7 @@ class CredentialsBody(Body):
     schema_name: str
     model_name: str
     version: int
-    operation: str | None = None
+    operation: Literal["READ_MODEL_VERSION", "READ_WRITE_MODEL_VERSION"]
 
 
 def _no_rename(body: UpdateBody, kind: str) -> None:
@@ -424,18 +429,23 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 
 async def temporary_credentials(request: web.Request) -> web.Response:
+    """Credentials for one version's files: read, or read-write while it is still pending (which
+    needs what registering it needs), scoped to that version's folder where the store allows."""
     body = await parse_body(request, CredentialsBody)
     full = f"{body.catalog_name}.{body.schema_name}.{body.model_name}"
     model = await _model(request, full)
+    where = f"{full}/{body.version}"
     mv = await authorize.reader(request).version(model, body.version, missing=NotFound(
-        f"Model version not found: {full}/{body.version}"))
-    location = mv.storage_location or ""
-    if location.startswith("file:"):
-        # Nothing to sign: the client reads and writes a local path directly.
-        return json_response({"expiration_time": 0})
-    raise InvalidArgument(
-        f"this server cannot issue credentials for {location or 'a version without storage'}: "
-        "only file: storage roots are supported", field="storage_location")
+        f"Model version not found: {where}"))
+    if not mv.storage_location:
+        raise InvalidArgument(f"Model version {where} has no storage location of its own: its "
+                              f"files stay at its source, {mv.source}", field="version")
+    access = credentials.file_access(mv.status, body.operation, where)
+    if access is Access.READ_WRITE:
+        authorize.access(request).require_to(Action.MODIFY, model.full_name)
+    vended = await request.config_dict[CREDENTIALS].vend(
+        mv.storage_location, access, request[PRINCIPAL].name)
+    return json_response(vended.unity_catalog())
 
 
 def create_app() -> web.Application:

@@ -67,6 +67,15 @@ class ReadAccess:
             return  # None: no such object now, and its 404 follows
         raise self.denial(Action.READ, securable)
 
+    def require_to(self, action: Action, full_name: str) -> None:
+        """A check for something other than reading that is handed out rather than written (the
+        read-write credentials of a version's files need what registering the version needs)."""
+        if self.principal.admin:
+            return
+        securable = Securable(MODEL, full_name)
+        if not allowed(self.principal, action, self.chain(securable)):
+            raise self.denial(action, securable)
+
     def readable(self, kind: SecurableType = MODEL) -> Callable[[str], bool]:
         """Which objects (by full name) a listing may show: those the principal may read."""
         return lambda full_name: bool(self._may(Securable(kind, full_name)))

@@ -49,15 +49,30 @@ async def test_versions_aliases_credentials_and_force(live) -> None:
     assert [a["alias_name"] for a in by_alias["aliases"]] == ["champion"]
 
     creds = {"catalog_name": "unity", "schema_name": "default", "model_name": "iris",
-             "version": 1, "operation": "READ_WRITE_MODEL_VERSION"}
-    assert (await live.call("POST", f"{UC}/temporary-model-version-credentials",
-                            json=creds))[0] == 200
+             "version": 1, "operation": "READ_MODEL_VERSION"}
+    status, read = await live.call("POST", f"{UC}/temporary-model-version-credentials",
+                                   json=creds)
+    # A file: location needs nothing signed: the answer names it and never expires.
+    assert status == 200 and read == {"url": mv["storage_location"], "expiration_time": 0}
+    # Writing is for a version still pending, as Unity Catalog's server has it.
+    status, err = await live.call("POST", f"{UC}/temporary-model-version-credentials",
+                                  json={**creds, "operation": "READ_WRITE_MODEL_VERSION"})
+    assert status == 400 and err["message"] == ("Cannot request read/write credentials on a "
+                                                "model version that has been finalized: "
+                                                "unity.default.iris/1")
+    for bad in ({**creds, "operation": "UNKNOWN_MODEL_VERSION_OPERATION"},
+                {k: v for k, v in creds.items() if k != "operation"}):
+        status, err = await live.call("POST", f"{UC}/temporary-model-version-credentials",
+                                      json=bad)
+        assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT"), err
     # A version whose files stay at its source (registered through MLflow's classic API).
     await live.call("POST", "/api/2.0/mlflow/model-versions/create",
                     json={"name": "iris", "source": "s3://elsewhere/2"})
     status, err = await live.call("POST", f"{UC}/temporary-model-version-credentials",
                                   json={**creds, "version": 2})
-    assert status == 400 and "cannot issue credentials" in err["message"]
+    assert status == 400 and err["message"] == (
+        "Model version unity.default.iris/2 has no storage location of its own: its files stay "
+        "at its source, s3://elsewhere/2")
 
     status, err = await live.call("DELETE", f"{UC}/models/unity.default.iris")
     assert (status, err["error_code"]) == (409, "ABORTED")  # as Unity Catalog's server
@@ -247,3 +262,24 @@ async def test_a_forced_delete_takes_everything_inside_as_events(live) -> None:
     assert (await live.call("POST", f"{UC}/catalogs", json={"name": "c"}))[0] == 200
     status, page = await live.call("GET", f"{UC}/schemas", params={"catalog_name": "c"})
     assert status == 200 and page["schemas"] == []
+
+
+async def test_writing_a_versions_files_needs_what_registering_it_needs(world) -> None:
+    # reader may load alice's model (EXECUTE) but not change it; alice owns it.
+    status, mv = await world.call("alice", "POST", f"{UC}/models/versions", json={
+        "catalog_name": "unity", "schema_name": "default", "model_name": "secret",
+        "source": "s3://alice/2"})
+    assert status == 200 and mv["status"] == "PENDING_REGISTRATION"
+    ask = {"catalog_name": "unity", "schema_name": "default", "model_name": "secret",
+           "version": mv["version"]}
+    path = f"{UC}/temporary-model-version-credentials"
+    status, err = await world.call("reader", "POST", path,
+                                   json={**ask, "operation": "READ_WRITE_MODEL_VERSION"})
+    assert (status, err["error_code"]) == (403, "PERMISSION_DENIED"), err
+    for who, operation in (("reader", "READ_MODEL_VERSION"), ("alice", "READ_WRITE_MODEL_VERSION")):
+        status, creds = await world.call(who, "POST", path, json={**ask, "operation": operation})
+        assert status == 200 and creds["url"] == mv["storage_location"], creds
+    # Someone who may not read the model learns nothing from asking.
+    status, err = await world.call("mallory", "POST", path,
+                                   json={**ask, "operation": "READ_MODEL_VERSION"})
+    assert status in (403, 404) and "url" not in err
