@@ -62,6 +62,9 @@ class AssumeRole:
         if not settings.role_arn:
             raise ValueError("an s3:// storage root with STS credentials needs a role to assume: "
                              "--s3-role-arn (env MODELOG_S3_ROLE_ARN), or --s3-credentials static")
+        if not 900 <= settings.credential_seconds <= 43200:
+            raise ValueError("--s3-credential-seconds must be within STS's bounds, 900 to 43200 "
+                             f"(got {settings.credential_seconds})")
         self._aws = _Botocore(settings)
 
     async def vend(self, location: str, access: Access, principal: str) -> TemporaryCredentials:

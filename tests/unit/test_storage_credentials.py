@@ -73,6 +73,9 @@ async def test_the_vendor_is_chosen_by_the_versions_own_location(tmp_path) -> No
 def test_a_root_that_cannot_be_served_stops_the_server_at_start(tmp_path) -> None:
     with pytest.raises(ValueError, match="--s3-role-arn"):
         vendors.configured(Settings(data_dir=tmp_path, storage_root="s3://b/root"))
+    with pytest.raises(ValueError, match="900 to 43200"):
+        vendors.configured(Settings(data_dir=tmp_path, storage_root="s3://b/root", s3=S3Settings(
+            role_arn="arn:aws:iam::1:role/r", credential_seconds=60)))
     with pytest.raises(ValueError, match="only file: and s3:// roots"):
         vendors.configured(Settings(data_dir=tmp_path, storage_root="gs://b/root"))
     vendors.configured(Settings(data_dir=tmp_path, storage_root="s3://b/root",
