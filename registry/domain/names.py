@@ -27,7 +27,9 @@ RESERVED_ALIASES = frozenset({"latest"})
 STAGES = ("None", "Staging", "Production", "Archived")
 
 
-_PLAIN_IDENTIFIER = re.compile(r"^\w[\w-]*\Z")
+# Unity Catalog's rule (`[a-zA-Z0-9_@-]+`: e.g. per-user schemas named after an e-mail address),
+# widened to the letters and digits of every script.
+_PLAIN_IDENTIFIER = re.compile(r"^[\w@-]+\Z")
 
 
 def _is_identifier(value: str) -> bool:
@@ -35,9 +37,9 @@ def _is_identifier(value: str) -> bool:
         return True
 
     def allowed(ch: str) -> bool:
-        return bool(_WORD.match(ch)) or ch == "-" or unicodedata.category(ch).startswith("M")
+        return bool(_WORD.match(ch)) or ch in "@-" or unicodedata.category(ch).startswith("M")
 
-    return bool(_WORD.match(value[0])) and all(allowed(ch) for ch in value)
+    return all(allowed(ch) for ch in value)
 
 
 def identifier(kind: str, value: str) -> str:
@@ -49,8 +51,8 @@ def identifier(kind: str, value: str) -> str:
         )
     if not _is_identifier(value):
         raise InvalidArgument(
-            f"invalid {kind} name {value!r}: use letters, digits, '_' and '-' "
-            "(not starting with '-'); no dots, slashes, spaces or control characters",
+            f"invalid {kind} name {value!r}: use letters, digits, '_', '-' and '@'; "
+            "no dots, slashes, spaces or control characters",
             field=kind,
         )
     return value

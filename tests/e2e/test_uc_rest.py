@@ -283,3 +283,20 @@ async def test_writing_a_versions_files_needs_what_registering_it_needs(world) -
     status, err = await world.call("mallory", "POST", path,
                                    json={**ask, "operation": "READ_MODEL_VERSION"})
     assert status in (403, 404) and "url" not in err
+
+
+async def test_names_follow_unity_catalogs_rule(live) -> None:
+    # A per-user schema named after an e-mail address, and a leading hyphen, as UC allows.
+    for catalog, schema in (("team-a", "alice@example-com"), ("-scratch", "-tmp")):
+        assert (await live.call("POST", f"{UC}/catalogs", json={"name": catalog}))[0] == 200
+        status, got = await live.call("POST", f"{UC}/schemas",
+                                      json={"catalog_name": catalog, "name": schema})
+        assert status == 200 and got["full_name"] == f"{catalog}.{schema}"
+        status, model = await live.call("POST", f"{UC}/models", json={
+            "catalog_name": catalog, "schema_name": schema, "name": "m@1"})
+        assert status == 200 and model["full_name"] == f"{catalog}.{schema}.m@1"
+        status, again = await live.call("GET", f"{UC}/models/{catalog}.{schema}.m@1")
+        assert status == 200 and again["id"] == model["id"]
+    for bad in ("a b", "a.b", "a/b", "a\u0000b"):
+        status, err = await live.call("POST", f"{UC}/catalogs", json={"name": bad})
+        assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT"), (bad, err)
