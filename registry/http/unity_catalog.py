@@ -167,11 +167,14 @@ class FinalizeBody(Body):
     version: int | None = None
 
 
+INT64 = 2**63  # Unity Catalog's version numbers are int64: anything wider is a bad request
+
+
 class CredentialsBody(Body):
     catalog_name: str
     schema_name: str
     model_name: str
-    version: int
+    version: int = pydantic.Field(ge=-INT64, lt=INT64)
     operation: Literal["READ_MODEL_VERSION", "READ_WRITE_MODEL_VERSION"]
 
 
