@@ -97,7 +97,8 @@ class Query(Body):
 
 
 class Page(Query):
-    max_results: int = pydantic.Field(MAX_PAGE, ge=0)  # Unity Catalog: 0 means the server's max
+    # Unity Catalog: 0 means the server's page size, more than it is clamped to it; int32.
+    max_results: int = pydantic.Field(MAX_PAGE, ge=0, lt=2**31)
     page_token: str | None = None
 
     @property

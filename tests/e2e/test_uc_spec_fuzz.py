@@ -23,18 +23,20 @@ aliases (`/models/{full_name}/aliases/{alias}`) and `/effective-permissions`.
 """
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import hypothesis
 import requests
 import schemathesis
+import yaml
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
 )
 
@@ -54,6 +56,10 @@ UC_ERROR_STATUS = {
     "RESOURCE_ALREADY_EXISTS": 400, "CATALOG_ALREADY_EXISTS": 400, "SCHEMA_ALREADY_EXISTS": 400,
 }
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+
+# Their only input is a string in the path, and any string is one: no input is outside the spec.
+NOTHING_TO_NEGATE = {(GenerationMode.NEGATIVE, f"GET {path}")
+                     for path in ("/catalogs/{name}", "/schemas/{full_name}", "/models/{full_name}")}
 
 # The seeded objects `_aim` points cases at.
 CATALOG, SCHEMA, MODEL = "fuzz", "fuzz.s", "fuzz.s.m"
@@ -80,43 +86,68 @@ def uc_status(ctx: Any, response: Any, case: Any) -> None:
 
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, uc_status]
+# Input outside the spec must be refused (schemathesis: not with a 2xx), still without a 5xx.
+NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
 
 
 def _aim(case: Any) -> None:
-    """Point a generated case at the seeded objects, keeping the rest of what was generated."""
+    """Point a generated case at the seeded objects, keeping the rest of what was generated. Only
+    a value of the right type is replaced, so a negative case stays negative."""
     path = case.operation.path
     if path in KNOWN_PATHS:
-        case.path_parameters.update(KNOWN_PATHS[path])
+        _replace(case.path_parameters, KNOWN_PATHS[path])
     elif path.startswith("/models/{full_name}"):
-        case.path_parameters["full_name"] = MODEL
-        if "version" in case.path_parameters:
-            case.path_parameters["version"] = 1
+        _replace(case.path_parameters, {"full_name": MODEL, "version": 1})
     elif path.startswith("/permissions/"):
         kind = case.path_parameters.get("securable_type")
-        case.path_parameters["full_name"] = SECURABLES.get(kind, MODEL)
+        _replace(case.path_parameters, {"full_name": SECURABLES.get(kind, MODEL)})
     if isinstance(case.body, dict):
-        for key in KNOWN_BODY.keys() & case.body.keys():
-            case.body[key] = KNOWN_BODY[key]
-    for key in ("catalog_name", "schema_name") & case.query.keys():
-        case.query[key] = KNOWN_BODY[key]
+        _replace(case.body, KNOWN_BODY)
+    _replace(case.query, {k: KNOWN_BODY[k] for k in ("catalog_name", "schema_name")})
 
 
-def _fuzz(operation: Any, base_url: str, session: requests.Session) -> None:
+def _replace(values: dict[str, Any], known: dict[str, Any]) -> None:
+    for key in known.keys() & values.keys():
+        now = values[key]
+        if type(now) is type(known[key]) and (not isinstance(now, int) or abs(now) < 2**63):
+            values[key] = known[key]
+
+
+def _fuzz(operation: Any, base_url: str, session: requests.Session,
+          mode: GenerationMode = GenerationMode.POSITIVE) -> None:
+    checks = CHECKS if mode is GenerationMode.POSITIVE else NEGATIVE_CHECKS
+
     @hypothesis.settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
                          suppress_health_check=list(HealthCheck),
                          phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate])
-    @given(case=operation.as_strategy(), aimed=st.booleans())
+    @given(case=operation.as_strategy(generation_mode=mode), aimed=st.booleans())
     def run(case: Any, aimed: bool) -> None:
         if aimed:
             _aim(case)
         response = case.call(base_url=base_url, session=session)
-        case.validate_response(response, checks=CHECKS)
+        case.validate_response(response, checks=checks)
 
     run()
 
 
+def _spec() -> dict[str, Any]:
+    """UC's spec, less one thing its own server does not hold to: the `maximum` of `max_results`.
+    Its description says a larger value pages by "the minimum of this value and a server
+    configured value", UC's server does so (PagedListingHelper clamps to its page size), and UC's
+    own SDK tests list models with max_results=100 where the spec's maximum is 50. A bug in UC's
+    spec, not in either server; its `format: int32` and the refusal of a negative value stay."""
+    spec = yaml.safe_load(SPEC.read_text())
+    for item in spec["paths"].values():
+        for parameter in [*item.get("parameters", []),
+                          *(p for op in item.values() if isinstance(op, dict)
+                            for p in op.get("parameters", []))]:
+            if parameter["name"] == "max_results":
+                parameter["schema"].pop("maximum", None)
+    return spec
+
+
 def _operations() -> list[Any]:
-    schema = schemathesis.openapi.from_path(SPEC).include(path_regex=SERVED)
+    schema = schemathesis.openapi.from_dict(_spec()).include(path_regex=SERVED)
     operations = [result.ok() for result in schema.get_all_operations()]
     # Deletes last, so the seeded objects serve the other operations first.
     return sorted(operations, key=lambda op: (op.method.upper() == "DELETE", op.label))
@@ -146,14 +177,18 @@ async def test_unity_catalogs_spec_fuzzed_finds_no_error_and_nothing_outside_it(
     await _seed(live)
     failures: list[str] = []
 
-    def fuzz_all(fuzz: Callable[[Any, str, requests.Session], None]) -> None:
+    def fuzz_all() -> None:
         with requests.Session() as session:
-            for operation in _operations():
-                try:
-                    fuzz(operation, live.url + UC, session)
-                except Exception as e:  # every operation's findings, not only the first's
-                    failures.append(f"{operation.label}: {e}")
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                for operation in _operations():
+                    try:
+                        _fuzz(operation, live.url + UC, session, mode)
+                    except hypothesis.errors.Unsatisfiable:
+                        if (mode, operation.label) not in NOTHING_TO_NEGATE:
+                            failures.append(f"{mode.value} {operation.label}: no cases")
+                    except Exception as e:  # every operation's findings, not only the first's
+                        failures.append(f"{mode.value} {operation.label}: {e}")
 
     # The server runs on this test's event loop: the synchronous fuzzing runs beside it.
-    await asyncio.to_thread(fuzz_all, _fuzz)
+    await asyncio.to_thread(fuzz_all)
     assert not failures, "\n\n".join(failures)
