@@ -302,10 +302,20 @@ async def get_model(request: web.Request) -> web.Response:
 
 async def list_models(request: web.Request) -> web.Response:
     q = parse_query(request, ModelPage)
+    # As Unity Catalog's server has it: an empty name is no name.
+    q.catalog_name, q.schema_name = q.catalog_name or None, q.schema_name or None
     if (q.catalog_name is None) != (q.schema_name is None):
         raise InvalidArgument("list models of a schema with both catalog_name and schema_name, "
                               "or of the whole metastore with neither", field="schema_name")
-    models = await authorize.reader(request).models(
+    reader = authorize.reader(request)
+    if q.catalog_name is not None and q.schema_name is not None:
+        full = f"{q.catalog_name}.{q.schema_name}"
+        await reader.require_schema(
+            q.catalog_name, q.schema_name,
+            missing_catalog=NotFound(f"Catalog not found: {q.catalog_name}",
+                                     catalog=q.catalog_name),
+            missing_schema=NotFound(f"Schema not found: {full}", schema=full))
+    models = await reader.models(
         ModelFilter(catalog=q.catalog_name, schema=q.schema_name),
         after=queries.decode_token(q.page_token, str), limit=q.limit)
     return json_response(listed(models, "registered_models", lambda m: model_json(request, m)))

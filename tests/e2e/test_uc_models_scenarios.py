@@ -138,6 +138,12 @@ async def test_model_life_cycle(live) -> None:
                 await gone
             assert info.value.status == 404
         assert (await models.list_registered_models()).registered_models == []
+        # Listing a schema that is not there says which parent is missing, as UC's server does.
+        for catalog, schema, code in (("uc_testcatalog", "uc_testschema", "CATALOG_NOT_FOUND"),
+                                      ("unity", "uc_testschema", "SCHEMA_NOT_FOUND")):
+            with pytest.raises(uc.ApiException) as info:
+                await models.list_registered_models(catalog_name=catalog, schema_name=schema)
+            assert _error(info) == (404, code)
 
 
 async def test_version_life_cycle(live) -> None:
@@ -230,6 +236,10 @@ async def test_paging_covers_models_that_share_a_name(live) -> None:
             token = page.next_page_token
             assert bool(token) == (len(seen) < 3)  # the last page says it is the last
         assert sorted(seen) == ["other.s.m", "unity.default.m", "unity.default.m_two"]
+        # An empty name is no name (UC's server): the whole metastore.
+        status, page = await live.call("GET", f"{UC}/models", params={"catalog_name": "",
+                                                                       "schema_name": ""})
+        assert status == 200 and len(page["registered_models"]) == 3
 
         for kwargs in ({"max_results": -1}, {"max_results": 1, "page_token": "not_a_page_token"}):
             with pytest.raises(uc.ApiException) as info:
