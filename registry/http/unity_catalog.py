@@ -288,6 +288,16 @@ async def _model(request: web.Request, full_name: str | None = None) -> Model:
         full_name, missing=NotFound(f"Registered model not found: {full_name}", model=full_name))
 
 
+async def _require_schema(request: web.Request, catalog: str, schema: str) -> None:
+    """Unity Catalog names the missing parent first (CATALOG_NOT_FOUND, SCHEMA_NOT_FOUND) when a
+    request names a model by its catalog, schema and name."""
+    full = f"{catalog}.{schema}"
+    await authorize.reader(request).require_schema(
+        catalog, schema,
+        missing_catalog=NotFound(f"Catalog not found: {catalog}", catalog=catalog),
+        missing_schema=NotFound(f"Schema not found: {full}", schema=full))
+
+
 async def create_model(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateModelBody)
     # Unity Catalog's names are identifiers; the registry holds more (MLflow's names).
@@ -309,12 +319,7 @@ async def list_models(request: web.Request) -> web.Response:
                               "or of the whole metastore with neither", field="schema_name")
     reader = authorize.reader(request)
     if q.catalog_name is not None and q.schema_name is not None:
-        full = f"{q.catalog_name}.{q.schema_name}"
-        await reader.require_schema(
-            q.catalog_name, q.schema_name,
-            missing_catalog=NotFound(f"Catalog not found: {q.catalog_name}",
-                                     catalog=q.catalog_name),
-            missing_schema=NotFound(f"Schema not found: {full}", schema=full))
+        await _require_schema(request, q.catalog_name, q.schema_name)
     models = await reader.models(
         ModelFilter(catalog=q.catalog_name, schema=q.schema_name),
         after=queries.decode_token(q.page_token, str), limit=q.limit)
@@ -357,6 +362,7 @@ async def _version(request: web.Request, model: Model, number: int) -> web.Respo
 
 async def create_version(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateVersionBody)
+    await _require_schema(request, body.catalog_name, body.schema_name)
     full = f"{body.catalog_name}.{body.schema_name}.{body.model_name}"
     outcome = await execute(request, c.RegisterVersion(
         full_name=full, source=body.source, run_id=body.run_id or None,

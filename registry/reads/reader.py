@@ -135,8 +135,7 @@ class Reader:
             return acls
         found, model_id = await as_of.chain_at(self.pool, securable, at)
         if found is None:
-            raise NotFound(f"{securable.type} {securable.full_name!r} did not exist then",
-                           securable=securable.full_name)
+            raise securable.missing("did not exist then")
         if model_id is not None:
             self.access.require_past(model_id, securable.full_name)
         else:

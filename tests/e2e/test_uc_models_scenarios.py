@@ -247,6 +247,33 @@ async def test_paging_covers_models_that_share_a_name(live) -> None:
             assert _error(info) == (400, "INVALID_ARGUMENT"), kwargs
 
 
+async def test_what_is_not_there_is_named_as_unity_catalog_names_it(live) -> None:
+    """UC's server says which parent is missing (its RepositoryUtils and PermissionService)."""
+    head = await _head(live)
+    version = {"model_name": "m", "source": "s3://r/1"}
+    for method, path, body, code, message in (
+            ("POST", f"{UC}/models/versions", {**version, "catalog_name": "nocat",
+                                               "schema_name": "s"},
+             "CATALOG_NOT_FOUND", "Catalog not found: nocat"),
+            ("POST", f"{UC}/models/versions", {**version, "catalog_name": "unity",
+                                               "schema_name": "nos"},
+             "SCHEMA_NOT_FOUND", "Schema not found: unity.nos"),
+            ("POST", f"{UC}/models/versions", {**version, "catalog_name": "unity",
+                                               "schema_name": "default"},
+             "NOT_FOUND", "Registered model not found: unity.default.m"),
+            ("GET", f"{UC}/permissions/catalog/nocat", None,
+             "CATALOG_NOT_FOUND", "Catalog not found: nocat"),
+            ("GET", f"{UC}/permissions/schema/unity.nos", None,
+             "SCHEMA_NOT_FOUND", "Schema not found: unity.nos"),
+            ("PATCH", f"{UC}/permissions/registered_model/unity.default.m", {"changes": []},
+             "NOT_FOUND", "Registered model not found: unity.default.m"),
+            ("GET", f"{UC}/permissions/registered_model/unity.default.m", None,
+             "NOT_FOUND", "Registered model not found: unity.default.m")):
+        status, err = await live.call(method, path, json=body)
+        assert (status, err["error_code"], err["message"]) == (404, code, message), path
+    assert await _head(live) == head
+
+
 # --- temporary credentials on a file: root (UC's SdkTemporaryModelVersionCredentialTest) ---------
 
 
