@@ -8,7 +8,7 @@ credentials it asks for (registry/storage/): none for a `file:` root, STS creden
 folder for S3.
 """
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pydantic
 from aiohttp import web
@@ -98,12 +98,32 @@ class Query(Body):
 
 class Page(Query):
     # Unity Catalog: 0 means the server's page size, more than it is clamped to it; int32.
-    max_results: int = pydantic.Field(MAX_PAGE, ge=0, lt=2**31)
+    max_results: int = pydantic.Field(MAX_PAGE, ge=-(2**31), lt=2**31)
     page_token: str | None = None
 
     @property
     def limit(self) -> int:
         return min(self.max_results or MAX_PAGE, MAX_PAGE)
+
+    def after(self, kind: type[str] | type[int]) -> Any:
+        """Where the page starts: after the key in the token the previous page handed out."""
+        try:
+            return queries.decode_token(self.page_token, kind)
+        except InvalidArgument:
+            raise InvalidArgument(f"Invalid page token received: {self.page_token}",
+                                  field="page_token") from None
+
+
+P = TypeVar("P", bound=Page)
+
+
+def _page(request: web.Request, model: type[P]) -> P:
+    """A listing's query, refused in Unity Catalog's words where they are its own."""
+    q = parse_query(request, model)
+    if q.max_results < 0:
+        raise InvalidArgument("maxResults must be greater than or equal to 0",
+                              field="max_results")
+    return q
 
 
 class CatalogPage(Page):
@@ -205,9 +225,9 @@ async def get_catalog(request: web.Request) -> web.Response:
 
 
 async def list_catalogs(request: web.Request) -> web.Response:
-    q = parse_query(request, Page)
+    q = _page(request, Page)
     found = await authorize.reader(request).catalogs(
-        after=queries.decode_token(q.page_token, str), limit=q.limit)
+        after=q.after(str), limit=q.limit)
     return json_response(listed(found, "catalogs", catalog_json))
 
 
@@ -255,9 +275,9 @@ async def get_schema(request: web.Request) -> web.Response:
 
 
 async def list_schemas(request: web.Request) -> web.Response:
-    q = parse_query(request, CatalogPage)
+    q = _page(request, CatalogPage)
     found = await authorize.reader(request).schemas(
-        q.catalog_name, after=queries.decode_token(q.page_token, str), limit=q.limit,
+        q.catalog_name, after=q.after(str), limit=q.limit,
         missing=NotFound(f"Catalog not found: {q.catalog_name}", catalog=q.catalog_name))
     return json_response(listed(found, "schemas", schema_json))
 
@@ -311,7 +331,7 @@ async def get_model(request: web.Request) -> web.Response:
 
 
 async def list_models(request: web.Request) -> web.Response:
-    q = parse_query(request, ModelPage)
+    q = _page(request, ModelPage)
     # As Unity Catalog's server has it: an empty name is no name.
     q.catalog_name, q.schema_name = q.catalog_name or None, q.schema_name or None
     if (q.catalog_name is None) != (q.schema_name is None):
@@ -322,7 +342,7 @@ async def list_models(request: web.Request) -> web.Response:
         await _require_schema(request, q.catalog_name, q.schema_name)
     models = await reader.models(
         ModelFilter(catalog=q.catalog_name, schema=q.schema_name),
-        after=queries.decode_token(q.page_token, str), limit=q.limit)
+        after=q.after(str), limit=q.limit)
     return json_response(listed(models, "registered_models", lambda m: model_json(request, m)))
 
 
@@ -377,10 +397,10 @@ async def get_version(request: web.Request) -> web.Response:
 
 
 async def list_versions(request: web.Request) -> web.Response:
-    q = parse_query(request, Page)
+    q = _page(request, Page)
     model = await _model(request)
     found = await authorize.reader(request).versions(
-        model, after=queries.decode_token(q.page_token, int), limit=q.limit)
+        model, after=q.after(int), limit=q.limit)
     return json_response(listed(found, "model_versions", lambda mv: version_json(model, mv)))
 
 

@@ -241,10 +241,14 @@ async def test_paging_covers_models_that_share_a_name(live) -> None:
                                                                        "schema_name": ""})
         assert status == 200 and len(page["registered_models"]) == 3
 
-        for kwargs in ({"max_results": -1}, {"max_results": 1, "page_token": "not_a_page_token"}):
+        for kwargs, message in (
+                ({"max_results": -1}, "maxResults must be greater than or equal to 0"),
+                ({"max_results": 1, "page_token": "not_a_page_token"},
+                 "Invalid page token received: not_a_page_token")):
             with pytest.raises(uc.ApiException) as info:
                 await models.list_registered_models(**kwargs)
             assert _error(info) == (400, "INVALID_ARGUMENT"), kwargs
+            assert json.loads(info.value.body)["message"] == message
 
 
 async def test_what_is_not_there_is_named_as_unity_catalog_names_it(live) -> None:
