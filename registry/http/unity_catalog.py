@@ -311,7 +311,8 @@ async def _model(request: web.Request, full_name: str | None = None) -> Model:
 async def _require_schema(request: web.Request, catalog: str, schema: str) -> None:
     """Unity Catalog names the missing parent first (CATALOG_NOT_FOUND, SCHEMA_NOT_FOUND) when a
     request names a model by its catalog, schema and name."""
-    full = f"{catalog}.{schema}"
+    # A malformed name is a 400 before anything is looked up.
+    full = f"{names.identifier('catalog', catalog)}.{names.identifier('schema', schema)}"
     await authorize.reader(request).require_schema(
         catalog, schema,
         missing_catalog=NotFound(f"Catalog not found: {catalog}", catalog=catalog),

@@ -275,6 +275,13 @@ async def test_what_is_not_there_is_named_as_unity_catalog_names_it(live) -> Non
              "NOT_FOUND", "Registered model not found: unity.default.m")):
         status, err = await live.call(method, path, json=body)
         assert (status, err["error_code"], err["message"]) == (404, code, message), path
+    # A name that cannot be one is a bad request, before anything is looked up.
+    status, err = await live.call("POST", f"{UC}/models/versions", json={
+        **version, "catalog_name": "", "schema_name": "s"})
+    assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT")
+    status, err = await live.call("GET", f"{UC}/models", params={"catalog_name": "unity",
+                                                                  "schema_name": "a b"})
+    assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT")
     assert await _head(live) == head
 
 
