@@ -407,6 +407,7 @@ async def list_versions(request: web.Request) -> web.Response:
 
 async def update_version(request: web.Request) -> web.Response:
     body = await parse_body(request, CommentBody)
+    changes(body, "comment")  # as UC's server: an update with nothing to change is refused
     number = path_version(request)
     await execute(request, c.UpdateVersionDescription(
         full_name=request.match_info["full_name"], version=number, description=body.comment))

@@ -196,6 +196,13 @@ async def test_version_life_cycle(live) -> None:
             assert getattr(updated, same) == getattr(third, same), same
         assert updated.updated_at != third.updated_at
         assert await versions.get_model_version(full, 3) == updated
+        # An update with nothing to change is refused (UC's "No updated fields defined.") and
+        # leaves the comment alone.
+        head = await _head(live)
+        status, err = await live.call("PATCH", f"{UC}/models/{full}/versions/3", json={})
+        assert (status, err["error_code"]) == (400, "INVALID_ARGUMENT")
+        assert await _head(live) == head
+        assert (await versions.get_model_version(full, 3)).comment == "a new comment"
 
         done = await versions.finalize_model_version(
             full, 3, uc.FinalizeModelVersion(full_name=full, version=3))
