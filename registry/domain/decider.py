@@ -57,6 +57,7 @@ def _placement(full_name: str, state: RegistryState) -> models.Placement:
     return models.Placement(
         schema_exists=(name.catalog, name.schema) in state.schemas,
         name_taken=full_name in state.model_ids,
+        catalog_exists=name.catalog in state.catalogs,
     )
 
 

@@ -132,6 +132,7 @@ class Placement:
 
     schema_exists: bool
     name_taken: bool
+    catalog_exists: bool = True  # a missing catalog is named as such (Unity Catalog's answer)
 
 
 def decide(
@@ -192,13 +193,19 @@ def decide(
     raise TypeError(f"not a model command: {cmd!r}")
 
 
+def _require_schema(name: FullName, placement: Placement | None) -> None:
+    if placement is not None and not placement.catalog_exists:
+        raise NotFound(f"catalog {name.catalog!r} does not exist", catalog=name.catalog)
+    if placement is None or not placement.schema_exists:
+        raise NotFound(f"schema {name.schema_full_name!r} does not exist",
+                       schema=name.schema_full_name)
+
+
 def _create(
     cmd: c.CreateModel, state: Model | None, actor: str, placement: Placement | None
 ) -> list[Event]:
     name = FullName.parse(cmd.full_name)
-    if placement is None or not placement.schema_exists:
-        raise NotFound(f"schema {name.schema_full_name!r} does not exist",
-                       schema=name.schema_full_name)
+    _require_schema(name, placement)
     if placement.name_taken or (state is not None and not state.deleted):
         raise AlreadyExists(f"registered model {cmd.full_name!r} already exists",
                             model=cmd.full_name)
@@ -212,9 +219,7 @@ def _rename(cmd: c.RenameModel, state: Model, placement: Placement | None) -> li
     if cmd.new_full_name == state.full_name:
         return []
     new = FullName.parse(cmd.new_full_name)
-    if placement is None or not placement.schema_exists:
-        raise NotFound(f"schema {new.schema_full_name!r} does not exist",
-                       schema=new.schema_full_name)
+    _require_schema(new, placement)
     if placement.name_taken:
         raise AlreadyExists(f"registered model {cmd.new_full_name!r} already exists",
                             model=cmd.new_full_name)

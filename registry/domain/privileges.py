@@ -83,6 +83,13 @@ class Securable:
     type: SecurableType
     full_name: str
 
+    def missing(self, verb: str = "does not exist") -> NotFound:
+        """Its 404, about the kind of object it is (a catalog, a schema, a model), as every other
+        miss of that kind is: the surfaces word it by that (Unity Catalog's CATALOG_NOT_FOUND)."""
+        about = {SecurableType.CATALOG: "catalog", SecurableType.SCHEMA: "schema",
+                 SecurableType.REGISTERED_MODEL: "model"}[self.type]
+        return NotFound(f"{self.type} {self.full_name!r} {verb}", **{about: self.full_name})
+
 
 @dataclass(frozen=True)
 class Acl:
@@ -155,8 +162,7 @@ def change(acl: Acl | None, securable: Securable, changes: Iterable[ev.Privilege
     """Unity Catalog's PATCH: per principal, privileges to add and to remove. Only what changes
     is recorded; nothing at all if nothing does."""
     if acl is None:
-        raise NotFound(f"{securable.type} {securable.full_name!r} does not exist",
-                       securable=securable.full_name)
+        raise securable.missing()
     grantable = GRANTABLE[securable.type]
     wanted: dict[str, tuple[set[Privilege], set[Privilege]]] = {}
     for c in changes:
@@ -178,8 +184,7 @@ def change(acl: Acl | None, securable: Securable, changes: Iterable[ev.Privilege
 
 def transfer(acl: Acl | None, securable: Securable, owner: str) -> list[ev.Event]:
     if acl is None:
-        raise NotFound(f"{securable.type} {securable.full_name!r} does not exist",
-                       securable=securable.full_name)
+        raise securable.missing()
     check_name(owner)
     if owner == acl.owner:
         return []

@@ -8,7 +8,7 @@ credentials it asks for (registry/storage/): none for a `file:` root, STS creden
 folder for S3.
 """
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pydantic
 from aiohttp import web
@@ -97,12 +97,33 @@ class Query(Body):
 
 
 class Page(Query):
-    max_results: int = pydantic.Field(MAX_PAGE, ge=0)  # Unity Catalog: 0 means the server's max
+    # Unity Catalog: 0 means the server's page size, more than it is clamped to it; int32.
+    max_results: int = pydantic.Field(MAX_PAGE, ge=-(2**31), lt=2**31)
     page_token: str | None = None
 
     @property
     def limit(self) -> int:
         return min(self.max_results or MAX_PAGE, MAX_PAGE)
+
+    def after(self, kind: type[str] | type[int]) -> Any:
+        """Where the page starts: after the key in the token the previous page handed out."""
+        try:
+            return queries.decode_token(self.page_token, kind)
+        except InvalidArgument:
+            raise InvalidArgument(f"Invalid page token received: {self.page_token}",
+                                  field="page_token") from None
+
+
+P = TypeVar("P", bound=Page)
+
+
+def _page(request: web.Request, model: type[P]) -> P:
+    """A listing's query, refused in Unity Catalog's words where they are its own."""
+    q = parse_query(request, model)
+    if q.max_results < 0:
+        raise InvalidArgument("maxResults must be greater than or equal to 0",
+                              field="max_results")
+    return q
 
 
 class CatalogPage(Page):
@@ -167,11 +188,14 @@ class FinalizeBody(Body):
     version: int | None = None
 
 
+INT64 = 2**63  # Unity Catalog's version numbers are int64: anything wider is a bad request
+
+
 class CredentialsBody(Body):
     catalog_name: str
     schema_name: str
     model_name: str
-    version: int
+    version: int = pydantic.Field(ge=-INT64, lt=INT64)
     operation: Literal["READ_MODEL_VERSION", "READ_WRITE_MODEL_VERSION"]
 
 
@@ -201,9 +225,9 @@ async def get_catalog(request: web.Request) -> web.Response:
 
 
 async def list_catalogs(request: web.Request) -> web.Response:
-    q = parse_query(request, Page)
+    q = _page(request, Page)
     found = await authorize.reader(request).catalogs(
-        after=queries.decode_token(q.page_token, str), limit=q.limit)
+        after=q.after(str), limit=q.limit)
     return json_response(listed(found, "catalogs", catalog_json))
 
 
@@ -251,9 +275,9 @@ async def get_schema(request: web.Request) -> web.Response:
 
 
 async def list_schemas(request: web.Request) -> web.Response:
-    q = parse_query(request, CatalogPage)
+    q = _page(request, CatalogPage)
     found = await authorize.reader(request).schemas(
-        q.catalog_name, after=queries.decode_token(q.page_token, str), limit=q.limit,
+        q.catalog_name, after=q.after(str), limit=q.limit,
         missing=NotFound(f"Catalog not found: {q.catalog_name}", catalog=q.catalog_name))
     return json_response(listed(found, "schemas", schema_json))
 
@@ -284,6 +308,17 @@ async def _model(request: web.Request, full_name: str | None = None) -> Model:
         full_name, missing=NotFound(f"Registered model not found: {full_name}", model=full_name))
 
 
+async def _require_schema(request: web.Request, catalog: str, schema: str) -> None:
+    """Unity Catalog names the missing parent first (CATALOG_NOT_FOUND, SCHEMA_NOT_FOUND) when a
+    request names a model by its catalog, schema and name."""
+    # A malformed name is a 400 before anything is looked up.
+    full = f"{names.identifier('catalog', catalog)}.{names.identifier('schema', schema)}"
+    await authorize.reader(request).require_schema(
+        catalog, schema,
+        missing_catalog=NotFound(f"Catalog not found: {catalog}", catalog=catalog),
+        missing_schema=NotFound(f"Schema not found: {full}", schema=full))
+
+
 async def create_model(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateModelBody)
     # Unity Catalog's names are identifiers; the registry holds more (MLflow's names).
@@ -297,13 +332,18 @@ async def get_model(request: web.Request) -> web.Response:
 
 
 async def list_models(request: web.Request) -> web.Response:
-    q = parse_query(request, ModelPage)
+    q = _page(request, ModelPage)
+    # As Unity Catalog's server has it: an empty name is no name.
+    q.catalog_name, q.schema_name = q.catalog_name or None, q.schema_name or None
     if (q.catalog_name is None) != (q.schema_name is None):
         raise InvalidArgument("list models of a schema with both catalog_name and schema_name, "
                               "or of the whole metastore with neither", field="schema_name")
-    models = await authorize.reader(request).models(
+    reader = authorize.reader(request)
+    if q.catalog_name is not None and q.schema_name is not None:
+        await _require_schema(request, q.catalog_name, q.schema_name)
+    models = await reader.models(
         ModelFilter(catalog=q.catalog_name, schema=q.schema_name),
-        after=queries.decode_token(q.page_token, str), limit=q.limit)
+        after=q.after(str), limit=q.limit)
     return json_response(listed(models, "registered_models", lambda m: model_json(request, m)))
 
 
@@ -343,6 +383,7 @@ async def _version(request: web.Request, model: Model, number: int) -> web.Respo
 
 async def create_version(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateVersionBody)
+    await _require_schema(request, body.catalog_name, body.schema_name)
     full = f"{body.catalog_name}.{body.schema_name}.{body.model_name}"
     outcome = await execute(request, c.RegisterVersion(
         full_name=full, source=body.source, run_id=body.run_id or None,
@@ -357,15 +398,16 @@ async def get_version(request: web.Request) -> web.Response:
 
 
 async def list_versions(request: web.Request) -> web.Response:
-    q = parse_query(request, Page)
+    q = _page(request, Page)
     model = await _model(request)
     found = await authorize.reader(request).versions(
-        model, after=queries.decode_token(q.page_token, int), limit=q.limit)
+        model, after=q.after(int), limit=q.limit)
     return json_response(listed(found, "model_versions", lambda mv: version_json(model, mv)))
 
 
 async def update_version(request: web.Request) -> web.Response:
     body = await parse_body(request, CommentBody)
+    changes(body, "comment")  # as UC's server: an update with nothing to change is refused
     number = path_version(request)
     await execute(request, c.UpdateVersionDescription(
         full_name=request.match_info["full_name"], version=number, description=body.comment))

@@ -13,7 +13,7 @@ from typing import Protocol
 from uuid import UUID
 
 from registry.domain import authority, names
-from registry.domain.errors import NotFound, PermissionDenied, Unavailable
+from registry.domain.errors import PermissionDenied, Unavailable
 from registry.domain.models import Model
 from registry.domain.principals import Principal
 from registry.domain.privileges import Acl, Action, Chain, Securable, SecurableType, allowed
@@ -50,8 +50,7 @@ class ReadAccess:
     def chain(self, securable: Securable) -> Chain:
         found = self.state().chain(securable)
         if found is None:
-            raise NotFound(f"{securable.type} {securable.full_name!r} does not exist",
-                           securable=securable.full_name)
+            raise securable.missing()
         return found
 
     def require(self, full_name: str, kind: SecurableType = MODEL, *, past: bool = False) -> None:

@@ -114,6 +114,15 @@ class Reader:
         return found(rows, limit, lambda s: s.name,
                      lambda s: readable(f"{s.catalog_name}.{s.name}"))
 
+    async def require_schema(self, catalog: str, name: str, *, missing_catalog: NotFound,
+                             missing_schema: NotFound) -> None:
+        """That a schema exists now, whoever asks: a listing of its models then shows what the
+        principal may read of them (Unity Catalog's order: a missing parent is a 404 first)."""
+        if await queries.get_catalog(self.pool, catalog) is None:
+            raise missing_catalog
+        if await queries.get_schema(self.pool, catalog, name) is None:
+            raise missing_schema
+
     async def acls(self, securable: Securable, at: int | None = None) -> Chain:
         """The ACL chain of `securable` (its own and its parents'), now or at `at`, if the
         principal may read its grants: READ or MANAGE on it now (for a past model, on the model
@@ -126,8 +135,7 @@ class Reader:
             return acls
         found, model_id = await as_of.chain_at(self.pool, securable, at)
         if found is None:
-            raise NotFound(f"{securable.type} {securable.full_name!r} did not exist then",
-                           securable=securable.full_name)
+            raise securable.missing("did not exist then")
         if model_id is not None:
             self.access.require_past(model_id, securable.full_name)
         else:

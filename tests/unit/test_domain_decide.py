@@ -288,9 +288,15 @@ def test_create_model_needs_schema():
     with pytest.raises(NotFound) as info:
         decide(c.CreateModel(full_name="main.other.m"), state, ALICE)
     assert info.value.details == {"schema": "main.other"}
-    with pytest.raises(NotFound):
+    # Without its catalog, the catalog is what is missing (Unity Catalog's CATALOG_NOT_FOUND).
+    with pytest.raises(NotFound) as info:
         decide(c.CreateModel(full_name="nocat.default.m"), state, ALICE)
-    assert state.model_ids == {}
+    assert info.value.details == {"catalog": "nocat"}
+    run(state, c.CreateModel(full_name=MODEL))
+    with pytest.raises(NotFound) as info:
+        decide(c.RenameModel(full_name=MODEL, new_full_name="nocat.default.m"), state, ALICE)
+    assert info.value.details == {"catalog": "nocat"}
+    assert list(state.model_ids) == [MODEL]
 
 
 def test_create_model():
