@@ -8,18 +8,26 @@ from registry.domain import commands as c
 from registry.domain.errors import PermissionDenied
 from registry.domain.names import FullName
 from registry.domain.principals import Principal
-from registry.domain.privileges import Action, Securable, SecurableType, allowed
+from registry.domain.privileges import (
+    METASTORE_NAME,
+    Action,
+    Securable,
+    SecurableType,
+    allowed,
+    may_create_catalog,
+)
 from registry.domain.state import RegistryState
 
 Need = tuple[str, Securable]  # an Action, or 'create_catalog' (admins only)
+METASTORE = Securable(SecurableType.METASTORE, METASTORE_NAME)
 
 
 def needs(cmd: c.Command) -> list[Need] | None:
-    """What `cmd` needs; None: only an admin may (creating a catalog: the metastore's admins)."""
+    """What `cmd` needs; None: only an admin may."""
     catalog, schema = SecurableType.CATALOG, SecurableType.SCHEMA
     match cmd:
         case c.CreateCatalog():
-            return None
+            return [(Action.CREATE_CATALOG, METASTORE)]
         case c.UpdateCatalog() | c.DeleteCatalog():
             return [(Action.MODIFY, Securable(catalog, cmd.name))]
         case c.CreateSchema():
@@ -53,6 +61,12 @@ def denied(principal: Principal, cmd: c.Command, state: RegistryState) -> Need |
     if wanted is None:
         return "create_catalog", Securable(SecurableType.CATALOG, getattr(cmd, "name", ""))
     for action, securable in wanted:
+        if securable.type is SecurableType.METASTORE:
+            # Granting on it is the admins'; creating a catalog, CREATE CATALOG's.
+            metastore = state.chain(METASTORE)[0]  # type: ignore[index]
+            if not (action is Action.CREATE_CATALOG and may_create_catalog(principal, metastore)):
+                return action, securable
+            continue
         chain = state.chain(securable)
         if chain is not None and not allowed(principal, action, chain):
             return action, securable

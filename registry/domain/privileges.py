@@ -23,14 +23,20 @@ from registry.domain.principals import Principal, check_name
 
 
 class SecurableType(StrEnum):
+    # The levels of a chain first, in order (chains and inheritance are indexed by them).
     CATALOG = "catalog"
     SCHEMA = "schema"
     REGISTERED_MODEL = "registered_model"
+    METASTORE = "metastore"  # the registry itself: who may create catalogs; no chain under it
+
+
+METASTORE_NAME = "metastore"  # the one metastore's name, as Unity Catalog's server calls it
 
 
 class Privilege(StrEnum):
     """The wire names of Unity Catalog (with spaces)."""
 
+    CREATE_CATALOG = "CREATE CATALOG"  # on the metastore only
     USE_CATALOG = "USE CATALOG"
     USE_SCHEMA = "USE SCHEMA"
     CREATE_SCHEMA = "CREATE SCHEMA"
@@ -44,6 +50,7 @@ class Privilege(StrEnum):
 class Action(StrEnum):
     """What a command or read asks of the object it is on."""
 
+    CREATE_CATALOG = "create_catalog"  # on the metastore
     READ = "read"  # get, list, load versions
     CREATE_SCHEMA = "create_schema"  # on a catalog
     CREATE_MODEL = "create_model"  # on a schema
@@ -55,12 +62,13 @@ class Action(StrEnum):
 P = Privilege
 # What may be granted where (Unity Catalog rejects e.g. USE CATALOG on a schema).
 GRANTABLE: Mapping[SecurableType, frozenset[Privilege]] = MappingProxyType({
-    SecurableType.CATALOG: frozenset(Privilege),
-    SecurableType.SCHEMA: frozenset(Privilege) - {P.USE_CATALOG, P.CREATE_SCHEMA},
+    SecurableType.CATALOG: frozenset(Privilege) - {P.CREATE_CATALOG},
+    SecurableType.SCHEMA: frozenset(Privilege) - {P.CREATE_CATALOG, P.USE_CATALOG, P.CREATE_SCHEMA},
     SecurableType.REGISTERED_MODEL: frozenset({P.EXECUTE, P.APPLY_TAG, P.MANAGE, P.ALL_PRIVILEGES}),
+    SecurableType.METASTORE: frozenset({P.CREATE_CATALOG}),
 })
 # ALL PRIVILEGES is every privilege but MANAGE, as in Databricks: it does not let one grant.
-_ALL = frozenset(Privilege) - {P.MANAGE, P.ALL_PRIVILEGES}
+_ALL = frozenset(Privilege) - {P.MANAGE, P.ALL_PRIVILEGES, P.CREATE_CATALOG}
 # The privileges (any one) an action needs on the object itself (or a parent), beyond USE on
 # the parents.
 _NEEDS: Mapping[Action, tuple[Privilege, ...]] = MappingProxyType({
@@ -73,6 +81,7 @@ _NEEDS: Mapping[Action, tuple[Privilege, ...]] = MappingProxyType({
 })
 # Creating is done in a container of one level only.
 _CREATES_IN: Mapping[Action, SecurableType] = MappingProxyType({
+    Action.CREATE_CATALOG: SecurableType.METASTORE,  # checked by may_create_catalog, never here
     Action.CREATE_SCHEMA: SecurableType.CATALOG, Action.CREATE_MODEL: SecurableType.SCHEMA})
 _LEVELS = (SecurableType.CATALOG, SecurableType.SCHEMA, SecurableType.REGISTERED_MODEL)
 _USE = (P.USE_CATALOG, P.USE_SCHEMA)  # what each parent level needs to be passed through
@@ -87,7 +96,8 @@ class Securable:
         """Its 404, about the kind of object it is (a catalog, a schema, a model), as every other
         miss of that kind is: the surfaces word it by that (Unity Catalog's CATALOG_NOT_FOUND)."""
         about = {SecurableType.CATALOG: "catalog", SecurableType.SCHEMA: "schema",
-                 SecurableType.REGISTERED_MODEL: "model"}[self.type]
+                 SecurableType.REGISTERED_MODEL: "model",
+                 SecurableType.METASTORE: "metastore"}[self.type]
         return NotFound(f"{self.type} {self.full_name!r} {verb}", **{about: self.full_name})
 
 
@@ -106,6 +116,11 @@ Chain = Sequence[Acl]
 
 def securable_type(chain: Chain) -> SecurableType:
     return _LEVELS[len(chain) - 1]
+
+
+def may_create_catalog(principal: Principal, metastore: Acl) -> bool:
+    """Unity Catalog's CREATE CATALOG on the metastore (whose owners are the admins)."""
+    return principal.admin or P.CREATE_CATALOG in metastore.held(principal.name)
 
 
 def applies(action: Action, securable: SecurableType) -> bool:
@@ -142,14 +157,17 @@ def allowed(principal: Principal, action: Action, chain: Chain) -> bool:
     return any(_has(name, privilege, chain) for privilege in _NEEDS[action])
 
 
-def effective(principal: str, chain: Chain) -> list[tuple[Privilege, int | None]]:
-    """The privileges `principal` holds on the object, each with where it comes from: the index in
-    `chain` of the nearest securable granting it (None: on the object itself)."""
+def effective(principal: str, chain: Chain, kind: SecurableType | None = None
+              ) -> list[tuple[Privilege, int | None]]:
+    """The privileges `principal` holds on the object (of `kind`; by default the chain's level),
+    each with where it comes from: the index in `chain` of the nearest securable granting it
+    (None: on the object itself)."""
     last = len(chain) - 1
+    grantable = GRANTABLE[kind or securable_type(chain)]
     found: dict[Privilege, int | None] = {}
     for i in range(last, -1, -1):
         for privilege in _direct(principal, chain[i]):
-            if privilege in GRANTABLE[securable_type(chain)]:
+            if privilege in grantable:
                 found.setdefault(privilege, None if i == last else i)
     return sorted(found.items(), key=lambda item: list(Privilege).index(item[0]))
 
@@ -185,6 +203,9 @@ def change(acl: Acl | None, securable: Securable, changes: Iterable[ev.Privilege
 def transfer(acl: Acl | None, securable: Securable, owner: str) -> list[ev.Event]:
     if acl is None:
         raise securable.missing()
+    if securable.type is SecurableType.METASTORE:
+        raise InvalidArgument("the metastore belongs to the admins: grant CREATE CATALOG instead "
+                              "of transferring it", field="owner")
     check_name(owner)
     if owner == acl.owner:
         return []

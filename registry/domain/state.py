@@ -22,7 +22,9 @@ class RegistryState:
         self.models: dict[UUID, models.Model] = {}  # loaded model aggregates
         self.schema_counts: Counter[str] = Counter()  # catalog -> live schemas
         self.model_counts: Counter[tuple[str, str]] = Counter()  # (catalog, schema) -> live models
-        self.acls: dict[str, privileges.Acl] = {}  # stream of a live securable -> its ACL
+        self.acls: dict[str, privileges.Acl] = {  # stream of a live securable -> its ACL
+            METASTORE_STREAM: privileges.Acl(""),  # always there, owned by the admins alone
+        }
 
     def apply(self, stream_id: str, event: Event, stamp: Stamp) -> None:
         kind, key = streams.parse(stream_id)
@@ -69,6 +71,8 @@ class RegistryState:
     def securable_stream(self, securable: privileges.Securable) -> str | None:
         """The stream of a live securable, by its current name."""
         match securable.type:
+            case privileges.SecurableType.METASTORE:
+                stream = METASTORE_STREAM if securable.full_name == privileges.METASTORE_NAME else ""
             case privileges.SecurableType.CATALOG:
                 stream = catalogs.stream_id(securable.full_name)
             case privileges.SecurableType.SCHEMA:
@@ -79,7 +83,11 @@ class RegistryState:
         return stream if stream in self.acls else None
 
     def chain(self, securable: privileges.Securable) -> list[privileges.Acl] | None:
-        """The ACLs from the catalog down to `securable`; None if any of them does not exist."""
+        """The ACLs from the catalog down to `securable`; None if any of them does not exist. The
+        metastore is above every catalog but is a chain of its own: it grants nothing below it."""
+        if securable.type is privileges.SecurableType.METASTORE:
+            stream = self.securable_stream(securable)
+            return None if stream is None else [self.acls[stream]]
         parts = names.levels(securable.full_name)
         levels = list(privileges.SecurableType)[: len(parts)]
         # A name of more levels than there are ('unity.default.m.', 'unity.default.m.x') is
@@ -104,7 +112,8 @@ class RegistryState:
             raise LookupError(f"model {full_name} ({model_id}) is not loaded") from None
 
 
-_SECURABLES = frozenset({"catalog", "schema", "model"})
+_SECURABLES = frozenset({"catalog", "schema", "model", "metastore"})
+METASTORE_STREAM = f"metastore:{privileges.METASTORE_NAME}"
 
 
 def _put(mapping: dict, key: object, value: object) -> None:

@@ -64,7 +64,7 @@ async def _readable(request: web.Request, securable: Securable, when: str | None
 # Unity Catalog's own privileges (its spec's `Privilege` enum): its SDK refuses any other.
 # MANAGE, APPLY TAG and ALL PRIVILEGES are Databricks' and Modelog's; on UC's surface ALL
 # PRIVILEGES shows as the UC privileges it includes there, the others only on the native API.
-UC_PRIVILEGES = frozenset({P.USE_CATALOG, P.USE_SCHEMA, P.CREATE_SCHEMA, P.CREATE_MODEL,
+UC_PRIVILEGES = frozenset({P.CREATE_CATALOG, P.USE_CATALOG, P.USE_SCHEMA, P.CREATE_SCHEMA, P.CREATE_MODEL,
                            P.EXECUTE})
 
 
@@ -122,7 +122,7 @@ async def get_effective(request: web.Request) -> web.Response:
         held = [{"privilege": privilege.value,
                  **({} if at is None else {"inherited_from_type": types[at].value,
                                            "inherited_from_name": ".".join(parts[: at + 1])})}
-                for privilege, at in effective(p, acls)]
+                for privilege, at in effective(p, acls, securable.type)]
         if held:
             out.append({"principal": p, "privileges": held})
     return json_response({"privilege_assignments": out})

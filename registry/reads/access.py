@@ -114,7 +114,12 @@ class ReadAccess:
         if key in decisions:
             return decisions[key]
         acls = current.chain(securable)
-        decided = None if acls is None else allowed(self.principal, Action.READ, acls)
+        if acls is None:
+            decided = None
+        elif securable.type is SecurableType.METASTORE:
+            decided = self.principal.name in acls[0].grants  # one's own grants (and admins)
+        else:
+            decided = allowed(self.principal, Action.READ, acls)
         if len(decisions) >= MAX_DECISIONS:
             decisions.clear()
         decisions[key] = decided

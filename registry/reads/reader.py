@@ -127,6 +127,9 @@ class Reader:
         """The ACL chain of `securable` (its own and its parents'), now or at `at`, if the
         principal may read its grants: READ or MANAGE on it now (for a past model, on the model
         that bore the name then, wherever it is now)."""
+        if at is None and securable.type is SecurableType.METASTORE:
+            self.access.require(securable.full_name, securable.type)
+            return self.access.chain(securable)
         if at is None:
             acls = self.access.chain(securable)
             if not any(allowed(self.access.principal, a, acls)

@@ -243,3 +243,45 @@ async def test_a_write_model_being_reloaded_is_never_trusted(team) -> None:
     assert service.write_model.loaded
     assert (await call(server, "GET", f"{V1}/models/{MODEL}", t["alice"]))[0] == 200
     assert (await call(server, "GET", f"{V1}/models/{MODEL}", t["bob"]))[0] == 403
+
+
+async def test_create_catalog_is_granted_on_the_metastore(team) -> None:
+    server, tokens = team
+    path = f"{UC}/permissions/metastore/metastore"
+    # Without CREATE CATALOG, bob cannot create a catalog, nor grant himself the right.
+    status, body, _ = await call(server, "POST", f"{UC}/catalogs", tokens["bob"], json={"name": "bobs"})
+    assert (status, body["error_code"]) == (403, "PERMISSION_DENIED")
+    status, _, _ = await call(server, "PATCH", path, tokens["bob"],
+                              json=patch("bob", ["CREATE CATALOG"]))
+    assert status == 403
+    status, body, _ = await call(server, "PATCH", path, tokens["admin"],
+                                 json=patch("bob", ["CREATE CATALOG"]))
+    assert status == 200 and body["privilege_assignments"] == [
+        {"principal": "bob", "privileges": ["CREATE CATALOG"]}]
+    # Now he may, and he owns what he creates (and so uses it), as in Unity Catalog.
+    status, catalog, _ = await call(server, "POST", f"{UC}/catalogs", tokens["bob"],
+                                    json={"name": "bobs"})
+    assert status == 200 and catalog["owner"] == "bob"
+    status, _, _ = await call(server, "POST", f"{UC}/schemas", tokens["bob"],
+                                   json={"catalog_name": "bobs", "name": "s"})
+    assert status == 200
+    # CREATE CATALOG is the metastore's: it cannot be granted on a catalog, nor inherited there.
+    status, body, _ = await call(server, "PATCH", f"{UC}/permissions/catalog/bobs", tokens["bob"],
+                                 json=patch("alice", ["CREATE CATALOG"]))
+    assert (status, body["error_code"]) == (400, "INVALID_ARGUMENT")
+    # Bob sees his own grant on the metastore; alice, who holds none there, sees nothing.
+    status, body, _ = await call(server, "GET", path, tokens["bob"])
+    assert status == 200 and body["privilege_assignments"][0]["principal"] == "bob"
+    status, _, _ = await call(server, "GET", path, tokens["alice"])
+    assert status == 403
+    status, body, _ = await call(server, "GET", f"{V1}/effective-permissions/metastore/metastore",
+                                 tokens["admin"], params={"principal": "bob"})
+    assert body["privilege_assignments"] == [
+        {"principal": "bob", "privileges": [{"privilege": "CREATE CATALOG"}]}]
+    # The metastore stays the admins': no transfer; and revoking ends the right.
+    status, _, _ = await call(server, "PUT", f"{V1}/owner/metastore/metastore",
+                              tokens["admin"], json={"owner": "bob"})
+    assert status == 400
+    await call(server, "PATCH", path, tokens["admin"], json=patch("bob", remove=["CREATE CATALOG"]))
+    status, _, _ = await call(server, "POST", f"{UC}/catalogs", tokens["bob"], json={"name": "more"})
+    assert status == 403

@@ -1,6 +1,7 @@
 """Privileges, pure: the fold of grant events and who may do what (registry.domain.privileges)."""
 
 from functools import reduce
+from types import MappingProxyType
 from uuid import uuid4
 
 import pytest
@@ -22,6 +23,7 @@ from registry.domain.privileges import (
     evolve,
     transfer,
 )
+from registry.domain.state import METASTORE_STREAM
 
 A = Action
 CATALOG = Securable(SecurableType.CATALOG, "prod")
@@ -207,7 +209,7 @@ M = "prod.fraud.scorer"
 
 
 @pytest.mark.parametrize(("cmd", "expected"), [
-    (c.CreateCatalog(name="x"), None),
+    (c.CreateCatalog(name="x"), [(A.CREATE_CATALOG, authority.METASTORE)]),
     (c.DeleteCatalog(name="prod"), [(A.MODIFY, CATALOG)]),
     (c.CreateSchema(catalog_name="prod", name="s"), [(A.CREATE_SCHEMA, CATALOG)]),
     (c.UpdateSchema(catalog_name="prod", name="fraud"), [(A.MODIFY, SCHEMA)]),
@@ -237,15 +239,24 @@ def test_denied_names_the_first_missing_need() -> None:
     acls = world()
     state.model_ids[M] = model_id = uuid4()
     state.acls = {"catalog:prod": acls[CATALOG], "schema:prod.fraud": acls[SCHEMA],
-                  f"model:{model_id}": acls[MODEL]}
+                  f"model:{model_id}": acls[MODEL],
+                  METASTORE_STREAM: Acl("", MappingProxyType(
+                      {"creator": frozenset({Privilege.CREATE_CATALOG})}))}
     reader, manager = Principal("reader", False), Principal("manager", False)
     alias = c.SetAlias(full_name=M, alias="champion", version=1)
     assert authority.denied(reader, alias, state) == (A.MODIFY, MODEL)
     assert authority.denied(manager, alias, state) is None
     assert authority.denied(reader, c.RequestTransition(full_name=M, version=1, stage="Staging"),
                             state) is None
-    assert authority.denied(manager, c.CreateCatalog(name="x"), state)[0] == "create_catalog"
+    # Creating a catalog is CREATE CATALOG on the metastore (its owners, the admins, hold it).
+    assert authority.denied(manager, c.CreateCatalog(name="x"), state) == (
+        A.CREATE_CATALOG, authority.METASTORE)
+    assert authority.denied(Principal("creator", False), c.CreateCatalog(name="x"), state) is None
     assert authority.denied(Principal("root", True), c.CreateCatalog(name="x"), state) is None
+    # Granting on the metastore is the admins' alone.
+    grant = c.UpdatePermissions(securable_type="metastore", full_name="metastore", changes=[])
+    assert authority.denied(Principal("creator", False), grant, state) == (
+        A.MANAGE, authority.METASTORE)
     # A command on what does not exist goes on, to be refused with NOT_FOUND when decided.
     assert authority.denied(reader, c.SetAlias(full_name="prod.fraud.nope", alias="a", version=1),
                             state) is None
