@@ -18,13 +18,13 @@ def needs(cmd: c.Command) -> list[Need] | None:
     """What `cmd` needs; None: only an admin may (creating a catalog: the metastore's admins)."""
     catalog, schema = SecurableType.CATALOG, SecurableType.SCHEMA
     match cmd:
-        case c.CreateCatalog():
-            return None
+        case c.CreateCatalog() | c.RenameCatalog():
+            return None  # a name at the top level, as creating one: the metastore's admins
         case c.UpdateCatalog() | c.DeleteCatalog():
             return [(Action.MODIFY, Securable(catalog, cmd.name))]
         case c.CreateSchema():
             return [(Action.CREATE_SCHEMA, Securable(catalog, cmd.catalog_name))]
-        case c.UpdateSchema() | c.DeleteSchema():
+        case c.UpdateSchema() | c.RenameSchema() | c.DeleteSchema():
             return [(Action.MODIFY, Securable(schema, f"{cmd.catalog_name}.{cmd.name}"))]
         case c.SecurableCommand():
             return [(Action.MANAGE, cmd.securable)]
@@ -51,7 +51,9 @@ def denied(principal: Principal, cmd: c.Command, state: RegistryState) -> Need |
         return None
     wanted = needs(cmd)
     if wanted is None:
-        return "create_catalog", Securable(SecurableType.CATALOG, getattr(cmd, "name", ""))
+        # A rename claims its new name as creating a catalog claims its own.
+        name = getattr(cmd, "new_name", None) or getattr(cmd, "name", "")
+        return "create_catalog", Securable(SecurableType.CATALOG, name)
     for action, securable in wanted:
         chain = state.chain(securable)
         if chain is not None and not allowed(principal, action, chain):

@@ -72,6 +72,19 @@ async def make_history(svc: RegistryService) -> None:
     await run(c.CreateModel(full_name="prod.fraud.m2", description="second life"), "alice")
     with pytest.raises(DomainError):
         await run(c.DeleteModel(full_name="prod.fraud.m3"), "alice")  # has versions, no force
+    # Catalog and schema renames carry what is inside along; the old name is then re-used.
+    await run(c.CreateCatalog(name="lab"), "admin")
+    await run(c.CreateSchema(catalog_name="lab", name="cv"), "admin")
+    await run(c.CreateModel(full_name="lab.cv.x"), "alice")
+    await run(c.RegisterVersion(full_name="lab.cv.x", source="s3://x/1"), "bob")
+    await run(c.SetAlias(full_name="lab.cv.x", alias="champion", version=1), "carol")
+    await run(_grant("catalog", "lab", "dan", "USE CATALOG"), "admin")
+    await run(_grant("schema", "lab.cv", "dan", "USE SCHEMA"), "admin")
+    await run(c.RenameCatalog(name="lab", new_name="labs"), "admin")
+    await run(c.RenameSchema(catalog_name="labs", name="cv", new_name="vision"), "admin")
+    await run(c.UpdateSchema(catalog_name="labs", name="vision", comment="renamed"), "admin")
+    await run(c.CreateCatalog(name="lab", comment="a new one"), "admin")
+    await run(c.CreateSchema(catalog_name="lab", name="cv"), "admin")
 
 
 def _grant(securable_type: str, full_name: str, principal: str, *add: str) -> c.UpdatePermissions:
