@@ -185,9 +185,16 @@ async def test_renaming_a_schema_on_the_native_api(live: Live) -> None:
     status, old = await live.call("GET", f"{V1}/models/lab.cv.iris", params={"as_of": str(before)})
     assert status == 200 and old["id"] == made["model"]["id"]
 
-    # And a catalog, on the native API too.
-    status, cat = await live.call("PATCH", f"{V1}/catalogs/lab", json={"new_name": "prod"})
+    # And a catalog, on the native API too; sent again under its Idempotency-Key, it is the
+    # same rename, appending nothing.
+    key = {"Idempotency-Key": "rename-lab"}
+    status, cat = await live.call("PATCH", f"{V1}/catalogs/lab", json={"new_name": "prod"},
+                                  headers=key)
     assert status == 200 and cat["name"] == "prod"
+    after = await head(live)
+    status, again = await live.call("PATCH", f"{V1}/catalogs/lab", json={"new_name": "prod"},
+                                    headers=key)
+    assert (status, again) == (200, cat) and await head(live) == after
     assert (await live.call("GET", f"{V1}/models/prod.vision.iris"))[0] == 200
     status, err = await live.call("PATCH", f"{V1}/schemas/prod.vision", json={"new_name": "vision"})
     assert (status, err["error_code"]) == (409, "ALREADY_EXISTS"), err

@@ -48,7 +48,7 @@ class CreateCatalogBody(Body):
     properties: dict[str, str] = {}
 
 
-class CommentBody(Body):
+class NamespacePatchBody(Body):
     """A catalog's or schema's PATCH: what it sends changes, what it leaves out stays;
     `new_name` renames it (a schema within its catalog) and everything inside follows."""
 

@@ -19,7 +19,6 @@ from registry.http.native.requests import (
     ApproveBody,
     AsOf,
     CatalogListQuery,
-    CommentBody,
     CommentOnlyBody,
     CreateCatalogBody,
     CreateModelBody,
@@ -28,6 +27,7 @@ from registry.http.native.requests import (
     FinalizeBody,
     Force,
     ModelListQuery,
+    NamespacePatchBody,
     NoQuery,
     RegisterVersionBody,
     SchemaListQuery,
@@ -97,7 +97,7 @@ async def list_catalogs(request: web.Request) -> web.Response:
 
 async def update_catalog(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    body = await parse_body(request, CommentBody)
+    body = await parse_body(request, NamespacePatchBody)
     name = request.match_info["name"]
     sent = changes(body, "comment", "properties", "new_name")
     # Both commands are built (validated) before either runs; the rename, which can be refused
@@ -153,7 +153,7 @@ async def list_schemas(request: web.Request) -> web.Response:
 
 async def update_schema(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    body = await parse_body(request, CommentBody)
+    body = await parse_body(request, NamespacePatchBody)
     catalog, name = _schema_name(request)
     sent = changes(body, "comment", "properties", "new_name")
     # As for a catalog: the rename (within the catalog) first, then the rest under the new name.
