@@ -79,12 +79,20 @@ class MemoryTables:
                 self._unindexed(sql.table, pk, table.pop(pk))
                 continue
             changes = {k: row[k] for k in c.changes}
-            reindex = not self._indexed_columns.get(sql.table, set()).isdisjoint(changes)
+            # An update may change the primary key itself (a rename, found by another key):
+            # the row moves to its new key, as PostgreSQL's row would answer to it.
+            new_pk = tuple(changes.get(k, table[pk][k]) for k in self.primary_keys[sql.table])
+            reindex = new_pk != pk or \
+                not self._indexed_columns.get(sql.table, set()).isdisjoint(changes)
             if reindex:
                 self._unindexed(sql.table, pk, table[pk])
             table[pk].update(changes)
+            if new_pk != pk:
+                if new_pk in table:
+                    raise ValueError(f"duplicate key {new_pk} in {sql.table}")
+                table[new_pk] = table.pop(pk)
             if reindex:
-                self._indexed(sql.table, pk, table[pk])
+                self._indexed(sql.table, new_pk, table[new_pk])
 
     def _matching(self, table: str, names: tuple[str, ...], key: Key) -> list[Key]:
         if names == self.primary_keys[table]:

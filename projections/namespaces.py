@@ -11,7 +11,10 @@ _AUDIT = {"created_at": "timestamptz", "created_by": "text", "updated_at": "time
 _TOUCHED = {"updated_at": "timestamptz", "updated_by": "text"}
 
 INSERT_CATALOG = insert("catalogs", {"name": "text", "id": "uuid", "comment": "text",
-                                     "owner": "text", "properties": "jsonb", **_AUDIT})
+                                     "owner": "text", "properties": "jsonb", **_AUDIT,
+                                     "stream_id": "text"})
+# A rename is found by stream: the stream stays the object's, whatever its name.
+RENAME_CATALOG = update("catalogs", {"stream_id": "text"}, {"name": "text", **_TOUCHED})
 UPDATE_CATALOG = update("catalogs", {"name": "text"}, {"comment": "text", "properties": "jsonb",
                                                        **_TOUCHED})
 OWN_CATALOG = update("catalogs", {"name": "text"}, {"owner": "text", **_TOUCHED})
@@ -19,7 +22,8 @@ DELETE_CATALOG = delete("catalogs", {"name": "text"})
 
 _SCHEMA_KEY = {"catalog_name": "text", "name": "text"}
 INSERT_SCHEMA = insert("schemas", {**_SCHEMA_KEY, "id": "uuid", "comment": "text", "owner": "text",
-                                   "properties": "jsonb", **_AUDIT})
+                                   "properties": "jsonb", **_AUDIT, "stream_id": "text"})
+RENAME_SCHEMA = update("schemas", {"stream_id": "text"}, {**_SCHEMA_KEY, **_TOUCHED})
 UPDATE_SCHEMA = update("schemas", _SCHEMA_KEY, {"comment": "text", "properties": "jsonb",
                                                **_TOUCHED})
 OWN_SCHEMA = update("schemas", _SCHEMA_KEY, {"owner": "text", **_TOUCHED})
@@ -29,7 +33,12 @@ DELETE_SCHEMA = delete("schemas", _SCHEMA_KEY)
 @catalogs.on(ev.CatalogCreated)
 def _catalog_created(r, e: ev.CatalogCreated):
     yield INSERT_CATALOG(e.name, e.catalog_id, e.comment, e.owner, e.properties, r.recorded_at,
-                         r.actor, r.recorded_at, r.actor)
+                         r.actor, r.recorded_at, r.actor, r.stream_id)
+
+
+@catalogs.on(ev.CatalogRenamed)
+def _catalog_renamed(r, e: ev.CatalogRenamed):
+    yield RENAME_CATALOG(r.stream_id, e.name, r.recorded_at, r.actor)
 
 
 @catalogs.on(ev.CatalogUpdated)
@@ -45,7 +54,12 @@ def _catalog_deleted(r, e: ev.CatalogDeleted):
 @schemas.on(ev.SchemaCreated)
 def _schema_created(r, e: ev.SchemaCreated):
     yield INSERT_SCHEMA(e.catalog_name, e.name, e.schema_id, e.comment, e.owner, e.properties,
-                        r.recorded_at, r.actor, r.recorded_at, r.actor)
+                        r.recorded_at, r.actor, r.recorded_at, r.actor, r.stream_id)
+
+
+@schemas.on(ev.SchemaRenamed)
+def _schema_renamed(r, e: ev.SchemaRenamed):
+    yield RENAME_SCHEMA(r.stream_id, e.catalog_name, e.name, r.recorded_at, r.actor)
 
 
 @schemas.on(ev.SchemaUpdated)

@@ -66,13 +66,15 @@ class Writing:
 
 
 @asynccontextmanager
-async def writing(pool: asyncpg.Pool, *, bootstrap: bool = False) -> AsyncIterator[Writing]:
-    """The write side on `pool`; `bootstrap`: make sure the default catalog and schema exist."""
+async def writing(pool: asyncpg.Pool, *, bootstrap: bool = False,
+                  workspace: str | None = None) -> AsyncIterator[Writing]:
+    """The write side on `pool`; `bootstrap`: make sure the default catalog and schema exist;
+    `workspace`: MLflow's workspace schema, which may not be renamed."""
     write_model = RegistryWriteModel()
     store = EventStore(pool, projections.inline_projector(), write_model)
     await store.start()
     try:
-        service = RegistryService(store, write_model)
+        service = RegistryService(store, write_model, workspace)
         if bootstrap:
             await service.bootstrap()
         yield Writing(store, write_model, service)
@@ -100,7 +102,8 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
         url = await stack.enter_async_context(database(settings.database_url, settings.data_dir))
         pool = await stack.enter_async_context(
             migrated_pool(url, min_size=2, max_size=settings.pool_size))
-        w = await stack.enter_async_context(writing(pool, bootstrap=True))
+        w = await stack.enter_async_context(
+            writing(pool, bootstrap=True, workspace=settings.default_schema))
         cache, head = ReadCache(), LogHead()
         w.store.writer.on_commit.append(cache.committed)
         w.store.writer.on_commit.append(head.advance)

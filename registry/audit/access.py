@@ -20,7 +20,7 @@ from registry.domain.principals import Principal, evolve_principal
 from registry.domain.privileges import Acl, Action, Privilege, allowed, effective, evolve
 from registry.eventstore.records import RecordedEvent
 
-NAMESPACES = ("catalog", "schema")  # the securables whose streams are named by their full name
+NAMESPACES = ("catalog", "schema")  # the securables folded here, by stream, under their names
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,10 @@ def _namespace_change(e: RecordedEvent, d: ev.Event, kind: str, name: str
             return SecurableChange(*stamp, "created", d.owner, d.comment)
         case ev.CatalogUpdated() | ev.SchemaUpdated():
             return SecurableChange(*stamp, "updated", comment=d.comment)
+        case ev.CatalogRenamed():
+            return SecurableChange(*stamp, "renamed", comment=f"from {d.from_name}")
+        case ev.SchemaRenamed():
+            return SecurableChange(*stamp, "renamed", comment=f"from {d.from_full_name}")
         case ev.CatalogDeleted() | ev.SchemaDeleted():
             return SecurableChange(*stamp, "deleted")
         case ev.OwnerChanged():
@@ -138,21 +142,31 @@ class Namespaces:
 
     prefix: str | None
     since_position: int
-    acls: dict[str, Acl] = field(default_factory=dict)  # by stream: 'catalog:c', 'schema:c.s'
+    acls: dict[str, Acl] = field(default_factory=dict)  # by stream
+    names: dict[str, str] = field(default_factory=dict)  # stream -> the full name it bears
+    named: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, full name) -> stream
     principals: dict[str, Principal] = field(default_factory=dict)
     changes: list[SecurableChange] = field(default_factory=list)
     permissions: list[PermissionChange] = field(default_factory=list)
     actors: set[str] = field(default_factory=set)
 
     def add(self, e: RecordedEvent, d: ev.Event) -> None:
-        kind, name = streams.parse(e.stream_id)
+        kind, key = streams.parse(e.stream_id)
         if kind == "principal":
-            found = evolve_principal(self.principals.get(name), d)
+            found = evolve_principal(self.principals.get(key), d)
             if found is not None:
-                self.principals[name] = found
+                self.principals[key] = found
             return
         if kind not in NAMESPACES:
             return
+        # A stream's key is not its object's name (ids; renames): the events name it.
+        match d:
+            case ev.CatalogCreated() | ev.CatalogRenamed():
+                name = d.name
+            case ev.SchemaCreated() | ev.SchemaRenamed():
+                name = f"{d.catalog_name}.{d.name}"
+            case _:
+                name = self.names.get(e.stream_id, key)
         before = self.acls.get(e.stream_id)
         if e.position >= self.since_position and in_scope(name, self.prefix):
             change = _namespace_change(e, d, kind, name)
@@ -162,15 +176,21 @@ class Namespaces:
             if change is not None or rows:
                 self.actors.add(e.actor)
         after = evolve(before, d)
+        was = self.names.pop(e.stream_id, None)
+        if was is not None:
+            self.named.pop((kind, was), None)
         if after is None:
             self.acls.pop(e.stream_id, None)
         else:
             self.acls[e.stream_id] = after
+            self.names[e.stream_id] = name
+            self.named[(kind, name)] = e.stream_id
 
     def chain(self, full_name: str, model: Acl) -> list[Acl] | None:
         """A model's ACL chain under its name; None if its catalog or schema is gone."""
         catalog, schema, _ = names.levels(full_name)
-        parents = [self.acls.get(f"catalog:{catalog}"), self.acls.get(f"schema:{catalog}.{schema}")]
+        parents = [self.acls.get(self.named.get(("catalog", catalog), "")),
+                   self.acls.get(self.named.get(("schema", f"{catalog}.{schema}"), ""))]
         return None if None in parents else [*parents, model]  # type: ignore[list-item]
 
     @property

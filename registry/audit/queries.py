@@ -3,7 +3,8 @@ position, one SQL query per page.
 
 An event's object is the name it bore at that event: a model's from `model_names` (the name it
 held from the last position at or before the event, looked up per row with a LATERAL index
-probe), a catalog's or a schema's from its stream id (they are never renamed). `object` matches
+probe), a catalog's or a schema's from the event itself (each of their events names its object
+as it was then: their streams are keyed by id, and they can be renamed). `object` matches
 whole dotted segments: `prod` (or `prod.`) matches the catalog `prod` and everything in it,
 `prod.fraud` the schema and its models, `prod.fraud.scorer` that model; `prod.fra` matches
 nothing of those.
@@ -66,7 +67,10 @@ def like_escape(text: str) -> str:
 # The object's name at the event. The CASE keeps the uuid cast away from catalog and schema ids.
 _SELECT = """
 SELECT e.position, e.type, e.schema_version,
-       coalesce(n.full_name, substr(e.stream_id, strpos(e.stream_id, ':') + 1)) AS object,
+       coalesce(n.full_name, CASE WHEN e.stream_id LIKE 'catalog:%' OR e.stream_id LIKE 'schema:%'
+           THEN coalesce(e.data->>'full_name', (e.data->>'catalog_name') || '.' || (e.data->>'name'),
+                         e.data->>'name') END,
+                substr(e.stream_id, strpos(e.stream_id, ':') + 1)) AS object,
        e.stream_id, e.stream_version, e.data, e.metadata->>'actor' AS actor,
        e.metadata->>'command' AS command, e.metadata->>'request_id' AS request_id,
        e.recorded_at, e.hash
@@ -110,13 +114,18 @@ def _object_sql(prefix: str, name: str, below: str, select: str, limit: str) -> 
                 f"WHERE object = {name} OR object LIKE {below} ORDER BY position LIMIT {limit})")
 
     depth = len(names.levels(prefix))
-    if depth == 1:  # a whole catalog: broad, walked
-        return branch(f"(e.stream_id IN ({models}) OR e.stream_id = 'catalog:' || {name} "
-                      f"OR e.stream_id LIKE 'schema:' || {below})")
-    own = f"'schema:' || {name}" if depth == 2 else "NULL"
+    if depth == 1:  # a whole catalog: broad, walked; the object names at each event decide
+        return branch(f"(e.stream_id IN ({models}) OR e.stream_id LIKE 'catalog:%' "
+                      f"OR e.stream_id LIKE 'schema:%')")
+    # The streams of the schemas that ever bore the name: each name a schema takes is in its
+    # SchemaCreated or SchemaRenamed (its catalog's renames too), among the few namespace events.
+    own = (f"(SELECT e.stream_id FROM events e WHERE e.stream_id NOT LIKE 'model:%' "
+           f"AND e.stream_id LIKE 'schema:%' AND e.type IN ('SchemaCreated', 'SchemaRenamed') "
+           f"AND (e.data->>'catalog_name') || '.' || (e.data->>'name') = {name})"
+           ) if depth == 2 else "(SELECT NULL)"
     few = f"(SELECT count(*) FROM ({models}) c) <= {NARROW}"
-    return (f"SELECT * FROM ({branch(f'{few} AND e.stream_id = ANY(ARRAY({models} UNION ALL SELECT {own}))')}"
-            f" UNION ALL {branch(f'NOT {few} AND (e.stream_id IN ({models}) OR e.stream_id = {own})')}"
+    return (f"SELECT * FROM ({branch(f'{few} AND e.stream_id = ANY(ARRAY({models} UNION ALL {own[1:-1]}))')}"
+            f" UNION ALL {branch(f'NOT {few} AND (e.stream_id IN ({models}) OR e.stream_id IN {own})')}"
             f") y ORDER BY position LIMIT {limit}")
 
 

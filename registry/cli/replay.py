@@ -92,16 +92,14 @@ def _grants(acl: "Acl | None") -> dict[str, Any]:
 
 
 def registry_document(state: "RegistryState") -> dict[str, Any]:
-    from registry.domain.catalogs import stream_id as catalog_stream
     from registry.domain.models import stream_id
-    from registry.domain.schemas import stream_id as schema_stream
     from registry.http.native.shapes import catalog_json, schema_json
 
     live = sorted((m for m in state.models.values() if not m.deleted), key=lambda m: m.full_name)
     return {
-        "catalogs": [{**catalog_json(c), **_grants(state.acls.get(catalog_stream(n)))}
+        "catalogs": [{**catalog_json(c), **_grants(state.acls.get(state.catalog_streams[n]))}
                      for n, c in sorted(state.catalogs.items())],
-        "schemas": [{**schema_json(s), **_grants(state.acls.get(schema_stream(*key)))}
+        "schemas": [{**schema_json(s), **_grants(state.acls.get(state.schema_streams[key]))}
                     for key, s in sorted(state.schemas.items())],
         "models": [model_document(m, state.acls.get(stream_id(m.id))) for m in live],
     }

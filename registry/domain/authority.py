@@ -18,21 +18,24 @@ from registry.domain.privileges import (
 )
 from registry.domain.state import RegistryState
 
-Need = tuple[str, Securable]  # an Action, or 'create_catalog' (admins only)
+Need = tuple[Action, Securable]
 METASTORE = Securable(SecurableType.METASTORE, METASTORE_NAME)
 
 
-def needs(cmd: c.Command) -> list[Need] | None:
-    """What `cmd` needs; None: only an admin may."""
+def needs(cmd: c.Command) -> list[Need]:
+    """What `cmd` needs (admins have it all)."""
     catalog, schema = SecurableType.CATALOG, SecurableType.SCHEMA
     match cmd:
         case c.CreateCatalog():
             return [(Action.CREATE_CATALOG, METASTORE)]
+        case c.RenameCatalog():
+            # The catalog is changed, and a new top-level name claimed, as creating one does.
+            return [(Action.MODIFY, Securable(catalog, cmd.name)), (Action.CREATE_CATALOG, METASTORE)]
         case c.UpdateCatalog() | c.DeleteCatalog():
             return [(Action.MODIFY, Securable(catalog, cmd.name))]
         case c.CreateSchema():
             return [(Action.CREATE_SCHEMA, Securable(catalog, cmd.catalog_name))]
-        case c.UpdateSchema() | c.DeleteSchema():
+        case c.UpdateSchema() | c.RenameSchema() | c.DeleteSchema():
             return [(Action.MODIFY, Securable(schema, f"{cmd.catalog_name}.{cmd.name}"))]
         case c.SecurableCommand():
             return [(Action.MANAGE, cmd.securable)]
@@ -57,10 +60,7 @@ def denied(principal: Principal, cmd: c.Command, state: RegistryState) -> Need |
     """The first need of `cmd` that `principal` lacks (None: it may go ahead)."""
     if principal.admin:
         return None
-    wanted = needs(cmd)
-    if wanted is None:
-        return "create_catalog", Securable(SecurableType.CATALOG, getattr(cmd, "name", ""))
-    for action, securable in wanted:
+    for action, securable in needs(cmd):
         if securable.type is SecurableType.METASTORE:
             # Granting on it is the admins'; creating a catalog, CREATE CATALOG's.
             metastore = state.chain(METASTORE)[0]  # type: ignore[index]

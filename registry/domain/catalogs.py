@@ -5,9 +5,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
-from registry.domain.commands import CreateCatalog, DeleteCatalog, UpdateCatalog, UpdateSchema
+from registry.domain.commands import CreateCatalog, DeleteCatalog, RenameCatalog, UpdateCatalog, UpdateSchema
 from registry.domain.errors import AlreadyExists, FailedPrecondition, NotFound
-from registry.domain.events import CatalogCreated, CatalogDeleted, CatalogUpdated, Event, OwnerChanged, Stamp
+from registry.domain.events import (
+    CatalogCreated,
+    CatalogDeleted,
+    CatalogRenamed,
+    CatalogUpdated,
+    Event,
+    OwnerChanged,
+    Stamp,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +41,19 @@ def updated(cmd: UpdateCatalog | UpdateSchema, comment: str | None,
     return None if after == (comment, dict(properties)) else after
 
 
-def stream_id(name: str) -> str:
-    return f"catalog:{name}"
+def stream_id(catalog_id: UUID) -> str:
+    """A catalog's stream, keyed by its id so that it keeps it through renames. (Catalogs created
+    before renames existed keep theirs, keyed by the name they were created with: the state
+    finds every catalog's stream by its current name, `RegistryState.catalog_streams`.)"""
+    return f"catalog:{catalog_id}"
 
 
-CatalogCommand = CreateCatalog | UpdateCatalog | DeleteCatalog
+CatalogCommand = CreateCatalog | UpdateCatalog | RenameCatalog | DeleteCatalog
 
 
-def decide(cmd: CatalogCommand, state: Catalog | None, schema_count: int, actor: str) -> list[Event]:
+def decide(cmd: CatalogCommand, state: Catalog | None, schema_count: int, actor: str,
+           name_taken: bool = False) -> list[Event]:
+    """`name_taken`: a catalog already bears a rename's new name."""
     match cmd:
         case CreateCatalog():
             if state is not None:
@@ -56,6 +69,12 @@ def decide(cmd: CatalogCommand, state: Catalog | None, schema_count: int, actor:
             return [] if after is None else [
                 CatalogUpdated(name=cmd.name, comment=after[0], properties=after[1])
             ]
+        case RenameCatalog():
+            # As Unity Catalog: a name already borne, the catalog's own included, is refused.
+            if name_taken or cmd.new_name == cmd.name:
+                raise AlreadyExists(f"catalog {cmd.new_name!r} already exists",
+                                    catalog=cmd.new_name)
+            return [CatalogRenamed(from_name=cmd.name, name=cmd.new_name)]
         case DeleteCatalog():
             if schema_count and not cmd.force:
                 raise FailedPrecondition(
@@ -74,6 +93,8 @@ def evolve(state: Catalog | None, event: Event, stamp: Stamp) -> Catalog | None:
         case CatalogUpdated() if state is not None:
             return replace(state, comment=event.comment, properties=event.properties,
                            updated_at=stamp.at, updated_by=stamp.actor)
+        case CatalogRenamed() if state is not None:
+            return replace(state, name=event.name, updated_at=stamp.at, updated_by=stamp.actor)
         case OwnerChanged() if state is not None:
             return replace(state, owner=event.owner, updated_at=stamp.at, updated_by=stamp.actor)
         case CatalogDeleted():

@@ -62,6 +62,14 @@ class UpdateCatalog(Command):
     properties: Properties = {}
 
 
+class RenameCatalog(Command):
+    """Everything inside follows: each schema and model gets its own rename event
+    (registry/domain/renames.py)."""
+
+    name: str
+    new_name: CatalogName
+
+
 class DeleteCatalog(Command):
     name: str
     # With force, what is inside is deleted first, in the same transaction (domain/cascade.py).
@@ -83,6 +91,15 @@ class UpdateSchema(Command):
     name: str
     comment: Text = None
     properties: Properties = {}
+
+
+class RenameSchema(Command):
+    """Within its catalog, as Unity Catalog renames; its models follow, each with its own
+    rename event (registry/domain/renames.py)."""
+
+    catalog_name: str
+    name: str
+    new_name: SchemaName
 
 
 class DeleteSchema(Command):

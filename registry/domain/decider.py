@@ -10,10 +10,14 @@ from registry.domain.state import RegistryState
 def stream_of(cmd: c.Command, state: RegistryState) -> str | None:
     """The stream a command appends to, if it can be known before deciding (None: no such model)."""
     match cmd:
-        case c.CreateCatalog() | c.UpdateCatalog() | c.DeleteCatalog():
-            return catalogs.stream_id(cmd.name)
-        case c.CreateSchema() | c.UpdateSchema() | c.DeleteSchema():
-            return schemas.stream_id(cmd.catalog_name, cmd.name)
+        case c.CreateCatalog():
+            return catalogs.stream_id(cmd.catalog_id)
+        case c.UpdateCatalog() | c.RenameCatalog() | c.DeleteCatalog():
+            return state.catalog_streams.get(cmd.name)
+        case c.CreateSchema():
+            return schemas.stream_id(cmd.schema_id)
+        case c.UpdateSchema() | c.RenameSchema() | c.DeleteSchema():
+            return state.schema_streams.get((cmd.catalog_name, cmd.name))
         case c.CreateModel():
             return models.stream_id(cmd.model_id)
         case c.ModelCommand():
@@ -26,9 +30,18 @@ def stream_of(cmd: c.Command, state: RegistryState) -> str | None:
 def decide(cmd: c.Command, state: RegistryState, actor: str) -> tuple[str, list[Event]]:
     stream = stream_of(cmd, state)
     match cmd:
+        case c.RenameCatalog():
+            events = catalogs.decide(cmd, state.catalogs.get(cmd.name), 0, actor,
+                                     name_taken=cmd.new_name in state.catalogs)
         case c.CreateCatalog() | c.UpdateCatalog() | c.DeleteCatalog():
             events = catalogs.decide(cmd, state.catalogs.get(cmd.name),
                                      state.schema_counts[cmd.name], actor)
+        case c.RenameSchema():
+            events = schemas.decide(
+                cmd, state.schemas.get((cmd.catalog_name, cmd.name)),
+                state.catalogs.get(cmd.catalog_name), 0, actor,
+                name_taken=(cmd.catalog_name, cmd.new_name) in state.schemas,
+            )
         case c.CreateSchema() | c.UpdateSchema() | c.DeleteSchema():
             events = schemas.decide(
                 cmd, state.schemas.get((cmd.catalog_name, cmd.name)),

@@ -85,6 +85,12 @@ class CatalogUpdated(Event):
 
 
 @event
+class CatalogRenamed(Event):
+    from_name: str
+    name: str
+
+
+@event
 class CatalogDeleted(Event):
     name: str
 
@@ -118,6 +124,19 @@ def _without_properties(data: dict[str, Any]) -> dict[str, Any]:
 
 for _type in ("CatalogCreated", "CatalogUpdated", "SchemaCreated", "SchemaUpdated"):
     upcaster(_type, 1)(_without_properties)
+
+
+@event
+class SchemaRenamed(Event):
+    """A schema's new full name: its own rename, or its catalog's (then `name` is unchanged)."""
+
+    from_full_name: str
+    catalog_name: str
+    name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog_name}.{self.name}"
 
 
 @event
@@ -345,9 +364,10 @@ class TokenRevoked(Event):
     token_id: str
 
 
-# --- privileges (on the securable's own stream: 'catalog:<name>', 'schema:<c>.<s>', 'model:<id>') --
-# Grants belong to the object, not to its name: they follow a model through renames and end with
-# it, so a new object under an old name starts with no grants.
+# --- privileges (on the securable's own stream: 'catalog:<id>', 'schema:<id>', 'model:<id>'; a
+# catalog or schema created before renames existed keeps its 'catalog:<name>' or 'schema:<c>.<s>')
+# Grants belong to the object, not to its name: they follow it through renames and end with it,
+# so a new object under an old name starts with no grants.
 
 
 class PrivilegeChange(BaseModel):

@@ -6,9 +6,17 @@ from datetime import datetime
 from uuid import UUID
 
 from registry.domain.catalogs import Catalog, updated
-from registry.domain.commands import CreateSchema, DeleteSchema, UpdateSchema
+from registry.domain.commands import CreateSchema, DeleteSchema, RenameSchema, UpdateSchema
 from registry.domain.errors import AlreadyExists, FailedPrecondition, NotFound
-from registry.domain.events import Event, OwnerChanged, SchemaCreated, SchemaDeleted, SchemaUpdated, Stamp
+from registry.domain.events import (
+    Event,
+    OwnerChanged,
+    SchemaCreated,
+    SchemaDeleted,
+    SchemaRenamed,
+    SchemaUpdated,
+    Stamp,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +37,21 @@ class Schema:
         return f"{self.catalog_name}.{self.name}"
 
 
-def stream_id(catalog_name: str, name: str) -> str:
-    return f"schema:{catalog_name}.{name}"
+def stream_id(schema_id: UUID) -> str:
+    """A schema's stream, keyed by its id so that it keeps it through renames (its own and its
+    catalog's). Schemas created before renames existed keep theirs, `schema:<catalog>.<name>`
+    as they were created: the state finds every schema's stream by its current name."""
+    return f"schema:{schema_id}"
 
 
-SchemaCommand = CreateSchema | UpdateSchema | DeleteSchema
+SchemaCommand = CreateSchema | UpdateSchema | RenameSchema | DeleteSchema
 
 
 def decide(
-    cmd: SchemaCommand, state: Schema | None, catalog: Catalog | None, model_count: int, actor: str
+    cmd: SchemaCommand, state: Schema | None, catalog: Catalog | None, model_count: int, actor: str,
+    name_taken: bool = False,
 ) -> list[Event]:
+    """`name_taken`: a schema of the catalog already bears a rename's new name."""
     full = f"{cmd.catalog_name}.{cmd.name}"
     if catalog is None:
         raise NotFound(f"catalog {cmd.catalog_name!r} does not exist", catalog=cmd.catalog_name)
@@ -57,6 +70,13 @@ def decide(
                 SchemaUpdated(catalog_name=cmd.catalog_name, name=cmd.name, comment=after[0],
                               properties=after[1])
             ]
+        case RenameSchema():
+            # As Unity Catalog: a name already borne, the schema's own included, is refused.
+            if name_taken or cmd.new_name == cmd.name:
+                new = f"{cmd.catalog_name}.{cmd.new_name}"
+                raise AlreadyExists(f"schema {new!r} already exists", schema=new)
+            return [SchemaRenamed(from_full_name=full, catalog_name=cmd.catalog_name,
+                                  name=cmd.new_name)]
         case DeleteSchema():
             if model_count and not cmd.force:
                 raise FailedPrecondition(
@@ -75,6 +95,9 @@ def evolve(state: Schema | None, event: Event, stamp: Stamp) -> Schema | None:
                           event.properties)
         case SchemaUpdated() if state is not None:
             return replace(state, comment=event.comment, properties=event.properties,
+                           updated_at=stamp.at, updated_by=stamp.actor)
+        case SchemaRenamed() if state is not None:
+            return replace(state, catalog_name=event.catalog_name, name=event.name,
                            updated_at=stamp.at, updated_by=stamp.actor)
         case OwnerChanged() if state is not None:
             return replace(state, owner=event.owner, updated_at=stamp.at, updated_by=stamp.actor)

@@ -1,7 +1,9 @@
 """The write model: the fold of the log that commands are decided against.
 
 Catalogs, schemas, the index of live model names and every securable's ACL (owner and grants, by
-stream) are always complete (they are small). Model
+stream) are always complete (they are small). Catalogs and schemas are found by name through
+`catalog_streams` and `schema_streams`, as models through `model_ids`: a stream keeps its object
+through renames, so its key says nothing about the object's name now. Model
 aggregates may be held only in part: the shell loads a model's stream before deciding a command on
 it (`missing_streams`). Pure: no I/O, only dictionaries updated by `apply`.
 """
@@ -17,6 +19,9 @@ class RegistryState:
     def __init__(self) -> None:
         self.catalogs: dict[str, catalogs.Catalog] = {}
         self.schemas: dict[tuple[str, str], schemas.Schema] = {}
+        self.catalog_streams: dict[str, str] = {}  # live catalog name -> its stream
+        self.schema_streams: dict[tuple[str, str], str] = {}  # live (catalog, schema) -> stream
+        self.namespace_keys: dict[str, str | tuple[str, str]] = {}  # stream -> live name
         self.model_ids: dict[str, UUID] = {}  # live full name -> model id
         self.model_names: dict[UUID, str] = {}  # live model id -> full name
         self.models: dict[UUID, models.Model] = {}  # loaded model aggregates
@@ -33,13 +38,45 @@ class RegistryState:
         if kind == "model":
             self._apply_model(UUID(key), event, stamp)
         elif kind == "schema":
-            catalog, _, name = key.partition(".")
-            before = self.schemas.get((catalog, name))
+            s_key = self.namespace_keys.get(stream_id)
+            before = None if s_key is None else self.schemas.get(s_key)  # type: ignore[arg-type]
             after = schemas.evolve(before, event, stamp)
-            _put(self.schemas, (catalog, name), after)
-            self.schema_counts[catalog] += (after is not None) - (before is not None)
+            if before is not None:
+                self._unindex(stream_id, self.schemas, self.schema_streams)
+                self.schema_counts[before.catalog_name] -= 1
+            if after is not None:
+                self._index(stream_id, (after.catalog_name, after.name), after, self.schemas,
+                            self.schema_streams)
+                self.schema_counts[after.catalog_name] += 1
         elif kind == "catalog":
-            _put(self.catalogs, key, catalogs.evolve(self.catalogs.get(key), event, stamp))
+            c_key = self.namespace_keys.get(stream_id)
+            before = None if c_key is None else self.catalogs.get(c_key)  # type: ignore[arg-type]
+            after = catalogs.evolve(before, event, stamp)
+            if before is not None:
+                self._unindex(stream_id, self.catalogs, self.catalog_streams)
+            if after is not None:
+                self._index(stream_id, after.name, after, self.catalogs, self.catalog_streams)
+
+    def _index(self, stream_id: str, key: str | tuple[str, str], value: object, objects: dict,
+               by_name: dict) -> None:
+        """`value` is found by `key`, its name now, and so is its stream; and back."""
+        objects[key] = value
+        by_name[key] = stream_id
+        self.namespace_keys[stream_id] = key
+
+    def _unindex(self, stream_id: str, objects: dict, by_name: dict) -> None:
+        key = self.namespace_keys.pop(stream_id)
+        objects.pop(key, None)
+        by_name.pop(key, None)
+
+    def add_catalog(self, stream_id: str, catalog: catalogs.Catalog) -> None:
+        """A live catalog as the read models have it (the write model's load)."""
+        self._index(stream_id, catalog.name, catalog, self.catalogs, self.catalog_streams)
+
+    def add_schema(self, stream_id: str, schema: schemas.Schema) -> None:
+        self._index(stream_id, (schema.catalog_name, schema.name), schema, self.schemas,
+                    self.schema_streams)
+        self.schema_counts[schema.catalog_name] += 1
 
     def _apply_model(self, model_id: UUID, event: Event, stamp: Stamp) -> None:
         # The name index and counts follow from the events themselves, loaded model or not.
@@ -74,12 +111,12 @@ class RegistryState:
             case privileges.SecurableType.METASTORE:
                 stream = METASTORE_STREAM if securable.full_name == privileges.METASTORE_NAME else ""
             case privileges.SecurableType.CATALOG:
-                stream = catalogs.stream_id(securable.full_name)
+                stream = self.catalog_streams.get(securable.full_name)
             case privileges.SecurableType.SCHEMA:
                 catalog, _, name = securable.full_name.partition(".")
-                stream = schemas.stream_id(catalog, name)
+                stream = self.schema_streams.get((catalog, name))
             case _:
-                stream = self.model_stream(securable.full_name) or ""
+                stream = self.model_stream(securable.full_name)
         return stream if stream in self.acls else None
 
     def chain(self, securable: privileges.Securable) -> list[privileges.Acl] | None:

@@ -29,7 +29,12 @@ class FeedEvent:
 def object_name(e: RecordedEvent, names: Names) -> str | None:
     kind, key = streams.parse(e.stream_id)
     if kind in ("catalog", "schema"):
-        return key
+        # Their streams are keyed by id and they can be renamed: each of their events names
+        # its object as it was then (a grant or owner change as full_name).
+        d = e.data
+        if "full_name" in d:
+            return d["full_name"]
+        return f"{d['catalog_name']}.{d['name']}" if "catalog_name" in d else d.get("name", key)
     if kind != "model":
         return None
     if e.type == "ModelDeleted":

@@ -22,7 +22,7 @@ from registry.domain.names import FullName
 from registry.domain.privileges import Action
 from registry.domain.schemas import Schema
 from registry.http import authorize, permissions, uc_errors
-from registry.http.dispatch import execute
+from registry.http.dispatch import execute, execute_in_order
 from registry.http.keys import CREDENTIALS, PRINCIPAL, SETTINGS
 from registry.http.surface import surface
 from registry.http.validation import changes, parse_body, parse_query, path_version
@@ -199,11 +199,6 @@ class CredentialsBody(Body):
     operation: Literal["READ_MODEL_VERSION", "READ_WRITE_MODEL_VERSION"]
 
 
-def _no_rename(body: UpdateBody, kind: str) -> None:
-    if body.new_name is not None:
-        raise InvalidArgument(f"renaming a {kind} is not supported", field="new_name")
-
-
 # --- catalogs ---------------------------------------------------------------------------------
 
 
@@ -233,11 +228,16 @@ async def list_catalogs(request: web.Request) -> web.Response:
 
 async def update_catalog(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateBody)
-    _no_rename(body, "catalog")
+    sent = changes(body, "comment", "properties", "new_name")
     name = request.match_info["name"]
-    sent = changes(body, "comment", "properties")
-    await execute(request, c.UpdateCatalog(name=name, **sent))
-    return await _catalog(request, name)
+    # Both commands are built (validated) before either runs; the rename, which can be refused
+    # (name taken, the workspace's catalog), runs first, so a refused PATCH appends nothing.
+    rename = None if body.new_name is None else c.RenameCatalog(name=name, new_name=body.new_name)
+    target = name if rename is None else rename.new_name
+    sent.pop("new_name", None)
+    update = c.UpdateCatalog(name=target, **sent) if sent else None
+    await execute_in_order(request, rename, update)
+    return await _catalog(request, target)
 
 
 async def delete_catalog(request: web.Request) -> web.Response:
@@ -284,11 +284,16 @@ async def list_schemas(request: web.Request) -> web.Response:
 
 async def update_schema(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateBody)
-    _no_rename(body, "schema")
+    sent = changes(body, "comment", "properties", "new_name")
     catalog, name = _schema_parts(request.match_info["full_name"])
-    sent = changes(body, "comment", "properties")
-    await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, **sent))
-    return await _schema(request, catalog, name)
+    # As for a catalog: the rename (within the catalog) first, then the rest under the new name.
+    rename = None if body.new_name is None else \
+        c.RenameSchema(catalog_name=catalog, name=name, new_name=body.new_name)
+    target = name if rename is None else rename.new_name
+    sent.pop("new_name", None)
+    update = c.UpdateSchema(catalog_name=catalog, name=target, **sent) if sent else None
+    await execute_in_order(request, rename, update)
+    return await _schema(request, catalog, target)
 
 
 async def delete_schema(request: web.Request) -> web.Response:

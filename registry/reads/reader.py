@@ -64,7 +64,7 @@ class Reader:
     cache: ReadCache
     access: ReadAccess
 
-    # --- catalogs and schemas: their names are their identity -----------------------------------
+    # --- catalogs and schemas: by their current name (now) or the name they bore then (at) -----
 
     async def catalog(self, name: str, at: int | None = None, *,
                       missing: NotFound | None = None) -> Catalog:

@@ -9,11 +9,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from registry.domain import authority, cascade, decide, stream_of, streams
+from registry.domain import authority, cascade, decide, renames, stream_of, streams
 from registry.domain import commands as c
 from registry.domain import models as m
 from registry.domain.errors import AlreadyExists, InvalidArgument
-from registry.domain.events import VersionRegistered
+from registry.domain.events import Event, VersionRegistered
 from registry.domain.principals import ADMIN, Principal
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx
 from registry.eventstore.domain_events import domain_event, stamp
@@ -60,10 +60,16 @@ async def _repeat(earlier: list[RecordedEvent], request: str | None, key: str,
     return Outcome(stream, earlier, wm.model(stream))
 
 
+def _new(e: Event) -> NewEvent:
+    return NewEvent(e.type_name(), e.payload(), e.schema_version, e)
+
+
 class RegistryService:
-    def __init__(self, store: EventStore, write_model: RegistryWriteModel) -> None:
+    def __init__(self, store: EventStore, write_model: RegistryWriteModel,
+                 workspace: str | None = None) -> None:
         self.store = store
         self.write_model = write_model
+        self.workspace = workspace  # MLflow's workspace schema, which may not be renamed
 
     async def execute(self, cmd: c.Command, actor: Principal | str,
                       idempotency_key: str | None = None, **metadata: Any) -> Outcome:
@@ -84,6 +90,7 @@ class RegistryService:
         async def job(tx: Tx) -> Outcome:
             if principal is not None:
                 authority.check(principal, cmd, wm.state)
+            renames.keep_workspace(cmd, self.workspace)
             if idempotency_key is not None:
                 earlier = await tx.earlier(name, idempotency_key, type(cmd).__name__)
                 if earlier:
@@ -92,10 +99,15 @@ class RegistryService:
                     **{k: v for k, v in metadata.items() if v is not None}}
             if idempotency_key is not None:
                 meta |= {"idempotency_key": idempotency_key, "request": request}
-            # A forced delete takes what is inside with it, in the same transaction.
+            # A forced delete takes what is inside with it, and a rename carries it along, in
+            # the same transaction: a refusal of any part appends nothing at all.
             for inner in cascade.contents(cmd, wm.state):
                 await self._apply(tx, inner, name, meta)
-            return await self._apply(tx, cmd, name, meta)
+            outcome = await self._apply(tx, cmd, name, meta)
+            if outcome.events:
+                for stream, event in renames.followers(cmd, wm.state):
+                    await tx.append(stream, await tx.version(stream), [_new(event)], meta)
+            return outcome
 
         return await self.store.transact(job)
 
@@ -109,7 +121,7 @@ class RegistryService:
         before = wm.model(stream)
         if not events:
             return Outcome(stream, [], before)
-        new = [NewEvent(e.type_name(), e.payload(), e.schema_version, e) for e in events]
+        new = [_new(e) for e in events]
         recorded = await tx.append(stream, await tx.version(stream), new, meta)
         after = before
         if streams.is_model(stream):

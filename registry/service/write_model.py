@@ -9,10 +9,8 @@ import asyncpg
 from registry.domain import RegistryState, streams
 from registry.domain import models as m
 from registry.domain.catalogs import Catalog
-from registry.domain.catalogs import stream_id as catalog_stream
 from registry.domain.privileges import Acl, Privilege
 from registry.domain.schemas import Schema
-from registry.domain.schemas import stream_id as schema_stream
 from registry.eventstore import RecordedEvent, Tx
 from registry.eventstore.domain_events import domain_event, fold_model, stamp
 
@@ -35,24 +33,21 @@ class RegistryWriteModel:
     async def load(self, conn: asyncpg.Connection) -> None:
         state = RegistryState()
         for r in await conn.fetch("SELECT * FROM catalogs"):
-            state.catalogs[r["name"]] = Catalog(
+            state.add_catalog(r["stream_id"], Catalog(
                 r["id"], r["name"], r["comment"], r["owner"], r["created_at"], r["created_by"],
-                r["updated_at"], r["updated_by"], r["properties"])
+                r["updated_at"], r["updated_by"], r["properties"]))
+            state.acls[r["stream_id"]] = Acl(r["owner"])
         for r in await conn.fetch("SELECT * FROM schemas"):
-            state.schemas[(r["catalog_name"], r["name"])] = Schema(
+            state.add_schema(r["stream_id"], Schema(
                 r["id"], r["catalog_name"], r["name"], r["comment"], r["owner"], r["created_at"],
-                r["created_by"], r["updated_at"], r["updated_by"], r["properties"])
-            state.schema_counts[r["catalog_name"]] += 1
+                r["created_by"], r["updated_at"], r["updated_by"], r["properties"]))
+            state.acls[r["stream_id"]] = Acl(r["owner"])
         for r in await conn.fetch(
                 "SELECT id, full_name, catalog_name, schema_name, owner FROM registered_models"):
             state.model_ids[r["full_name"]] = r["id"]
             state.model_names[r["id"]] = r["full_name"]
             state.model_counts[(r["catalog_name"], r["schema_name"])] += 1
             state.acls[m.stream_id(r["id"])] = Acl(r["owner"])
-        for cat in state.catalogs.values():
-            state.acls[catalog_stream(cat.name)] = Acl(cat.owner)
-        for sc in state.schemas.values():
-            state.acls[schema_stream(sc.catalog_name, sc.name)] = Acl(sc.owner)
         held: dict[str, dict[str, set[Privilege]]] = {}
         for r in await conn.fetch("SELECT stream_id, principal, privilege FROM grants"):
             held.setdefault(r["stream_id"], {}).setdefault(r["principal"], set()).add(

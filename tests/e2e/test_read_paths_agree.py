@@ -13,7 +13,15 @@ async def test_as_of_head_equals_the_live_read_models(live) -> None:
     status, page = await live.call("GET", f"{V1}/models", params={"max_results": "1000"})
     assert status == 200
     names = [m["full_name"] for m in page["registered_models"]]
-    assert len(names) == 5  # m0 renamed into unity.default, m2 deleted and created again
+    # m0 renamed into unity.default, m2 deleted and created again, lab.cv.x carried along by
+    # its catalog's and its schema's renames.
+    assert len(names) == 6 and "labs.vision.x" in names
+    for path, params in ((f"{V1}/catalogs", {}), (f"{V1}/schemas", {"catalog_name": "labs"}),
+                         (f"{V1}/schemas", {"catalog_name": "lab"}),
+                         (f"{V1}/catalogs/labs", {}), (f"{V1}/schemas/labs.vision", {})):
+        _, now = await live.call("GET", path, params=params)
+        _, then = await live.call("GET", path, params={**params, "as_of": head})
+        assert then == now, path
     compared = 0
     for name in names:
         _, now = await live.call("GET", f"{V1}/models/{name}")

@@ -4,34 +4,14 @@ the catch-up projection, `as_of`, replay, and the hash chain, which covers the s
 `alias_set_v2` fixture, in tests/conftest.py, makes AliasSet's current shape version 2.)"""
 
 import asyncio
-from dataclasses import replace
-from datetime import UTC, datetime
 
 from projections.rebuild import rebuild
 from registry.cli.replay import replay
-from registry.eventstore import RecordedEvent, chain_hash, read_all
 from registry.eventstore import chain as audit
-from tests.support.server import Live
+from tests.support.server import Live, append_raw
 
 M = "unity.default.legacy"
 BASE = f"/api/modelog/v1/models/{M}"
-
-
-async def append_raw(live: Live, stream_id: str, type_: str, schema_version: int, data: dict,
-                     actor: str) -> RecordedEvent:
-    """Append as an older writer did: straight into the table, hash-chained, no projections."""
-    head = (await read_all(live.pool, after_position=0, limit=10**6))[-1]
-    version = await live.pool.fetchval(
-        "SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id)
-    event = RecordedEvent(head.position + 1, stream_id, version + 1, type_, schema_version, data,
-                          {"actor": actor}, datetime.now(UTC), head.hash, b"")
-    event = replace(event, hash=chain_hash(head.hash, event))
-    await live.pool.execute(
-        "INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, "
-        "metadata, recorded_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        event.position, event.stream_id, event.stream_version, event.type, event.schema_version,
-        event.data, event.metadata, event.recorded_at, event.prev_hash, event.hash)
-    return event
 
 
 async def test_an_old_shape_event_reads_in_the_current_shape_everywhere(

@@ -139,3 +139,33 @@ async def test_a_model_recreated_under_a_deleted_ones_name_starts_with_no_files(
                                     "unity.default.m", 1, False)
     assert "input_example.json" not in await files_of(live, "unity.default.m", 1)
     assert await predict_elsewhere(tracking, registry, "models:/unity.default.m/1") == again
+
+
+def log_to(tracking: str, registry: str, artifacts: Path, name: str) -> list[int]:
+    use_experiment(tracking, registry, artifacts, "renamed")
+    X, y = load_iris(return_X_y=True)
+    clf = RandomForestClassifier(n_estimators=10, random_state=5).fit(X, y)
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(clf, name="model", registered_model_name=name,
+                                 input_example=X[:3], serialization_format="cloudpickle")
+    return clf.predict(X).tolist()
+
+
+async def test_a_model_logged_before_its_catalog_was_renamed_loads_under_the_new_name(
+        live, tmp_path: Path) -> None:
+    uc = "/api/2.1/unity-catalog"
+    assert (await live.call("POST", f"{uc}/catalogs", json={"name": "lab"}))[0] == 200
+    assert (await live.call("POST", f"{uc}/schemas",
+                            json={"catalog_name": "lab", "name": "cv"}))[0] == 200
+    tracking, registry = f"sqlite:///{tmp_path}/tracking.db", f"uc:{live.url}"
+    expected = await asyncio.to_thread(log_to, tracking, registry, tmp_path / "runs",
+                                       "lab.cv.iris")
+    status, _ = await live.call("PATCH", f"{uc}/catalogs/lab", json={"new_name": "prod"})
+    assert status == 200
+    X = load_iris().data.tolist()
+    out = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", LOAD, tracking, registry,
+                         "models:/prod.cv.iris/1", json.dumps(X)],
+        capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == expected

@@ -57,6 +57,8 @@ async def make_history(svc: RegistryService) -> None:
     await run(c.RenameModel(full_name="prod.fraud.m0", new_full_name="unity.default.m0"), "alice")
     await run(c.DeleteAlias(full_name="prod.fraud.m1", alias="champion"), "carol")
     # Grants and owners: changed, revoked, transferred, and gone with their object.
+    await run(_grant("metastore", "metastore", "erin", "CREATE CATALOG"), "admin")
+    await run(c.CreateCatalog(name="erins"), "erin")
     await run(_grant("catalog", "prod", "bob", "USE CATALOG", "USE SCHEMA"), "admin")
     await run(_grant("schema", "prod.fraud", "carol", "CREATE MODEL", "MANAGE"), "admin")
     await run(_grant("registered_model", "prod.fraud.m2", "dan", "EXECUTE"), "alice")
@@ -72,6 +74,19 @@ async def make_history(svc: RegistryService) -> None:
     await run(c.CreateModel(full_name="prod.fraud.m2", description="second life"), "alice")
     with pytest.raises(DomainError):
         await run(c.DeleteModel(full_name="prod.fraud.m3"), "alice")  # has versions, no force
+    # Catalog and schema renames carry what is inside along; the old name is then re-used.
+    await run(c.CreateCatalog(name="lab"), "admin")
+    await run(c.CreateSchema(catalog_name="lab", name="cv"), "admin")
+    await run(c.CreateModel(full_name="lab.cv.x"), "alice")
+    await run(c.RegisterVersion(full_name="lab.cv.x", source="s3://x/1"), "bob")
+    await run(c.SetAlias(full_name="lab.cv.x", alias="champion", version=1), "carol")
+    await run(_grant("catalog", "lab", "dan", "USE CATALOG"), "admin")
+    await run(_grant("schema", "lab.cv", "dan", "USE SCHEMA"), "admin")
+    await run(c.RenameCatalog(name="lab", new_name="labs"), "admin")
+    await run(c.RenameSchema(catalog_name="labs", name="cv", new_name="vision"), "admin")
+    await run(c.UpdateSchema(catalog_name="labs", name="vision", comment="renamed"), "admin")
+    await run(c.CreateCatalog(name="lab", comment="a new one"), "admin")
+    await run(c.CreateSchema(catalog_name="lab", name="cv"), "admin")
 
 
 def _grant(securable_type: str, full_name: str, principal: str, *add: str) -> c.UpdatePermissions:

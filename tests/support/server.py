@@ -9,7 +9,8 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from registry.domain import commands as c
 from registry.domain.events import PrivilegeChange
+from registry.eventstore import RecordedEvent, chain_hash, read_all
 from registry.http.app import create_app
 from registry.http.keys import AUTH, POOL, SERVICE
 from registry.settings import Settings
@@ -70,6 +72,23 @@ class Live:
         async with self.http.request(method, path, **kwargs) as r:
             text = await r.text()
             return r.status, (json.loads(text) if text else None)
+
+
+async def append_raw(live: Live, stream_id: str, type_: str, schema_version: int, data: dict,
+                     actor: str) -> RecordedEvent:
+    """Append as an older writer did: straight into the table, hash-chained, no projections."""
+    head = (await read_all(live.pool, after_position=0, limit=10**6))[-1]
+    version = await live.pool.fetchval(
+        "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id)
+    event = RecordedEvent(head.position + 1, stream_id, version + 1, type_, schema_version, data,
+                          {"actor": actor}, datetime.now(UTC), head.hash, b"")
+    event = replace(event, hash=chain_hash(head.hash, event))
+    await live.pool.execute(
+        "INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, "
+        "metadata, recorded_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        event.position, event.stream_id, event.stream_version, event.type, event.schema_version,
+        event.data, event.metadata, event.recorded_at, event.prev_hash, event.hash)
+    return event
 
 
 async def call(server: Server, method: str, path: str, token: Any = None,

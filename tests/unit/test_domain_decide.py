@@ -17,6 +17,7 @@ from registry.domain import (
     Stamp,
     cascade,
     decide,
+    renames,
     stream_of,
 )
 from registry.domain import commands as c
@@ -45,6 +46,7 @@ from registry.domain.events import (
     VersionTagSet,
 )
 from registry.domain.models import FAILED, PENDING, READY
+from registry.domain.privileges import Securable, SecurableType
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 ALICE = "alice@example.com"
@@ -104,7 +106,7 @@ def model(state: RegistryState, full_name: str = MODEL):
 def test_create_catalog():
     state = RegistryState()
     cmd = c.CreateCatalog(name="main", comment="the main one")
-    assert stream_of(cmd, state) == "catalog:main"
+    assert stream_of(cmd, state) == f"catalog:{cmd.catalog_id}"  # by id: it keeps it through renames
     events = run(state, cmd, actor=ALICE, when=at(1))
     assert events == [
         CatalogCreated(catalog_id=cmd.catalog_id, name="main", comment="the main one", owner=ALICE)
@@ -214,7 +216,7 @@ def test_create_schema():
     state = RegistryState()
     run(state, c.CreateCatalog(name="main"))
     cmd = c.CreateSchema(catalog_name="main", name="default", comment="c")
-    assert stream_of(cmd, state) == "schema:main.default"
+    assert stream_of(cmd, state) == f"schema:{cmd.schema_id}"
     events = run(state, cmd, actor=BOB, when=at(3))
     assert events == [SchemaCreated(schema_id=cmd.schema_id, catalog_name="main", name="default",
                                     comment="c", owner=BOB)]
@@ -995,3 +997,70 @@ def test_stage_transitions_and_archiving_existing_versions():
     with pytest.raises(InvalidArgument):
         decide(c.TransitionStage(full_name=MODEL, version=1, stage="Archived",
                                  archive_existing_versions=True), state, ALICE)
+
+
+# --- catalog and schema renames ----------------------------------------------------------------
+
+
+def rename(state: RegistryState, cmd: c.Command) -> list[Event]:
+    """A rename and what follows it, folded into `state` as the shell appends them."""
+    followers = renames.followers(cmd, state)
+    events = run(state, cmd, when=at(9))
+    for stream, e in followers:
+        state.apply(stream, e, Stamp(at=at(9), actor=ALICE))
+    return [*events, *(e for _, e in followers)]
+
+
+def test_a_catalog_rename_carries_its_schemas_and_models_on_their_own_streams():
+    state = with_model("main.default.my.model")  # a model's own name may hold dots
+    run(state, c.CreateSchema(catalog_name="main", name="other"))
+    run(state, c.CreateCatalog(name="mainly"))  # a prefix of the name, not inside it
+    run(state, c.CreateSchema(catalog_name="mainly", name="x"))
+    run(state, c.CreateModel(full_name="mainly.x.m"))
+    catalog_stream, model_id = state.catalog_streams["main"], state.model_ids["main.default.my.model"]
+    events = rename(state, c.RenameCatalog(name="main", new_name="prod"))
+    assert [type(e).__name__ for e in events] == [
+        "CatalogRenamed", "SchemaRenamed", "SchemaRenamed", "ModelRenamed"]
+    assert events[3] == ModelRenamed(from_full_name="main.default.my.model", catalog_name="prod",
+                                     schema_name="default", name="my.model")
+    assert state.catalog_streams["prod"] == catalog_stream and "main" not in state.catalogs
+    assert sorted(state.schemas) == [("mainly", "x"), ("prod", "default"), ("prod", "other")]
+    assert state.schema_counts["prod"] == 2 and state.schema_counts["main"] == 0
+    assert state.model_ids["prod.default.my.model"] == model_id
+    assert state.model_counts[("prod", "default")] == 1
+    assert "mainly.x.m" in state.model_ids
+    assert state.catalogs["prod"].updated_at == at(9)
+    # The old name is free, and a new catalog under it is on a stream of its own.
+    run(state, c.CreateCatalog(name="main"))
+    assert state.catalog_streams["main"] != catalog_stream
+    assert state.securable_stream(Securable(SecurableType.CATALOG, "prod")) == catalog_stream
+
+
+def test_a_rename_onto_a_borne_name_or_of_nothing_is_refused():
+    state = with_schema()
+    run(state, c.CreateCatalog(name="prod"))
+    run(state, c.CreateSchema(catalog_name="main", name="b"))
+    for cmd, error in ((c.RenameCatalog(name="main", new_name="prod"), AlreadyExists),
+                       (c.RenameCatalog(name="main", new_name="main"), AlreadyExists),
+                       (c.RenameCatalog(name="nope", new_name="x"), NotFound),
+                       (c.RenameSchema(catalog_name="main", name="default", new_name="b"),
+                        AlreadyExists),
+                       (c.RenameSchema(catalog_name="main", name="nope", new_name="c"), NotFound)):
+        with pytest.raises(error):
+            decide(cmd, state, ALICE)
+    with pytest.raises(InvalidArgument):
+        c.RenameCatalog(name="main", new_name="a.b")
+    with pytest.raises(FailedPrecondition):
+        renames.keep_workspace(c.RenameSchema(catalog_name="main", name="default", new_name="x"),
+                               "main.default")
+    renames.keep_workspace(c.RenameSchema(catalog_name="main", name="b", new_name="x"),
+                           "main.default")
+
+
+def test_a_schema_rename_carries_its_models_within_the_catalog():
+    state = with_model()
+    events = rename(state, c.RenameSchema(catalog_name="main", name="default", new_name="ml"))
+    assert [(type(e).__name__, e.full_name) for e in events] == [
+        ("SchemaRenamed", "main.ml"), ("ModelRenamed", "main.ml.churn")]
+    assert model(state, "main.ml.churn").full_name == "main.ml.churn"
+    assert MODEL not in state.model_ids

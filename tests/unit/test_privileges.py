@@ -238,6 +238,8 @@ def test_denied_names_the_first_missing_need() -> None:
     state = RegistryState()
     acls = world()
     state.model_ids[M] = model_id = uuid4()
+    state.catalog_streams["prod"], state.schema_streams[("prod", "fraud")] = \
+        "catalog:prod", "schema:prod.fraud"
     state.acls = {"catalog:prod": acls[CATALOG], "schema:prod.fraud": acls[SCHEMA],
                   f"model:{model_id}": acls[MODEL],
                   METASTORE_STREAM: Acl("", MappingProxyType(

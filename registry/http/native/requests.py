@@ -48,11 +48,13 @@ class CreateCatalogBody(Body):
     properties: dict[str, str] = {}
 
 
-class CommentBody(Body):
-    """A catalog's or schema's PATCH: what it sends changes, what it leaves out stays."""
+class NamespacePatchBody(Body):
+    """A catalog's or schema's PATCH: what it sends changes, what it leaves out stays;
+    `new_name` renames it (a schema within its catalog) and everything inside follows."""
 
     comment: str | None = None
     properties: dict[str, str] | None = None
+    new_name: str | None = None
 
 
 class CreateSchemaBody(Body):

@@ -12,14 +12,13 @@ from registry.domain.errors import NotFound
 from registry.domain.models import Model, ModelVersion
 from registry.eventstore import chain
 from registry.http import authorize
-from registry.http.dispatch import execute
+from registry.http.dispatch import execute, execute_in_order
 from registry.http.keys import POOL, SETTINGS
 from registry.http.native.requests import (
     AliasBody,
     ApproveBody,
     AsOf,
     CatalogListQuery,
-    CommentBody,
     CommentOnlyBody,
     CreateCatalogBody,
     CreateModelBody,
@@ -28,6 +27,7 @@ from registry.http.native.requests import (
     FinalizeBody,
     Force,
     ModelListQuery,
+    NamespacePatchBody,
     NoQuery,
     RegisterVersionBody,
     SchemaListQuery,
@@ -97,11 +97,17 @@ async def list_catalogs(request: web.Request) -> web.Response:
 
 async def update_catalog(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    body = await parse_body(request, CommentBody)
+    body = await parse_body(request, NamespacePatchBody)
     name = request.match_info["name"]
-    sent = changes(body, "comment", "properties")
-    await execute(request, c.UpdateCatalog(name=name, **sent))
-    return json_response(await _catalog(request, name))
+    sent = changes(body, "comment", "properties", "new_name")
+    # Both commands are built (validated) before either runs; the rename, which can be refused
+    # (name taken, the workspace's catalog), runs first, so a refused PATCH appends nothing.
+    rename = None if body.new_name is None else c.RenameCatalog(name=name, new_name=body.new_name)
+    target = name if rename is None else rename.new_name
+    sent.pop("new_name", None)
+    update = c.UpdateCatalog(name=target, **sent) if sent else None
+    await execute_in_order(request, rename, update)
+    return json_response(await _catalog(request, target))
 
 
 async def delete_catalog(request: web.Request) -> web.Response:
@@ -147,11 +153,17 @@ async def list_schemas(request: web.Request) -> web.Response:
 
 async def update_schema(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
-    body = await parse_body(request, CommentBody)
+    body = await parse_body(request, NamespacePatchBody)
     catalog, name = _schema_name(request)
-    sent = changes(body, "comment", "properties")
-    await execute(request, c.UpdateSchema(catalog_name=catalog, name=name, **sent))
-    return json_response(await _schema(request, catalog, name))
+    sent = changes(body, "comment", "properties", "new_name")
+    # As for a catalog: the rename (within the catalog) first, then the rest under the new name.
+    rename = None if body.new_name is None else \
+        c.RenameSchema(catalog_name=catalog, name=name, new_name=body.new_name)
+    target = name if rename is None else rename.new_name
+    sent.pop("new_name", None)
+    update = c.UpdateSchema(catalog_name=catalog, name=target, **sent) if sent else None
+    await execute_in_order(request, rename, update)
+    return json_response(await _schema(request, catalog, target))
 
 
 async def delete_schema(request: web.Request) -> web.Response:
