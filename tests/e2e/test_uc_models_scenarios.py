@@ -5,8 +5,7 @@ life cycle and its paging (UC's BaseModelCRUDTest, SdkModelCRUDTest), temporary 
 plain HTTP where the error's code matters. Where Modelog deliberately answers otherwise, the test
 asserts Modelog's answer and says why.
 
-Not here: what needs a catalog or schema rename (built elsewhere) and credentials for cloud
-storage (S3, built elsewhere).
+Credentials for cloud storage (S3) are in test_uc_s3.py.
 """
 
 import json
@@ -120,20 +119,27 @@ async def test_model_life_cycle(live) -> None:
             await models.get_registered_model(full)
         assert _error(info) == (404, "NOT_FOUND")
 
+        # Its catalog renamed, the model follows: same id, same comment, under the new name.
+        await catalogs.update_catalog("uc_testcatalog", uc.UpdateCatalog(new_name="uc_newcatalog"))
+        new_full = "uc_newcatalog.uc_testschema.uc_newmodel"
+        moved = await models.get_registered_model(new_full)
+        assert (moved.id, moved.catalog_name, moved.comment) == (
+            model.id, "uc_newcatalog", "a new comment")
+
         # Deleted, with force false and with force left out.
         await models.delete_registered_model(new_full, force=False)
         await models.create_registered_model(uc.CreateRegisteredModel(
-            name="uc_newmodel", catalog_name="uc_testcatalog", schema_name="uc_testschema"))
+            name="uc_newmodel", catalog_name="uc_newcatalog", schema_name="uc_testschema"))
         await models.delete_registered_model(new_full)
-        page = await models.list_registered_models(catalog_name="uc_testcatalog",
+        page = await models.list_registered_models(catalog_name="uc_newcatalog",
                                                    schema_name="uc_testschema")
         assert [m.name for m in page.registered_models] == ["uc_common"]
 
         # A catalog deleted with force takes its schemas and models with it.
-        await catalogs.delete_catalog("uc_testcatalog", force=True)
+        await catalogs.delete_catalog("uc_newcatalog", force=True)
         await catalogs.delete_catalog("uc_testcatalog2", force=True)
-        for gone in (schemas.get_schema("uc_testcatalog.uc_testschema"),
-                     models.get_registered_model("uc_testcatalog.uc_testschema.uc_common")):
+        for gone in (schemas.get_schema("uc_newcatalog.uc_testschema"),
+                     models.get_registered_model("uc_newcatalog.uc_testschema.uc_common")):
             with pytest.raises(uc.ApiException) as info:
                 await gone
             assert info.value.status == 404
