@@ -27,12 +27,3 @@ async def execute(request: web.Request, cmd: Command) -> Outcome:
     return await request.config_dict[SERVICE].execute(
         cmd, request[PRINCIPAL], idempotency_key=idempotency_key(request),
         request_id=request[REQUEST_ID], client=request.headers.get("User-Agent"))
-
-
-async def execute_in_order(request: web.Request, *commands: Command | None) -> None:
-    """Run a request's commands one after the other (None: nothing to do). They are all built,
-    so validated, before the first runs; put the one that may be refused first, so a refused
-    request appends nothing (e.g. a PATCH's rename before its other changes)."""
-    for cmd in commands:
-        if cmd is not None:
-            await execute(request, cmd)

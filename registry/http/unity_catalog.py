@@ -22,8 +22,9 @@ from registry.domain.names import FullName
 from registry.domain.privileges import Action
 from registry.domain.schemas import Schema
 from registry.http import authorize, permissions, uc_errors
-from registry.http.dispatch import execute, execute_in_order
+from registry.http.dispatch import execute
 from registry.http.keys import CREDENTIALS, PRINCIPAL, SETTINGS
+from registry.http.namespace_patch import patch_catalog, patch_schema
 from registry.http.surface import surface
 from registry.http.validation import changes, parse_body, parse_query, path_version
 from registry.http.wire import epoch_ms, json_response, listed
@@ -230,13 +231,7 @@ async def update_catalog(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateBody)
     sent = changes(body, "comment", "properties", "new_name")
     name = request.match_info["name"]
-    # Both commands are built (validated) before either runs; the rename, which can be refused
-    # (name taken, the workspace's catalog), runs first, so a refused PATCH appends nothing.
-    rename = None if body.new_name is None else c.RenameCatalog(name=name, new_name=body.new_name)
-    target = name if rename is None else rename.new_name
-    sent.pop("new_name", None)
-    update = c.UpdateCatalog(name=target, **sent) if sent else None
-    await execute_in_order(request, rename, update)
+    target = await patch_catalog(request, name, sent)
     return await _catalog(request, target)
 
 
@@ -286,13 +281,7 @@ async def update_schema(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateBody)
     sent = changes(body, "comment", "properties", "new_name")
     catalog, name = _schema_parts(request.match_info["full_name"])
-    # As for a catalog: the rename (within the catalog) first, then the rest under the new name.
-    rename = None if body.new_name is None else \
-        c.RenameSchema(catalog_name=catalog, name=name, new_name=body.new_name)
-    target = name if rename is None else rename.new_name
-    sent.pop("new_name", None)
-    update = c.UpdateSchema(catalog_name=catalog, name=target, **sent) if sent else None
-    await execute_in_order(request, rename, update)
+    target = await patch_schema(request, catalog, name, sent)
     return await _schema(request, catalog, target)
 
 

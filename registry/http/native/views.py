@@ -12,8 +12,9 @@ from registry.domain.errors import NotFound
 from registry.domain.models import Model, ModelVersion
 from registry.eventstore import chain
 from registry.http import authorize
-from registry.http.dispatch import execute, execute_in_order
+from registry.http.dispatch import execute
 from registry.http.keys import POOL, SETTINGS
+from registry.http.namespace_patch import patch_catalog, patch_schema
 from registry.http.native.requests import (
     AliasBody,
     ApproveBody,
@@ -100,13 +101,7 @@ async def update_catalog(request: web.Request) -> web.Response:
     body = await parse_body(request, NamespacePatchBody)
     name = request.match_info["name"]
     sent = changes(body, "comment", "properties", "new_name")
-    # Both commands are built (validated) before either runs; the rename, which can be refused
-    # (name taken, the workspace's catalog), runs first, so a refused PATCH appends nothing.
-    rename = None if body.new_name is None else c.RenameCatalog(name=name, new_name=body.new_name)
-    target = name if rename is None else rename.new_name
-    sent.pop("new_name", None)
-    update = c.UpdateCatalog(name=target, **sent) if sent else None
-    await execute_in_order(request, rename, update)
+    target = await patch_catalog(request, name, sent)
     return json_response(await _catalog(request, target))
 
 
@@ -156,13 +151,7 @@ async def update_schema(request: web.Request) -> web.Response:
     body = await parse_body(request, NamespacePatchBody)
     catalog, name = _schema_name(request)
     sent = changes(body, "comment", "properties", "new_name")
-    # As for a catalog: the rename (within the catalog) first, then the rest under the new name.
-    rename = None if body.new_name is None else \
-        c.RenameSchema(catalog_name=catalog, name=name, new_name=body.new_name)
-    target = name if rename is None else rename.new_name
-    sent.pop("new_name", None)
-    update = c.UpdateSchema(catalog_name=catalog, name=target, **sent) if sent else None
-    await execute_in_order(request, rename, update)
+    target = await patch_schema(request, catalog, name, sent)
     return json_response(await _schema(request, catalog, target))
 
 
