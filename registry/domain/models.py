@@ -2,6 +2,12 @@
 
 Cross-aggregate facts (does the target schema exist, is a name taken) are given to `decide` by the
 caller as plain values, so this module stays pure.
+
+A model may hold its versions only in part (`partial`, e.g. restored from a snapshot): what
+`decide` needs of all of them is kept as counts and sets (`live_versions`, `staged`), and a command
+on one version needs that version held (`needs` says which; the shell loads it with
+`evolve_version` over that version's events and `holding`). So no fold copies a model's
+history: versions live in a persistent map, updated in O(log n).
 """
 
 from collections.abc import Mapping
@@ -10,6 +16,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TypeVar
 from uuid import UUID
+
+from immutables import Map
 
 from registry.domain import commands as c
 from registry.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -45,6 +53,9 @@ READY = "READY"
 FAILED = "FAILED_REGISTRATION"
 
 _EMPTY: Mapping = MappingProxyType({})
+_NO_VERSIONS: Map[int, "ModelVersion"] = Map()
+# The stages whose versions `archive_existing_versions` moves: `decide` needs them all, held or not.
+ARCHIVABLE = ("Staging", "Production")
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -91,10 +102,15 @@ class Model:
     updated_at: datetime
     updated_by: str
     tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
-    versions: Mapping[int, ModelVersion] = field(default_factory=lambda: _EMPTY)  # live only
+    # Live versions held: all of them, unless `partial`.
+    versions: Map[int, ModelVersion] = field(default_factory=lambda: _NO_VERSIONS)
     aliases: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     next_version: int = 1  # numbers are never reused, even after a delete
     deleted: bool = False
+    live_versions: int = 0  # held or not
+    staged: Mapping[str, frozenset[int]] = field(default_factory=lambda: _EMPTY)  # ARCHIVABLE's
+    partial: bool = False  # versions registered before this value was restored may be unheld
+    gone: frozenset[int] = frozenset()  # of a partial value: versions known to be deleted
 
     @property
     def full_name(self) -> str:
@@ -103,12 +119,39 @@ class Model:
     def version(self, number: int) -> ModelVersion:
         mv = self.versions.get(number)
         if mv is None:
+            if self.partial and 1 <= number < self.next_version and number not in self.gone:
+                raise VersionNotHeld(f"version {number} of {self.id} is not loaded")
             raise NotFound(f"model version {self.full_name} {number} does not exist",
                            model=self.full_name, version=number)
         return mv
 
+    def holds(self, number: int) -> bool:
+        """Whether this value knows version `number` (held, or known not to exist)."""
+        return not self.partial or number in self.versions or number in self.gone \
+            or not 1 <= number < self.next_version
+
+    def holding(self, number: int, mv: "ModelVersion | None") -> "Model":
+        """This value with version `number` as loaded from its own events (None: deleted)."""
+        if mv is None:
+            versions = self.versions.delete(number) if number in self.versions else self.versions
+            return replace(self, versions=versions, gone=self.gone | {number})
+        return replace(self, versions=self.versions.set(number, mv))
+
+    def shell(self) -> "Model":
+        """This value without its versions: what a snapshot keeps."""
+        return replace(self, versions=_NO_VERSIONS, gone=frozenset(), partial=True)
+
     def aliases_of(self, number: int) -> list[str]:
         return sorted(a for a, v in self.aliases.items() if v == number)
+
+
+class VersionNotHeld(LookupError):
+    """A command was decided on a version the shell did not load first: a bug, never an answer."""
+
+
+def needs(cmd: c.Command) -> int | None:
+    """The version a command is decided on, which a partial model must hold first."""
+    return cmd.version if isinstance(cmd, c.VersionCommand | c.SetAlias) else None
 
 
 def stream_id(model_id: UUID) -> str:
@@ -159,11 +202,11 @@ def decide(
                                model=state.full_name, key=cmd.key)
             return [ModelTagDeleted(key=cmd.key)]
         case c.DeleteModel():
-            if state.versions and not cmd.force:
+            if state.live_versions and not cmd.force:
                 raise FailedPrecondition(
-                    f"registered model {state.full_name!r} has {len(state.versions)} version(s); "
+                    f"registered model {state.full_name!r} has {state.live_versions} version(s); "
                     "delete them first or pass force", model=state.full_name,
-                    versions=len(state.versions),
+                    versions=state.live_versions,
                 )
             return [ModelDeleted(full_name=state.full_name)]
         case c.RegisterVersion():
@@ -278,10 +321,10 @@ def _transition(cmd: c.TransitionStage | c.ApproveTransition, state: Model,
         events.append(VersionStageTransitioned(version=mv.version, stage=cmd.stage,
                                                previous_stage=mv.stage))
     if cmd.archive_existing_versions:
-        events += [VersionStageTransitioned(version=other.version, stage="Archived",
-                                            previous_stage=other.stage)
-                   for other in state.versions.values()
-                   if other.version != mv.version and other.stage == cmd.stage]
+        events += [VersionStageTransitioned(version=other, stage="Archived",
+                                            previous_stage=cmd.stage)
+                   for other in sorted(state.staged.get(cmd.stage, ()))
+                   if other != mv.version]
     return events
 
 
@@ -325,6 +368,8 @@ def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
         )
     if state is None:
         return None
+    if isinstance(event, VersionEvent):
+        return _on_version(state, event, stamp)
     touched = {"updated_at": stamp.at, "updated_by": stamp.actor}
     match event:
         case ModelRenamed():
@@ -340,42 +385,6 @@ def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
             return replace(state, tags=_without(state.tags, event.key), **touched)
         case ModelDeleted():
             return replace(state, deleted=True, **touched)
-        case VersionRegistered():
-            mv = ModelVersion(
-                version=event.version, source=event.source, run_id=event.run_id,
-                run_link=event.run_link, logged_model_id=event.logged_model_id,
-                description=event.description, storage_location=event.storage_location,
-                status=PENDING, status_message=None, tags=MappingProxyType(dict(event.tags)),
-                stage="None",
-                created_at=stamp.at, created_by=stamp.actor, updated_at=stamp.at,
-                updated_by=stamp.actor,
-            )
-            return replace(state, versions=_with(state.versions, event.version, mv),
-                           next_version=max(state.next_version, event.version + 1), **touched)
-        case VersionReady():
-            return _version(state, event.version, stamp, status=READY)
-        case VersionFailed():
-            return _version(state, event.version, stamp, status=FAILED,
-                            status_message=event.status_message)
-        case VersionDescriptionUpdated():
-            return _version(state, event.version, stamp, description=event.description)
-        case VersionTagSet():
-            tags = _with(state.versions[event.version].tags, event.key, event.value)
-            return _version(state, event.version, stamp, tags=tags)
-        case VersionTagDeleted():
-            tags = _without(state.versions[event.version].tags, event.key)
-            return _version(state, event.version, stamp, tags=tags)
-        case VersionStageTransitioned():
-            return _version(state, event.version, stamp, stage=event.stage)
-        case StageTransitionRequested():
-            request = TransitionRequest(event.stage, event.comment, stamp.actor, stamp.at)
-            requests = _with(state.versions[event.version].requests, event.stage, request)
-            return _version(state, event.version, stamp, requests=requests)
-        case StageTransitionApproved() | StageTransitionRejected() | StageTransitionCancelled():
-            requests = _without(state.versions[event.version].requests, event.stage)
-            return _version(state, event.version, stamp, requests=requests)
-        case VersionDeleted():
-            return replace(state, versions=_without(state.versions, event.version), **touched)
         case AliasSet():
             return replace(state, aliases=_with(state.aliases, event.alias, event.version),
                            **touched)
@@ -384,10 +393,80 @@ def evolve(state: Model | None, event: Event, stamp: Stamp) -> Model | None:
     return state
 
 
-def _version(state: Model, number: int, stamp: Stamp, **changes: object) -> Model:
-    mv = replace(state.versions[number], updated_at=stamp.at, updated_by=stamp.actor, **changes)
-    return replace(state, versions=_with(state.versions, number, mv), updated_at=stamp.at,
-                   updated_by=stamp.actor)
+VersionEvent = (VersionRegistered | VersionReady | VersionFailed | VersionDescriptionUpdated
+                | VersionTagSet | VersionTagDeleted | VersionStageTransitioned
+                | StageTransitionRequested | StageTransitionApproved | StageTransitionRejected
+                | StageTransitionCancelled | VersionDeleted)
+
+
+def _on_version(state: Model, event: VersionEvent, stamp: Stamp) -> Model:
+    """A version's event: the version itself if held, and what the model keeps of all of them."""
+    number = event.version
+    changes: dict[str, object] = {"updated_at": stamp.at, "updated_by": stamp.actor}
+    held = state.versions.get(number)
+    if held is not None or isinstance(event, VersionRegistered):
+        mv = evolve_version(held, event, stamp)
+        changes["versions"] = state.versions.set(number, mv) if mv is not None else \
+            state.versions.delete(number)
+    match event:
+        case VersionRegistered():
+            changes |= {"next_version": max(state.next_version, number + 1),
+                        "live_versions": state.live_versions + 1}
+        case VersionDeleted():
+            changes |= {"live_versions": state.live_versions - 1,
+                        "staged": _staged(state.staged, number, None)}
+            if state.partial:
+                changes["gone"] = state.gone | {number}
+        case VersionStageTransitioned():
+            changes["staged"] = _staged(state.staged, number, event.stage)
+    return replace(state, **changes)  # type: ignore[arg-type]
+
+
+def evolve_version(mv: ModelVersion | None, event: Event, stamp: Stamp) -> ModelVersion | None:
+    """One version from its own events (those naming its number); other events leave it be."""
+    if isinstance(event, VersionRegistered):
+        return ModelVersion(
+            version=event.version, source=event.source, run_id=event.run_id,
+            run_link=event.run_link, logged_model_id=event.logged_model_id,
+            description=event.description, storage_location=event.storage_location,
+            status=PENDING, status_message=None, tags=MappingProxyType(dict(event.tags)),
+            stage="None", created_at=stamp.at, created_by=stamp.actor, updated_at=stamp.at,
+            updated_by=stamp.actor,
+        )
+    if mv is None:
+        return None
+    touched = {"updated_at": stamp.at, "updated_by": stamp.actor}
+    match event:
+        case VersionReady():
+            return replace(mv, status=READY, **touched)
+        case VersionFailed():
+            return replace(mv, status=FAILED, status_message=event.status_message, **touched)
+        case VersionDescriptionUpdated():
+            return replace(mv, description=event.description, **touched)
+        case VersionTagSet():
+            return replace(mv, tags=_with(mv.tags, event.key, event.value), **touched)
+        case VersionTagDeleted():
+            return replace(mv, tags=_without(mv.tags, event.key), **touched)
+        case VersionStageTransitioned():
+            return replace(mv, stage=event.stage, **touched)
+        case StageTransitionRequested():
+            request = TransitionRequest(event.stage, event.comment, stamp.actor, stamp.at)
+            return replace(mv, requests=_with(mv.requests, event.stage, request), **touched)
+        case StageTransitionApproved() | StageTransitionRejected() | StageTransitionCancelled():
+            return replace(mv, requests=_without(mv.requests, event.stage), **touched)
+        case VersionDeleted():
+            return None
+    return mv
+
+
+def _staged(staged: Mapping[str, frozenset[int]], number: int, stage: str | None
+            ) -> Mapping[str, frozenset[int]]:
+    """`staged` with version `number` in `stage` now (None: in no archivable stage)."""
+    out = {s: members - {number} if number in members else members
+           for s, members in staged.items()}
+    if stage in ARCHIVABLE:
+        out[stage] = out.get(stage, frozenset()) | {number}
+    return MappingProxyType({s: members for s, members in out.items() if members})
 
 
 def _with(mapping: Mapping[K, V], key: K, value: V) -> Mapping[K, V]:

@@ -94,6 +94,9 @@ class WriteModel(Protocol):
     def observe(self, events: Sequence[RecordedEvent]) -> None:
         """Fold in events: a job's own (before commit) or other processes' (caught up)."""
 
+    def plan(self) -> list[Group]:
+        """Rows to commit with the batch's events (e.g. snapshots of the state they reach)."""
+
     def reset(self) -> None:
         """Forget everything: a batch failed, so observed events may never have committed."""
 
@@ -361,6 +364,8 @@ class Writer:
             events.add((e.position, e.stream_id, e.stream_version, e.type, e.schema_version,
                         e.data, e.metadata, e.recorded_at, e.prev_hash, e.hash))
         planned = self.projector.plan(tx.pending) if self.projector is not None else []
+        if self.write_model is not None:
+            planned += self.write_model.plan()
         try:
             await execute(conn, [events, *planned])
         except asyncpg.UniqueViolationError as exc:

@@ -35,4 +35,5 @@ FEEDS_CLOSING = web.AppKey("feeds_closing", asyncio.Event)  # set on shutdown: e
 REQUEST_ID = web.RequestKey("request_id", str)
 ACTOR = web.RequestKey("actor", str)  # the principal's name: every event's metadata.actor
 PRINCIPAL = web.RequestKey("principal", Principal)
+AS_OF_POSITION = web.RequestKey("as_of_position", int)  # a request's `as_of`, resolved once
 COMMAND = web.RequestKey("command", str)

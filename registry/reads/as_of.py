@@ -1,12 +1,12 @@
 """Time travel: the registry as it was at a log position or instant.
 
-Nothing here replays the whole log. A model is its one stream folded up to the position (found by
-name through `model_names`); catalogs and schemas are the few namespace events (a partial index
-finds them among the model events); a list of models is the names held at the position, then the
-candidates' streams folded in one query per page.
+Nothing here replays the whole log, nor a model's whole history. A model is its latest snapshot
+up to the position and the events after it (found by name through `model_names`); a version is its
+own events up to there; catalogs and schemas are the few namespace events (a partial index finds
+them among the model events); a list of models is the names held at the position, then the
+candidates restored in two queries per page.
 """
 
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
@@ -14,12 +14,11 @@ from uuid import UUID
 import asyncpg
 
 from registry.domain.errors import InvalidArgument
-from registry.domain.models import Model, stream_id
+from registry.domain.models import Model, ModelVersion, stream_id
 from registry.domain.privileges import Chain, Securable, SecurableType
 from registry.domain.state import RegistryState
-from registry.domain.streams import parse
-from registry.eventstore import head_position, position_at, read_stream
-from registry.eventstore.domain_events import domain_event, fold_model, stamp
+from registry.eventstore import head_position, model_folds, position_at
+from registry.eventstore.domain_events import domain_event, stamp
 from registry.eventstore.reads import COLUMNS, from_row
 from registry.reads.queries import like_pattern
 
@@ -72,14 +71,43 @@ async def model_id_at(db: asyncpg.Pool, full_name: str, position: int) -> UUID |
 
 
 async def model_at(db: asyncpg.Pool, full_name: str, position: int) -> Model | None:
-    """The model that bore `full_name` at `position`, folded from its events up to there."""
+    """The model that bore `full_name` at `position`, restored up to there (its versions are
+    read with `version_at` and `versions_at`)."""
     model_id = await model_id_at(db, full_name, position)
     if model_id is None:
         return None
-    model = fold_model(await read_stream(db, stream_id(model_id), until_position=position))
+    model = (await model_folds.restore(db, stream_id(model_id), position)).model
     if model is None or model.deleted or model.full_name != full_name:
         return None
     return model
+
+
+async def version_at(db: asyncpg.Pool, model: Model, number: int, position: int
+                     ) -> ModelVersion | None:
+    """Version `number` of `model` (as `model_at` returned it at `position`) as it was then."""
+    if number in model.versions or model.holds(number):
+        return model.versions.get(number)
+    return (await model_folds.versions(db, stream_id(model.id), [number], position))[number]
+
+
+async def versions_at(db: asyncpg.Pool, model: Model, position: int, after: int | None,
+                      limit: int) -> list[ModelVersion]:
+    """Up to `limit` live versions of `model` (as `model_at` returned it at `position`) as they
+    were then, by number after `after`. Numbers are given in order, so the candidates are those
+    below the model's next number then, read a window at a time."""
+    found: list[ModelVersion] = []
+    start, window = (after or 0) + 1, limit
+    while len(found) < limit and start < model.next_version:
+        numbers = range(start, min(start + window, model.next_version))
+        unheld = [n for n in numbers if not model.holds(n)]
+        loaded = await model_folds.versions(db, stream_id(model.id), unheld, position) \
+            if unheld else {}
+        for n in numbers:
+            mv = model.versions.get(n) or loaded.get(n)
+            if mv is not None:
+                found.append(mv)
+        start, window = numbers.stop, window * 2  # deleted versions: widen the next window
+    return found[:limit]
 
 
 async def namespaces_at(db: asyncpg.Pool, position: int) -> RegistryState:
@@ -113,14 +141,10 @@ async def models_at(db: asyncpg.Pool, position: int, *, catalog: str | None = No
             after, limit)
         if not names:
             break
-        streams: dict[UUID, list] = defaultdict(list)
-        for e in map(from_row, await db.fetch(
-                f"SELECT {COLUMNS} FROM events WHERE stream_id = ANY($1) AND position <= $2 "
-                "ORDER BY stream_id, stream_version",
-                [stream_id(r['model_id']) for r in names], position)):
-            streams[UUID(parse(e.stream_id).key)].append(e)
+        restored = await model_folds.restore_many(
+            db, [stream_id(r["model_id"]) for r in names], position)
         for r in names:
-            model = fold_model(streams[r["model_id"]])
+            model = restored[stream_id(r["model_id"])].model
             if model is not None and not model.deleted and model.full_name == r["full_name"] \
                     and keep(model):
                 found.append(model)
@@ -141,6 +165,10 @@ async def chain_at(db: asyncpg.Pool, securable: Securable, position: int
         if model_id is None:
             return None, None
         stream = stream_id(model_id)
-        for e in await read_stream(db, stream, until_position=position):
-            state.apply(stream, domain_event(e), stamp(e))
+        restored = await model_folds.restore(db, stream, position)
+        if restored.model is None or restored.acl is None:
+            return None, model_id
+        state.models[model_id] = restored.model
+        state.model_ids[restored.model.full_name] = model_id
+        state.acls[stream] = restored.acl
     return state.chain(securable), model_id

@@ -19,6 +19,7 @@ import asyncpg
 from registry.domain.catalogs import Catalog
 from registry.domain.errors import InvalidArgument
 from registry.domain.models import Model, ModelVersion, TransitionRequest
+from registry.domain.names import STAGES
 from registry.domain.schemas import Schema
 
 Db = asyncpg.Pool | asyncpg.Connection
@@ -157,13 +158,15 @@ async def get_version(db: Db, model_id: UUID, version: int) -> ModelVersion | No
 
 async def latest_versions(db: Db, model_ids: Sequence[UUID]) -> dict[UUID, list[ModelVersion]]:
     """Per model, the newest live version in each stage (MLflow's `latest_versions`), stages in
-    MLflow's order: that in which the model's versions, oldest first, first reach them."""
+    MLflow's order: that in which the model's versions, oldest first, first reach them. Two
+    probes of model_versions_stage per model and stage: no model's history is scanned."""
     rows = await db.fetch(
-        f"SELECT * FROM (SELECT DISTINCT ON (v.model_id, v.stage) {VERSION_COLUMNS}, "
-        "min(v.version) OVER (PARTITION BY v.model_id, v.stage) AS first_in_stage "
-        "FROM model_versions v WHERE v.model_id = ANY($1) "
-        "ORDER BY v.model_id, v.stage, v.version DESC) latest ORDER BY first_in_stage",
-        list(model_ids))
+        f"SELECT latest.* FROM unnest($1::uuid[]) AS m(id) CROSS JOIN unnest($2::text[]) AS s(stage) "
+        f"CROSS JOIN LATERAL (SELECT {VERSION_COLUMNS}, (SELECT min(f.version) "
+        "  FROM model_versions f WHERE f.model_id = m.id AND f.stage = s.stage) AS first_in_stage "
+        "  FROM model_versions v WHERE v.model_id = m.id AND v.stage = s.stage "
+        "  ORDER BY v.version DESC LIMIT 1) latest ORDER BY latest.first_in_stage",
+        list(model_ids), list(STAGES))
     out: dict[UUID, list[ModelVersion]] = defaultdict(list)
     for r in rows:
         out[r["model_id"]].append(version_from_row(r))

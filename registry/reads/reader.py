@@ -204,27 +204,26 @@ class Reader:
             self.pool, mlflow_pages.Search(workspace, filter_, order_by, page_token, limit),
             self.access.readable())
 
-    async def version(self, model: Model, number: int, past: bool = False, *,
+    async def version(self, model: Model, number: int, at: int | None = None, *,
                       missing: NotFound | None = None) -> ModelVersion:
-        """Version `number` of a model that `model` returned (so checked already): of the model
-        itself when that is a past one, else from the read model."""
+        """Version `number` of a model that `model` returned (so checked already), now or, for a
+        model `model` returned at `at`, as it was then."""
         # A number beyond the read model's integers (an API takes any int64) names no version.
-        mv = None if not 1 <= number <= queries.MAX_INT else model.versions.get(number) if past \
-            else await queries.get_version(self.pool, model.id, number)
+        mv = None if not 1 <= number <= queries.MAX_INT else \
+            await queries.get_version(self.pool, model.id, number) if at is None else \
+            await as_of.version_at(self.pool, model, number, at)
         if mv is None:
             raise missing or NotFound(f"model version {model.full_name} {number} does not exist",
                                       model=model.full_name, version=number)
         return mv
 
-    async def versions(self, model: Model, past: bool = False, *, after: int | None = None,
+    async def versions(self, model: Model, at: int | None = None, *, after: int | None = None,
                        limit: int = 100) -> Found[ModelVersion]:
-        """Versions of a model that `model` returned, by number after `after`: of the model itself
-        when that is a past one, else from the read model."""
-        if past:
-            rows = [mv for n, mv in sorted(model.versions.items())
-                    if after is None or n > after][: limit + 1]
-        else:
+        """Versions of a model that `model` returned (at `at`), by number after `after`."""
+        if at is None:
             rows = await queries.list_versions(self.pool, model.id, after, limit + 1)
+        else:
+            rows = await as_of.versions_at(self.pool, model, at, after, limit + 1)
         return found(rows, limit, lambda mv: mv.version)
 
     async def events(self, model: Model, at: int | None = None, *, after: int = 0,

@@ -116,7 +116,7 @@ class RegistryService:
         wm = self.write_model
         stream = stream_of(cmd, wm.state) or ""
         if streams.is_model(stream) and not isinstance(cmd, c.CreateModel):
-            await wm.ensure_loaded(tx, stream)
+            await wm.ensure_loaded(tx, stream, m.needs(cmd))
         stream, events = decide(cmd, wm.state, actor)
         before = wm.model(stream)
         if not events:

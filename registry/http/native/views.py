@@ -13,7 +13,7 @@ from registry.domain.models import Model, ModelVersion
 from registry.eventstore import chain
 from registry.http import authorize
 from registry.http.dispatch import execute
-from registry.http.keys import POOL, SETTINGS
+from registry.http.keys import AS_OF_POSITION, POOL, SETTINGS
 from registry.http.namespace_patch import patch_catalog, patch_schema
 from registry.http.native.requests import (
     AliasBody,
@@ -52,15 +52,13 @@ T = TypeVar("T")
 
 async def _model(request: web.Request, full_name: str | None = None) -> Model:
     """The model by its current name, or as it was at `as_of`."""
-    reader = authorize.reader(request)
-    when = request.query.get("as_of")
-    return await reader.model(full_name or request.match_info["full_name"],
-                              None if when is None else await reader.point(when))
+    return await authorize.reader(request).model(full_name or request.match_info["full_name"],
+                                                 await _at(request, request.query.get("as_of")))
 
 
 async def _version(request: web.Request, model: Model) -> ModelVersion:
-    return await authorize.reader(request).version(model, path_version(request),
-                                                   past="as_of" in request.query)
+    return await authorize.reader(request).version(
+        model, path_version(request), await _at(request, request.query.get("as_of")))
 
 
 # --- catalogs and schemas ---------------------------------------------------------------------
@@ -75,7 +73,13 @@ async def create_catalog(request: web.Request) -> web.Response:
 
 
 async def _at(request: web.Request, when: str | None) -> int | None:
-    return None if when is None else await authorize.reader(request).point(when)
+    """The position `when` names, resolved once per request: a model read at it and its
+    versions read after must see the same point, however the head moves meanwhile."""
+    if when is None:
+        return None
+    if AS_OF_POSITION not in request:
+        request[AS_OF_POSITION] = await authorize.reader(request).point(when)
+    return request[AS_OF_POSITION]
 
 
 async def _catalog(request: web.Request, name: str, when: str | None = None) -> dict[str, Any]:
@@ -266,7 +270,7 @@ async def list_versions(request: web.Request) -> web.Response:
     q = parse_query(request, VersionPage)
     model = await _model(request)
     found = await authorize.reader(request).versions(
-        model, past=q.as_of is not None, after=queries.decode_token(q.page_token, int),
+        model, await _at(request, q.as_of), after=queries.decode_token(q.page_token, int),
         limit=q.max_results)
     return json_response(listed(found, "model_versions", lambda mv: version_json(model, mv)))
 
@@ -379,7 +383,7 @@ async def get_alias(request: web.Request) -> web.Response:
         raise NotFound(f"registered model {model.full_name!r} has no alias {alias!r}",
                        model=model.full_name, alias=alias)
     mv = await authorize.reader(request).version(
-        model, number, past="as_of" in request.query,
+        model, number, await _at(request, request.query.get("as_of")),
         missing=NotFound(f"alias {alias!r} points at a version that no longer exists"))
     return json_response(version_json(model, mv))
 

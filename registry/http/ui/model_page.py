@@ -86,7 +86,7 @@ async def model_page(request: web.Request) -> web.Response:
     reader = authorize.reader(request)
     position = None if q.as_of is None else await reader.point(q.as_of)
     model = await fetch_model(request, full_name, position)
-    found = await reader.versions(model, past=position is not None, after=q.after,
+    found = await reader.versions(model, position, after=q.after,
                                   limit=VERSIONS_PAGE)
     versions, next_after = found.items, found.next_after
     points = await reader.event_points(model, limit=MAX_POINTS)

@@ -25,7 +25,7 @@ async def version_page(request: web.Request) -> web.Response:
     reader = authorize.reader(request)
     position = None if q.as_of is None else await reader.point(q.as_of)
     model = await fetch_model(request, request.match_info["full_name"], position)
-    mv = await reader.version(model, number, past=position is not None)
+    mv = await reader.version(model, number, position)
     return page(request, "version.html", title=f"{model.full_name} v{number}", model=model,
                 mv=mv, position=position, url=version_url(model.full_name, number),
                 model_url=model_url(model.full_name), stages=STAGES,

@@ -1,0 +1,110 @@
+"""A model's state from the log in time independent of its history: its latest snapshot up to a
+position and the events after it (`restore`), and one version from that version's own events
+(`versions`). The same answers as folding the whole stream, at a bounded cost.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from registry.domain import models as m
+from registry.domain import privileges, snapshots
+from registry.eventstore.domain_events import domain_event, stamp
+from registry.eventstore.reads import COLUMNS, from_row
+from registry.eventstore.records import RecordedEvent
+from registry.eventstore.statements import insert
+
+Db = asyncpg.Connection | asyncpg.Pool
+
+SNAPSHOTS = insert("model_snapshots", {
+    "stream_id": "text", "position": "bigint", "stream_version": "int",
+    "schema_version": "smallint", "state": "jsonb"}, upsert_on=("stream_id", "position"))
+
+# Per stream: its latest snapshot up to $3, and the stream version of the first one after it,
+# which bounds the tail to read (a filter on position alone would scan the stream to its end).
+_SNAPSHOTS_AT = (
+    "SELECT s.stream_id, l.stream_version, l.position, l.state, n.stream_version AS bound "
+    "FROM unnest($1::text[]) AS s(stream_id) "
+    "LEFT JOIN LATERAL (SELECT stream_version, position, state FROM model_snapshots "
+    "  WHERE stream_id = s.stream_id AND schema_version = $2 AND position <= $3 "
+    "  ORDER BY position DESC LIMIT 1) l ON true "
+    "LEFT JOIN LATERAL (SELECT stream_version FROM model_snapshots "
+    "  WHERE stream_id = s.stream_id AND schema_version = $2 AND position > $3 "
+    "  ORDER BY position LIMIT 1) n ON true")
+_TAILS = (
+    f"SELECT e.* FROM unnest($1::text[], $2::int[], $3::int[]) AS s(stream_id, after, bound) "
+    f"CROSS JOIN LATERAL (SELECT {COLUMNS} FROM events WHERE stream_id = s.stream_id "
+    "  AND stream_version > s.after AND stream_version <= coalesce(s.bound, 2147483647) "
+    "  AND position <= $4 ORDER BY stream_version) e ORDER BY e.stream_id, e.stream_version")
+# A version's own events: the partial index events_by_version (migration 0020) answers them.
+_OF_VERSIONS = (f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 "
+                "AND jsonb_typeof(data->'version') = 'number' "
+                "AND (data->'version')::numeric = ANY($2::numeric[]) {until} ORDER BY position")
+NOW = 2**63 - 1  # a position past any head: "as committed"
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    model: m.Model | None  # None: the stream holds no model (yet) at that point
+    acl: privileges.Acl | None
+    stream_version: int  # of the last event folded in (0: none)
+    position: int  # of that event (0: none)
+    folded: int  # events folded on top of the snapshot
+
+
+async def restore(db: Db, stream: str, until_position: int = NOW,
+                  pending: Iterable[RecordedEvent] = ()) -> Restored:
+    """The model of `stream` as of `until_position` (by default as committed), then `pending`
+    (this batch's own events). Versions registered before the snapshot used are not held."""
+    r = (await restore_many(db, [stream], until_position))[stream]
+    model, acl, version, position = r.model, r.acl, r.stream_version, r.position
+    for e in pending:
+        event = domain_event(e)
+        model, acl = m.evolve(model, event, stamp(e)), privileges.evolve(acl, event)
+        version, position = e.stream_version, e.position
+    return Restored(model, acl, version, position, r.folded)
+
+
+async def restore_many(db: Db, streams: Sequence[str], until_position: int = NOW
+                       ) -> dict[str, Restored]:
+    """`restore` of several streams at one position, in two queries."""
+    starts = {r["stream_id"]: r for r in await db.fetch(
+        _SNAPSHOTS_AT, list(streams), snapshots.SCHEMA_VERSION, until_position)}
+    state: dict[str, list] = {}
+    for stream in streams:
+        r = starts[stream]
+        if r["state"] is None:
+            state[stream] = [None, None, 0, 0, 0]
+        else:
+            model, acl = snapshots.decode(r["state"])
+            state[stream] = [model, acl, r["stream_version"], r["position"], 0]
+    rows = await db.fetch(_TAILS, list(streams), [state[s][2] for s in streams],
+                          [starts[s]["bound"] for s in streams], until_position)
+    for e in map(from_row, rows):
+        s = state[e.stream_id]
+        event = domain_event(e)
+        s[0], s[1] = m.evolve(s[0], event, stamp(e)), privileges.evolve(s[1], event)
+        s[2], s[3], s[4] = e.stream_version, e.position, s[4] + 1
+    return {stream: Restored(*state[stream]) for stream in streams}
+
+
+async def versions(db: Db, stream: str, numbers: Sequence[int], until_position: int = NOW,
+                   pending: Iterable[RecordedEvent] = ()) -> dict[int, m.ModelVersion | None]:
+    """Each of `numbers` as its own events (up to `until_position`, then `pending`) make it;
+    None for a version deleted or never registered by then."""
+    until = "" if until_position == NOW else "AND position <= $3"
+    args = (stream, list(numbers)) + (() if until_position == NOW else (until_position,))
+    rows = await db.fetch(_OF_VERSIONS.format(until=until), *args)
+    found: dict[int, m.ModelVersion | None] = dict.fromkeys(numbers)
+    for e in [*map(from_row, rows), *pending]:
+        number = e.data.get("version")
+        if number in found:
+            found[number] = m.evolve_version(found[number], domain_event(e), stamp(e))
+    return found
+
+
+def snapshot_row(stream: str, stream_version: int, position: int, model: m.Model,
+                 acl: privileges.Acl | None) -> tuple:
+    return (stream, position, stream_version, snapshots.SCHEMA_VERSION,
+            snapshots.encode(model, acl))
