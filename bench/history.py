@@ -81,6 +81,7 @@ async def fill(url: str, versions: int) -> None:
                 if done % 10_000 < chunk or done == versions:
                     rate = done / (time.monotonic() - started)
                     say(f"  filled {done:,}/{versions:,} versions ({rate:,.0f}/s)")
+        await pool.execute("ANALYZE")  # as autovacuum would have by now
     finally:
         await pool.close()
 
@@ -164,49 +165,52 @@ async def measure(http: aiohttp.ClientSession, base: str, pid: int, args: argpar
     out["write_cpu_ms"] = {n: round(v * 1000 / (args.writes // 3 * 3), 3) for n, v in cpu.items()}
     out["write_cpu_ratio"] = round(cpu[BIG] / cpu[FRESH], 2)
 
-    reads: dict[str, dict[str, Any]] = {}
-    for name in (BIG, FRESH):
-        short = name.rsplit(".", 1)[1]
-        first, last, top = heads[name]
-        old = max(1, top // 7)
-
-        def point() -> int:
-            return rng.randint(first, last)
-
-        async def model_as_of() -> None:
-            await call(http, "GET", f"{base}{NATIVE}/models/{name}", params={"as_of": point()})
-
-        async def version_as_of() -> None:
-            p = point()
-            await call(http, "GET", f"{base}{NATIVE}/models/{name}/versions/1",
-                       params={"as_of": p})
-
-        async def versions_as_of() -> None:
-            await call(http, "GET", f"{base}{NATIVE}/models/{name}/versions",
-                       params={"as_of": point(), "max_results": "100"})
-
-        async def native_model() -> None:
-            await call(http, "GET", f"{base}{NATIVE}/models/{name}")
-
-        async def mlflow_model() -> None:
-            await call(http, "GET", f"{base}{MLFLOW}/registered-models/get",
-                       params={"name": short})
-
-        async def mlflow_version() -> None:
-            await call(http, "GET", f"{base}{MLFLOW}/model-versions/get",
-                       params={"name": short, "version": str(old)})
-
-        async def mlflow_alias() -> None:
-            await call(http, "GET", f"{base}{MLFLOW}/registered-models/alias",
-                       params={"name": short, "alias": "champion"})
-
-        reads[short] = {fn.__name__: await timed(fn, args.reads) for fn in (
-            native_model, mlflow_model, mlflow_version, mlflow_alias, model_as_of,
-            version_as_of, versions_as_of)}
+    reads = {name.rsplit(".", 1)[1]: await reads_of(http, base, name, heads[name], rng,
+                                                     args.reads) for name in (BIG, FRESH)}
     out["reads"] = reads
     out["read_p99_ratio"] = {k: round(reads["big"][k]["p99_ms"] / reads["fresh"][k]["p99_ms"], 2)
                              for k in reads["big"]}
     return out
+
+
+async def reads_of(http: aiohttp.ClientSession, base: str, name: str,
+                   head: tuple[int, int, int], rng: random.Random, n: int
+                   ) -> dict[str, dict[str, float]]:
+    short = name.rsplit(".", 1)[1]
+    first, last, top = head
+    old = max(1, top // 7)
+
+    def point() -> int:
+        return rng.randint(first, last)
+
+    async def model_as_of() -> None:
+        await call(http, "GET", f"{base}{NATIVE}/models/{name}", params={"as_of": point()})
+
+    async def version_as_of() -> None:
+        await call(http, "GET", f"{base}{NATIVE}/models/{name}/versions/1",
+                   params={"as_of": point()})
+
+    async def versions_as_of() -> None:
+        await call(http, "GET", f"{base}{NATIVE}/models/{name}/versions",
+                   params={"as_of": point(), "max_results": "100"})
+
+    async def native_model() -> None:
+        await call(http, "GET", f"{base}{NATIVE}/models/{name}")
+
+    async def mlflow_model() -> None:
+        await call(http, "GET", f"{base}{MLFLOW}/registered-models/get", params={"name": short})
+
+    async def mlflow_version() -> None:
+        await call(http, "GET", f"{base}{MLFLOW}/model-versions/get",
+                   params={"name": short, "version": str(old)})
+
+    async def mlflow_alias() -> None:
+        await call(http, "GET", f"{base}{MLFLOW}/registered-models/alias",
+                   params={"name": short, "alias": "champion"})
+
+    return {fn.__name__: await timed(fn, n) for fn in (
+        native_model, mlflow_model, mlflow_version, mlflow_alias, model_as_of, version_as_of,
+        versions_as_of)}
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:

@@ -3,6 +3,7 @@ every catalog, schema and principal (few and small: access at the window's end n
 a model's parents wherever it was renamed to) in log order, page by page, into the pure
 `ReportBuilder` (registry/audit/compliance.py); then the window's denied attempts from their table."""
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +20,7 @@ from registry.eventstore.reads import COLUMNS, from_row
 Db = asyncpg.Pool | asyncpg.Connection
 Progress = Callable[[int, int], None]  # (position read up to, last position to read)
 PAGE = 5000
+_SLICE = 200  # events folded between two turns of the event loop
 # One page: the models' events and the others' (on the partial index events_namespaces), merged.
 _PAGE_SQL = f"""
 SELECT * FROM (
@@ -75,8 +77,10 @@ async def build(db: Db, w: Window, progress: Progress | None = None) -> Report:
     after = 0
     while True:
         rows = await db.fetch(_PAGE_SQL, after, w.until_position, streams, PAGE)
-        for r in rows:
+        for i, r in enumerate(rows, 1):
             builder.add(from_row(r))
+            if i % _SLICE == 0:
+                await asyncio.sleep(0)  # a long history must not hold the event loop
         if progress is not None:
             progress(rows[-1]["position"] if len(rows) == PAGE else w.until_position,
                      w.until_position)
@@ -84,7 +88,7 @@ async def build(db: Db, w: Window, progress: Progress | None = None) -> Report:
             break
         after = rows[-1]["position"]
     last_hash = await db.fetchval("SELECT hash FROM events WHERE position = $1", w.until_position)
-    report = builder.report(None if last_hash is None else last_hash.hex())
+    report = await asyncio.to_thread(builder.report, None if last_hash is None else last_hash.hex())
     return dataclasses.replace(report, denied_attempts=await denied(db, w))
 
 

@@ -1,23 +1,13 @@
-"""Recorded events as the domain sees them: upcast domain events with their stamps, and a model
-folded from its stream."""
+"""Recorded events as the domain sees them: upcast domain events with their stamps."""
 
-from collections.abc import Sequence
 
 from registry.domain import Event, Stamp, parse_event
-from registry.domain import models as m
 from registry.eventstore.records import RecordedEvent
 
 
 def domain_event(e: RecordedEvent) -> Event:
     """The recorded event as a domain event (upcast to the current shape), parsed once."""
     return e.event if e.event is not None else parse_event(e.type, e.schema_version, e.data)
-
-
-def fold_model(events: Sequence[RecordedEvent]) -> m.Model | None:
-    state = None
-    for e in events:
-        state = m.evolve(state, domain_event(e), stamp(e))
-    return state
 
 
 def stamp(e: RecordedEvent) -> Stamp:

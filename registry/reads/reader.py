@@ -24,7 +24,7 @@ from registry.reads import as_of, mlflow_pages, queries, search, timeline
 from registry.reads.access import ReadAccess
 from registry.reads.cache import ReadCache
 from registry.reads.search import ModelFilter
-from registry.timeline.periods import Period, fold
+from registry.timeline.periods import Period
 
 T = TypeVar("T")
 
@@ -266,8 +266,8 @@ class Reader:
         if await timeline.caught_up_to(self.pool) >= await head_position(self.pool):
             return await timeline.lanes(self.pool, model_id, kind=kind, lane=lane, after=after,
                                         limit=limit)
-        events = await read_stream(self.pool, stream_id(model_id))
-        found = [p for p in fold(events) if (kind is None or p.kind == kind)
+        found = [p for p in await timeline.folded(self.pool, model_id)
+                 if (kind is None or p.kind == kind)
                  and (lane is None or p.lane == lane) and p.valid_from_position > after]
         return found[:limit]
 

@@ -5,16 +5,17 @@ The projection follows the log behind the writers; where a question reaches past
 is exact either way.
 """
 
+import asyncio
 from uuid import UUID
 
 import asyncpg
 
-from projections.alias_history import ALIAS, NAME, plan
+from projections.alias_history import ALIAS, NAME
 from projections.catch_up import checkpoint
 from registry.domain.models import stream_id
 from registry.eventstore import read_stream
 from registry.reads.as_of import NAME_HOLDER, model_id_at
-from registry.timeline.periods import Period, from_plan
+from registry.timeline.periods import Period, fold
 
 _COLUMNS = ("kind, lane, version, valid_from_position, valid_from, set_by, valid_to_position, "
             "valid_to, ended_by")
@@ -40,10 +41,25 @@ async def alias_at(db: asyncpg.Pool, full_name: str, alias: str, position: int) 
     model_id = await model_id_at(db, full_name, position)
     if model_id is None:
         return None
-    events = await read_stream(db, stream_id(model_id), until_position=position)
-    open_ = [p for p in plan(events).periods
-             if p.kind == ALIAS and p.lane == alias and p.to_position is None]
-    return from_plan(open_[-1]) if open_ else None
+    open_ = [p for p in await folded(db, model_id, position)
+             if p.kind == ALIAS and p.lane == alias and p.valid_to_position is None]
+    return open_[-1] if open_ else None
+
+
+async def folded(db: asyncpg.Pool, model_id: UUID, until: int | None = None) -> list[Period]:
+    """The periods of a model's stream (up to `until`) folded here, for when the projection lags:
+    read a chunk at a time and planned off the event loop, since a history may be long."""
+    events, after = [], 0
+    while True:
+        chunk = await read_stream(db, stream_id(model_id), after_version=after,
+                                  until_position=until, limit=_CHUNK)
+        events += chunk
+        if len(chunk) < _CHUNK:
+            return await asyncio.to_thread(fold, events)
+        after = chunk[-1].stream_version
+
+
+_CHUNK = 5000
 
 
 async def lanes(db: asyncpg.Pool, model_id: UUID, *, kind: str | None = None,

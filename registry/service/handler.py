@@ -56,7 +56,10 @@ async def _repeat(earlier: list[RecordedEvent], request: str | None, key: str,
     stream = earlier[0].stream_id
     if not streams.is_model(stream):
         return Outcome(stream, earlier)
-    await wm.ensure_loaded(tx, stream)
+    outcome = Outcome(stream, earlier)
+    registered = any(e.type == VersionRegistered.type_name() for e in earlier)
+    # The version it registered then may be one a restored model does not hold yet.
+    await wm.ensure_loaded(tx, stream, outcome.version if registered else None)
     return Outcome(stream, earlier, wm.model(stream))
 
 

@@ -13,10 +13,18 @@ from registry.domain import commands as c
 from registry.domain import models as m
 from registry.eventstore import model_folds as folds
 from registry.eventstore import read_stream
-from registry.eventstore.domain_events import fold_model
+from registry.eventstore.domain_events import domain_event, stamp
 from registry.reads import as_of
 
 NAME = "unity.default.long"
+
+
+def fold_model(events: list) -> m.Model | None:
+    """The whole fold, from the stream's first event: the truth snapshots are held to."""
+    state = None
+    for e in events:
+        state = m.evolve(state, domain_event(e), stamp(e))
+    return state
 
 
 async def _long_history(service, pool) -> list[int]:
@@ -115,3 +123,18 @@ async def test_a_snapshot_of_another_shape_is_not_used(service, pool) -> None:
                        head.position, head.stream_version, snapshots.SCHEMA_VERSION + 1, forged)
     restored = await folds.restore(pool, stream)
     assert restored.model is not None and restored.model.description == "real"
+
+
+async def test_a_repeated_registration_answers_with_its_version_after_a_restart(service,
+                                                                             pool) -> None:
+    await service.execute(c.CreateModel(full_name=NAME), "alice")
+    register = c.RegisterVersion(full_name=NAME, source="s3://b/once", ready=True)
+    first = await service.execute(register, "alice", idempotency_key="once")
+    await asyncio.gather(*(service.execute(c.RegisterVersion(
+        full_name=NAME, source="s3://b/more", ready=True), "alice")
+        for _ in range(snapshots.EVERY)))
+    async with bootstrap.writing(pool) as fresh:  # the model is restored from a snapshot
+        again = await fresh.service.execute(register, "alice", idempotency_key="once")
+        assert again.version == first.version == 1
+        assert again.model is not None and again.model.partial
+        assert again.model.versions[again.version].source == "s3://b/once"

@@ -2,6 +2,7 @@
 as JSON or CSV (`format=csv` or `Accept: text/csv`); `GET .../audit/denied`, the refusals; and
 `GET .../audit/report`, the compliance report of a window (as `modelog audit report`)."""
 
+import asyncio
 import csv
 import io
 from datetime import UTC, datetime
@@ -163,7 +164,9 @@ async def report_view(request: web.Request) -> web.Response:
     pool = request.config_dict[POOL]
     w = await compliance_report.window(pool, q.since, q.until, q.object, datetime.now(UTC))
     render, content_type = _RENDER[q.format]
-    response = web.Response(text=render(await compliance_report.build(pool, w)),
+    report = await compliance_report.build(pool, w)
+    # Rendered off the event loop: a report of a long history takes a while to write out.
+    response = web.Response(text=await asyncio.to_thread(render, report),
                             content_type=content_type)
     if q.format == "html":  # it needs nothing but its own inline styles: let it load nothing else
         response.headers["Content-Security-Policy"] = (
