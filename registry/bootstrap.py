@@ -67,11 +67,12 @@ class Writing:
 
 @asynccontextmanager
 async def writing(pool: asyncpg.Pool, *, bootstrap: bool = False,
-                  workspace: str | None = None) -> AsyncIterator[Writing]:
+                  workspace: str | None = None, shared: bool = False) -> AsyncIterator[Writing]:
     """The write side on `pool`; `bootstrap`: make sure the default catalog and schema exist;
-    `workspace`: MLflow's workspace schema, which may not be renamed."""
+    `workspace`: MLflow's workspace schema, which may not be renamed; `shared`: other processes
+    write to the same log all along."""
     write_model = RegistryWriteModel()
-    store = EventStore(pool, projections.inline_projector(), write_model)
+    store = EventStore(pool, projections.inline_projector(), write_model, always_locked=shared)
     await store.start()
     try:
         service = RegistryService(store, write_model, workspace)
@@ -103,7 +104,8 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
         pool = await stack.enter_async_context(
             migrated_pool(url, min_size=2, max_size=settings.pool_size))
         w = await stack.enter_async_context(
-            writing(pool, bootstrap=True, workspace=settings.default_schema))
+            writing(pool, bootstrap=True, workspace=settings.default_schema,
+                    shared=settings.workers > 1))
         cache, head = ReadCache(), LogHead()
         w.store.writer.on_commit.append(cache.committed)
         w.store.writer.on_commit.append(head.advance)

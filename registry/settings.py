@@ -45,6 +45,7 @@ class Settings:
         return self.storage_root or f"file://{self.data_dir.expanduser().resolve()}/artifacts"
     max_body_bytes: int = 1 << 20
     pool_size: int = 20
+    workers: int = 1  # server processes sharing the log (`serve --workers`): >1 locks every batch
     feed_heartbeat: float = 15.0  # seconds between `: keepalive` comments on an idle event stream
     webhook_timeout: float = 10.0  # per delivery attempt
     webhook_backoff: float = 2.0  # first retry after about this many seconds, doubling after

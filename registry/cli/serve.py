@@ -68,6 +68,10 @@ def add_parser(subparsers: Subparsers) -> None:
     serve.add_argument("--insecure-no-auth", action="store_true",
                        help="no authentication even on a non-loopback bind: every request acts "
                             "as the admin")
+    serve.add_argument("--workers", type=int,
+                       default=int(env("MODELOG_WORKERS", "1") or 1),
+                       help="server processes on the port, sharing the log (e.g. the number of "
+                            "cores; default 1; env MODELOG_WORKERS)")
     database_options(serve)
 
 
@@ -94,15 +98,31 @@ def run(args: argparse.Namespace) -> int:
                         webhook_retention_days=args.webhook_retention_days,
                         mlflow_webhook_schemes=tuple(
                             s.strip() for s in args.mlflow_webhook_schemes.split(",") if s.strip()),
-                        mlflow_webhook_allow_private_ips=args.mlflow_webhook_allow_private_ips)
+                        mlflow_webhook_allow_private_ips=args.mlflow_webhook_allow_private_ips,
+                        workers=int(env("MODELOG_WORKER_OF", "1") or 1))
     if args.auth and args.insecure_no_auth:
         print("modelog serve: --insecure-no-auth contradicts --auth", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print("modelog serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        from registry.cli.supervise import supervise
+
+        return asyncio.run(supervise(sys.argv[1:], args.workers, args.database_url,
+                                     Path(args.data_dir)))
     try:
         app = create_app(settings)
     except ValueError as exc:  # a configuration that cannot be served, e.g. its storage root
         print(f"modelog serve: {exc}", file=sys.stderr)
         return 2
+    if settings.workers > 1:  # say which worker each line comes from
+        import os
+
+        import structlog
+
+        structlog.contextvars.bind_contextvars(pid=os.getpid())
     web.run_app(app, host=settings.host, port=settings.port, access_log=None,
+                reuse_port=settings.workers > 1,  # the kernel spreads connections over workers
                 print=lambda msg: print(msg, file=sys.stderr))
     return 0

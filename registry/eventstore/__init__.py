@@ -21,10 +21,11 @@ class EventStore:
 
     def __init__(
         self, pool: asyncpg.Pool, projector: Projector | None = None,
-        write_model: WriteModel | None = None, max_batch: int = 512,
+        write_model: WriteModel | None = None, max_batch: int = 512, always_locked: bool = False,
     ) -> None:
         self.pool = pool
-        self.writer = Writer(pool, projector, write_model, max_batch=max_batch)
+        self.writer = Writer(pool, projector, write_model, max_batch=max_batch,
+                             always_locked=always_locked)
 
     async def start(self) -> None:
         await self.writer.start()

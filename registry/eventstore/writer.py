@@ -179,9 +179,12 @@ class _Item:
 class Writer:
     def __init__(
         self, pool: asyncpg.Pool, projector: Projector | None, write_model: WriteModel | None,
-        *, max_batch: int = 512,
+        *, max_batch: int = 512, always_locked: bool = False,
     ) -> None:
         self.pool = pool
+        # Known to share the log with other writers (e.g. `serve --workers`): take the lock for
+        # every batch rather than find out by colliding.
+        self.always_locked = always_locked
         self.projector = projector
         self.write_model = write_model
         self.max_batch = max_batch
@@ -286,7 +289,8 @@ class Writer:
                 hook()
 
     async def _write_batch(self, batch: list[_Item]) -> None:
-        locked = self._head is None or time.monotonic() < self._locked_until
+        locked = self.always_locked or self._head is None \
+            or time.monotonic() < self._locked_until
         for _ in range(_LOCKED_ATTEMPTS):
             try:
                 return await self._commit(batch, locked=locked)
@@ -368,6 +372,10 @@ class Writer:
             planned += self.write_model.plan()
         try:
             await execute(conn, [events, *planned])
+        except asyncpg.DeadlockDetectedError as exc:
+            # Another process's batch took read-model rows in another order, and PostgreSQL
+            # aborted this statement whole: nothing was appended, so decide again, under the lock.
+            raise _HeadMoved(observed=True) from exc
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name in _LOG_KEYS:
                 raise _HeadMoved(observed=True) from exc

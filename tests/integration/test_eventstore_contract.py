@@ -23,3 +23,21 @@ class TestUnbatchedWriter(EventStoreContract):
     def build(self, pool: asyncpg.Pool, projector: Projector,
               write_model: WriteModel | None = None) -> EventStore:
         return EventStore(pool, projector, write_model, max_batch=1)
+
+
+class TestLockedWriter(SharedLogContract):
+    """Every batch under the log's lock (`serve --workers`): writers that know they share the log
+    never collide."""
+
+    def build(self, pool: asyncpg.Pool, projector: Projector,
+              write_model: WriteModel | None = None) -> EventStore:
+        return EventStore(pool, projector, write_model, always_locked=True)
+
+
+class TestLockedUnbatchedWriter(SharedLogContract):
+    """One append per locked transaction: unlike unbatched optimistic writers, several of them
+    share a log, since none appends without holding the lock."""
+
+    def build(self, pool: asyncpg.Pool, projector: Projector,
+              write_model: WriteModel | None = None) -> EventStore:
+        return EventStore(pool, projector, write_model, max_batch=1, always_locked=True)
