@@ -6,8 +6,9 @@ folds as its own writer commits. Another process's grant or revoke would otherwi
 when this writer next decides something. So when the log head goes past what the writer knows
 (PostgreSQL's 'modelog_appended' notification, registry/eventstore/log_head.py), an empty batch is submitted:
 the writer finds the head moved and catches up on the foreign events under its lock, one by one.
-A read then sees another process's revoke within a notification's latency of its commit; writes
-never depend on this, as the writer decides them on a head it has checked.
+A read then sees another process's revoke within a notification's latency (and 10 ms at most, as
+commits in a stream are caught up on together) of its commit; writes never depend on this, as the
+writer decides them on a head it has checked.
 """
 
 import asyncio
@@ -19,6 +20,7 @@ from registry.eventstore import EventStore, Tx
 from registry.eventstore.log_head import LogHead
 
 log = structlog.get_logger(__name__)
+COALESCE_SECONDS = 0.01
 
 
 class WriteModelSync:
@@ -53,6 +55,9 @@ class WriteModelSync:
             try:
                 await self.store.transact(_nothing)
                 self.syncs += 1
+                # Under a stream of other processes' commits (`serve --workers`), catch up on
+                # them together: a batch per commit would take the writer's time from writes.
+                await asyncio.sleep(COALESCE_SECONDS)
             except asyncio.CancelledError:
                 raise
             except Exception:
