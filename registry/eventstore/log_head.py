@@ -4,6 +4,10 @@ It moves when this process's writer commits and when PostgreSQL delivers another
 'modelog_appended' notification. Followers of the log (catch-up projections, live feeds) wait on
 it instead of polling; they still poll slowly, as a notification can be lost with its connection.
 
+Each append statement's notification carries the highest position it appended and, on the lines
+below, the streams it appended to (migrations/0021_notify_streams.sql), or the position alone
+when they would not fit in a payload; `appended` reads it.
+
 It holds the process's one LISTEN connection for commits (registry/eventstore/listener.py) and passes each
 notification on to `on_notified` (the read cache); when that connection is lost it says so
 (`on_lost`), and once it listens again it tells `on_notified`, with a payload that is no position,
@@ -23,6 +27,15 @@ from registry.eventstore.listener import Listener
 log = structlog.get_logger(__name__)
 CHANNEL = "modelog_appended"
 RELISTENED = "relistened"  # the payload subscribers hear after a gap: anything may have changed
+
+
+def appended(payload: str) -> tuple[int, frozenset[str] | None] | None:
+    """An append's notification as (highest position, the streams it appended to, None when not
+    named); None for any other payload (a rebuild, a gap: anything may have changed)."""
+    first, lines, rest = payload.partition("\n")
+    if not first.isdigit():
+        return None
+    return int(first), frozenset(rest.split("\n")) if lines else None
 
 
 class LogHead:
@@ -51,8 +64,8 @@ class LogHead:
         return self.position > position
 
     def _notified(self, payload: str) -> None:
-        if payload.isdigit():
-            self.advance(int(payload))
+        if (found := appended(payload)) is not None:
+            self.advance(found[0])
         for hook in self.on_notified:
             hook(payload)
 
