@@ -1,12 +1,13 @@
 """The log's head as this process knows it, and a way to wait for it to move.
 
 It moves when this process's writer commits and when PostgreSQL delivers another process's
-'modelog_appended' notification. Followers of the log (catch-up projections, live feeds) wait on
+'modelog_appended_streams' notification. Followers of the log (catch-up projections, live feeds) wait on
 it instead of polling; they still poll slowly, as a notification can be lost with its connection.
 
 Each append statement's notification carries the highest position it appended and, on the lines
-below, the streams it appended to (migrations/0021_notify_streams.sql), or the position alone
-when they would not fit in a payload; `appended` reads it.
+below, the streams it appended to, or the position alone when they would not fit in a payload;
+`appended` reads it. (Migration 0021 added the channel; 'modelog_appended', with the position
+alone, is still raised for processes of earlier versions.)
 
 It holds the process's one LISTEN connection for commits (registry/eventstore/listener.py) and passes each
 notification on to `on_notified` (the read cache); when that connection is lost it says so
@@ -25,7 +26,7 @@ from registry.eventstore import head_position
 from registry.eventstore.listener import Listener
 
 log = structlog.get_logger(__name__)
-CHANNEL = "modelog_appended"
+CHANNEL = "modelog_appended_streams"
 RELISTENED = "relistened"  # the payload subscribers hear after a gap: anything may have changed
 
 

@@ -3,11 +3,12 @@
 A commit drops only the entries that depend on what it changed. Each entry names what it depends
 on (its tags): the stream of the model it found, or, when it found no model by a name, that name
 and `UNBOUND` (whatever may give a model that name: a creation, a rename). This process's writer
-hands over each batch's events before answering the writer (so a client reads its own writes):
+hands over each batch's events before answering its callers (so a client reads its own writes):
 the model streams among them are dropped, and the names a creation or rename claims. Every process
-also hears of other processes' commits through PostgreSQL's 'modelog_appended' notification, which
-names the streams an append statement appended to (registry/eventstore/log_head.py): their model
-streams are dropped, and every UNBOUND entry, as a stream id does not say which names it claimed.
+also hears of other processes' commits through PostgreSQL's 'modelog_appended_streams'
+notification, which names the streams an append statement appended to
+(registry/eventstore/log_head.py): their model streams are dropped, and every UNBOUND entry, as a
+stream id does not say which names it claimed.
 
 Anything else that may move models or change what they hold (catalogs and schemas: renames move
 every model under them, deletes cascade; privileges on a metastore; streams of unknown kinds; a

@@ -11,6 +11,7 @@ import aiohttp
 from registry.bootstrap import writing
 from registry.domain import commands as c
 from registry.domain.principals import ADMIN
+from registry.eventstore.log_head import CHANNEL
 from registry.http.keys import LOG_HEAD, READ_CACHE
 from registry.reads.cache import ReadCache
 from tests.support.server import UC, V1, Live, call, patch, serving, use_parents
@@ -123,7 +124,7 @@ async def test_a_lost_listen_connection_is_made_again(live) -> None:
     assert cache.hits > hits  # in use again
     # A commit by another process (its notification, as every append statement raises it).
     start = head.position
-    await live.pool.execute("SELECT pg_notify('modelog_appended', $1)", str(start + 5))
+    await live.pool.execute("SELECT pg_notify($1, $2)", CHANNEL, str(start + 5))
     assert await head.wait_past(start + 4, 5.0)
 
 
@@ -253,14 +254,18 @@ async def _is(got: Awaitable[object], expected: object) -> bool:
 
 async def test_a_notification_names_its_streams_or_none_when_they_do_not_fit(live) -> None:
     """PostgreSQL's NOTIFY payload holds 8000 bytes: a batch over too many streams says only its
-    position, and every reader then drops everything."""
+    position, and every reader then drops everything. The channel of earlier versions goes on
+    carrying the position alone."""
     await _aliased(live, "kept")
     cache = live.app[READ_CACHE]
     payloads: list[str] = []
+    legacy: list[str] = []  # what processes of earlier versions listen to: the position alone
+
     def heard(*args: Any) -> None:
-        payloads.append(args[3])
+        (payloads if args[2] == CHANNEL else legacy).append(args[3])
 
     async with live.pool.acquire() as conn:
+        await conn.add_listener(CHANNEL, heard)
         await conn.add_listener("modelog_appended", heard)
         async with writing(live.pool) as other:
             await other.service.execute(c.CreateModel(full_name="unity.default.one"), ADMIN)
@@ -271,11 +276,13 @@ async def test_a_notification_names_its_streams_or_none_when_they_do_not_fit(liv
                 c.CreateModel(full_name=f"unity.default.many-{i}"), ADMIN) for i in range(300)))
         assert await _eventually(lambda: _is(_models(live), 302))
         await asyncio.sleep(0.2)  # the last notifications, to both listeners
+        await conn.remove_listener(CHANNEL, heard)
         await conn.remove_listener("modelog_appended", heard)
     first, *streams = payloads[0].split("\n")
     assert int(first) > 0 and len(streams) == 1 and streams[0].startswith("model:")
     assert all(len(p.encode()) <= 8000 for p in payloads)
     assert any(p.isdigit() for p in payloads)  # one batch was too wide to name its streams
+    assert legacy == [p.split("\n")[0] for p in payloads]
     assert not await _served_from_cache(cache, lambda: _champion(live.http, "kept"))
 
 
