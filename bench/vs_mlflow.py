@@ -48,10 +48,10 @@ def wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], ready: str, log: Path, env: dict[str, str]
-           ) -> Iterator[subprocess.Popen]:
+def server(cmd: list[str], ready: str, log: Path, env: dict[str, str],
+           cwd: Path | None = None) -> Iterator[subprocess.Popen]:
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
                                 start_new_session=True)
         try:
             wait_for(ready, proc)

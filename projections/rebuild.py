@@ -23,6 +23,7 @@ from projections import inline_projector
 from projections.memory import MemoryTables, primary_keys
 from registry.eventstore import RecordedEvent, read_all
 from registry.eventstore.database import READ_MODEL_SCHEMA, create_read_model_tables, init_connection
+from registry.eventstore.log_head import CHANNEL
 from registry.eventstore.reads import read_for_projection
 
 CHUNK = 50_000
@@ -181,8 +182,10 @@ async def rebuild(pool: asyncpg.Pool, *, swap: bool, progress: Progress | None =
                     live = f"{READ_MODEL_SCHEMA}.{table}"
                     await conn.execute(f"DELETE FROM {live}")
                     await conn.execute(f"INSERT INTO {live} SELECT * FROM {schema}.{table}")
-                # Servers' read caches must drop what they hold of the old contents.
-                await conn.execute("SELECT pg_notify('modelog_appended', 'rebuild')")
+                # Servers' read caches must drop what they hold of the old contents (on both
+                # channels: processes of earlier versions listen on the first one's).
+                await conn.execute("SELECT pg_notify($1, 'rebuild'), "
+                                   "pg_notify('modelog_appended', 'rebuild')", CHANNEL)
             else:
                 differences = await compare(conn, READ_MODEL_SCHEMA, schema)
         await conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -108,7 +108,7 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
                     shared=settings.workers > 1))
         cache, head = ReadCache(), LogHead()
         w.store.writer.on_commit.append(cache.committed)
-        w.store.writer.on_commit.append(head.advance)
+        w.store.writer.on_commit.append(lambda position, _: head.advance(position))
         await head.listen(pool)
         stack.push_async_callback(head.close)
         cache.follow(head)

@@ -1,8 +1,13 @@
 """The log's head as this process knows it, and a way to wait for it to move.
 
 It moves when this process's writer commits and when PostgreSQL delivers another process's
-'modelog_appended' notification. Followers of the log (catch-up projections, live feeds) wait on
+'modelog_appended_streams' notification. Followers of the log (catch-up projections, live feeds) wait on
 it instead of polling; they still poll slowly, as a notification can be lost with its connection.
+
+Each append statement's notification carries the highest position it appended and, on the lines
+below, the streams it appended to, or the position alone when they would not fit in a payload;
+`appended` reads it. (Migration 0021 added the channel; 'modelog_appended', with the position
+alone, is still raised for processes of earlier versions.)
 
 It holds the process's one LISTEN connection for commits (registry/eventstore/listener.py) and passes each
 notification on to `on_notified` (the read cache); when that connection is lost it says so
@@ -21,8 +26,17 @@ from registry.eventstore import head_position
 from registry.eventstore.listener import Listener
 
 log = structlog.get_logger(__name__)
-CHANNEL = "modelog_appended"
+CHANNEL = "modelog_appended_streams"
 RELISTENED = "relistened"  # the payload subscribers hear after a gap: anything may have changed
+
+
+def appended(payload: str) -> tuple[int, frozenset[str] | None] | None:
+    """An append's notification as (highest position, the streams it appended to, None when not
+    named); None for any other payload (a rebuild, a gap: anything may have changed)."""
+    first, lines, rest = payload.partition("\n")
+    if not first.isdigit():
+        return None
+    return int(first), frozenset(rest.split("\n")) if lines else None
 
 
 class LogHead:
@@ -51,8 +65,8 @@ class LogHead:
         return self.position > position
 
     def _notified(self, payload: str) -> None:
-        if payload.isdigit():
-            self.advance(int(payload))
+        if (found := appended(payload)) is not None:
+            self.advance(found[0])
         for hook in self.on_notified:
             hook(payload)
 

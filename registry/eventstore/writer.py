@@ -198,9 +198,9 @@ class Writer:
         self._conn: asyncpg.Connection | None = None
         self.batches = 0
         self.committed = 0
-        # Called with the new head after each commit that appended, before any caller hears of
-        # it (read caches).
-        self.on_commit: list[Callable[[int], None]] = []
+        # Called with the new head and the batch's events after each commit that appended, before
+        # any caller hears of it (read caches invalidate what those events changed).
+        self.on_commit: list[Callable[[int, Sequence[RecordedEvent]], None]] = []
         # Called when the write model was reset and awaits its reload at the next batch.
         self.on_forget: list[Callable[[], None]] = []
 
@@ -327,7 +327,7 @@ class Writer:
         self.committed += len(tx.pending)
         if tx.pending:
             for hook in self.on_commit:
-                hook(tx.head_position)
+                hook(tx.head_position, tx.pending)
         for item, result in done:
             if not item.future.done():
                 item.future.set_result(result)

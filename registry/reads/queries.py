@@ -181,13 +181,19 @@ async def list_versions(db: Db, model_id: UUID, after: int | None, limit: int) -
     return [version_from_row(r) for r in rows]
 
 
-async def version_by_alias(db: Db, full_name: str, alias: str
-                           ) -> tuple[ModelVersion, list[str]] | None:
-    """The version an alias points at, with that version's aliases, in one query."""
+async def alias_of(db: Db, full_name: str, alias: str
+                   ) -> tuple[UUID | None, tuple[ModelVersion, list[str]] | None]:
+    """The model named `full_name` (None: no such model) and the version `alias` points at, with
+    that version's aliases (None: no such model or alias), in one query: a cached alias read
+    depends on the model whether or not it has the alias."""
     r = await db.fetchrow(
-        f"SELECT {VERSION_COLUMNS}, array(SELECT x.alias FROM model_aliases x "
-        "WHERE x.model_id = v.model_id AND x.version = v.version ORDER BY x.alias) AS aliases "
-        "FROM registered_models m JOIN model_aliases a ON a.model_id = m.id AND a.alias = $2 "
-        "JOIN model_versions v ON v.model_id = m.id AND v.version = a.version "
+        f"SELECT m.id AS found_model_id, {VERSION_COLUMNS}, array(SELECT x.alias "
+        "FROM model_aliases x WHERE x.model_id = v.model_id AND x.version = v.version "
+        "ORDER BY x.alias) AS aliases FROM registered_models m "
+        "LEFT JOIN model_aliases a ON a.model_id = m.id AND a.alias = $2 "
+        "LEFT JOIN model_versions v ON v.model_id = m.id AND v.version = a.version "
         "WHERE m.full_name = $1", full_name, alias)
-    return None if r is None else (version_from_row(r), list(r["aliases"]))
+    if r is None:
+        return None, None
+    return r["found_model_id"], (None if r["version"] is None
+                                 else (version_from_row(r), list(r["aliases"])))

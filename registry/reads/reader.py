@@ -22,7 +22,7 @@ from registry.domain.schemas import Schema
 from registry.eventstore import RecordedEvent, head_position, read_stream
 from registry.reads import as_of, mlflow_pages, queries, search, timeline
 from registry.reads.access import ReadAccess
-from registry.reads.cache import ReadCache
+from registry.reads.cache import ReadCache, model_tags
 from registry.reads.search import ModelFilter
 from registry.timeline.periods import Period
 
@@ -158,8 +158,9 @@ class Reader:
         the surface's own 404."""
         if at is None:
             self.access.require(full_name)
-            model = await self.cache.get(("model", full_name),
-                                         lambda: queries.get_model(self.pool, full_name))
+            model = await self.cache.get(
+                ("model", full_name), lambda: queries.get_model(self.pool, full_name),
+                lambda m: model_tags(None if m is None else m.id, full_name))
         else:
             model = await as_of.model_at(self.pool, full_name, at)
             if model is not None:
@@ -254,9 +255,10 @@ class Reader:
         """The version `alias` points at now, with all its aliases (None: no such model or
         alias)."""
         self.access.require(full_name)
-        return await self.cache.get(
-            ("alias", full_name, alias),
-            lambda: queries.version_by_alias(self.pool, full_name, alias))
+        _, found = await self.cache.get(
+            ("alias", full_name, alias), lambda: queries.alias_of(self.pool, full_name, alias),
+            lambda got: model_tags(got[0], full_name))
+        return found
 
     async def periods(self, model_id: UUID, *, kind: str | None = None, lane: str | None = None,
                       after: int = 0, limit: int = 1000) -> list[Period]:

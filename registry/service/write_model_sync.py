@@ -4,11 +4,11 @@ checks of reads.
 Reads are checked against the write model's ACLs (registry/http/authorize.py), which this process
 folds as its own writer commits. Another process's grant or revoke would otherwise reach them only
 when this writer next decides something. So when the log head goes past what the writer knows
-(PostgreSQL's 'modelog_appended' notification, registry/eventstore/log_head.py), an empty batch is submitted:
-the writer finds the head moved and catches up on the foreign events under its lock, one by one.
-A read then sees another process's revoke within a notification's latency (and 10 ms at most, as
-commits in a stream are caught up on together) of its commit; writes never depend on this, as the
-writer decides them on a head it has checked.
+(PostgreSQL's 'modelog_appended_streams' notification, registry/eventstore/log_head.py), an empty
+batch is submitted: the writer finds the head moved and catches up on the foreign events under its
+lock, one by one. A read then sees another process's revoke within a notification's latency (and
+10 ms at most, as commits in a stream are caught up on together) of its commit; writes never
+depend on this, as the writer decides them on a head it has checked.
 """
 
 import asyncio
