@@ -20,6 +20,7 @@ from registry.http.keys import (
     DISPATCHER,
     FOLLOWERS,
     LOG_HEAD,
+    LOOP_LAG,
     POOL,
     READ_CACHE,
     REQUEST_ID,
@@ -29,6 +30,7 @@ from registry.http.keys import (
     TRACKING,
     WEBHOOKS,
 )
+from registry.http.loop_lag import LoopLag
 from registry.http.native import app as native_app
 from registry.http.tracking_server import tracking_server
 from registry.http.ui import routes as ui
@@ -115,6 +117,12 @@ async def metrics(request: web.Request) -> web.Response:
         "# TYPE modelog_projection_failures_total counter",
         *(f'modelog_projection_failures_total{{projection="{f.projection.name}"}} {f.failures}'
           for f in app[FOLLOWERS]),
+        "# TYPE modelog_event_loop_lag_max_seconds gauge",
+        f"modelog_event_loop_lag_max_seconds {app[LOOP_LAG].worst:.6f}",
+        "# TYPE modelog_event_loop_lag_recent_max_seconds gauge",  # since the last scrape
+        f"modelog_event_loop_lag_recent_max_seconds {app[LOOP_LAG].take_recent():.6f}",
+        "# TYPE modelog_event_loop_stalls_total counter",  # wake-ups more than 20 ms late
+        f"modelog_event_loop_stalls_total {app[LOOP_LAG].stalls}",
         "# TYPE modelog_webhook_attempts_total counter",
         f"modelog_webhook_attempts_total {app[DISPATCHER].attempts}",
         "# TYPE modelog_webhook_deliveries_total counter",
@@ -153,4 +161,7 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         app[POOL], app[STORE], app[SERVICE], app[READ_CACHE] = r.pool, r.store, r.service, r.cache
         app[LOG_HEAD], app[FOLLOWERS] = r.head, r.followers
         app[WEBHOOKS], app[DISPATCHER], app[AUTH] = r.webhooks, r.dispatcher, r.auth
+        app[LOOP_LAG] = lag = LoopLag()
+        lag.start()
         yield
+        await lag.stop()

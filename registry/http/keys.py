@@ -10,6 +10,7 @@ from registry.auth.store import Auth
 from registry.domain.principals import Principal
 from registry.eventstore import EventStore
 from registry.eventstore.log_head import LogHead
+from registry.http.loop_lag import LoopLag
 from registry.http.tracking_server import TrackingServer
 from registry.reads.cache import ReadCache
 from registry.service.handler import RegistryService
@@ -27,6 +28,7 @@ LOG_HEAD = web.AppKey("log_head", LogHead)
 FOLLOWERS = web.AppKey("followers", tuple[Follower, ...])
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+LOOP_LAG = web.AppKey("loop_lag", LoopLag)
 AUTH = web.AppKey("auth", Auth)
 TRACKING = web.AppKey("tracking", TrackingServer)  # only with --tracking-uri
 CREDENTIALS = web.AppKey("credentials", Vendors)  # temporary credentials for version files
