@@ -106,7 +106,7 @@ async def versions_at(db: asyncpg.Pool, model: Model, position: int, after: int 
             mv = model.versions.get(n) or loaded.get(n)
             if mv is not None:
                 found.append(mv)
-        start, window = numbers.stop, window * 2  # deleted versions: widen the next window
+        start, window = numbers.stop, min(window * 2, 4096)  # deleted ones: widen the window
     return found[:limit]
 
 
@@ -128,17 +128,21 @@ async def models_at(db: asyncpg.Pool, position: int, *, catalog: str | None = No
     after `after`."""
     found: list[Model] = []
     while len(found) < limit:
-        # The name each model bore at `position`; models deleted by then drop out in the fold.
+        # The name each model bore at `position`, walked in name order from `after` along the
+        # table's key (a model's later name by then rules an earlier row out); models deleted by
+        # then drop out when restored. No scan of every model's names.
         names = await db.fetch(
-            "SELECT model_id, full_name FROM (SELECT DISTINCT ON (model_id) model_id, full_name "
-            "  FROM model_names WHERE position <= $1 ORDER BY model_id, position DESC) n "
-            "WHERE ($2::text IS NULL OR split_part(full_name, '.', 1) = $2) "
-            "AND ($3::text IS NULL OR split_part(full_name, '.', 2) = $3) "
-            f"AND ($4::text IS NULL OR split_part(full_name, '.', 3) "
+            "SELECT n.model_id, n.full_name FROM model_names n "
+            "WHERE n.full_name > $5 AND n.position <= $1 "
+            "AND NOT EXISTS (SELECT 1 FROM model_names r WHERE r.model_id = n.model_id "
+            "                AND r.position > n.position AND r.position <= $1) "
+            "AND ($2::text IS NULL OR split_part(n.full_name, '.', 1) = $2) "
+            "AND ($3::text IS NULL OR split_part(n.full_name, '.', 2) = $3) "
+            f"AND ($4::text IS NULL OR split_part(n.full_name, '.', 3) "
             f"{'ILIKE' if ignore_case else 'LIKE'} $4) "
-            "AND ($5::text IS NULL OR full_name > $5) ORDER BY full_name LIMIT $6",
+            "ORDER BY n.full_name, n.position DESC LIMIT $6",
             position, catalog, schema, None if name_pattern is None else like_pattern(name_pattern),
-            after, limit)
+            after or "", limit)
         if not names:
             break
         restored = await model_folds.restore_many(

@@ -41,3 +41,28 @@ async def test_as_of_head_equals_the_live_read_models(live) -> None:
             assert (await live.call("GET", path))[1] == (await live.call(
                 "GET", path, params={"as_of": head}))[1]
     assert compared >= 12
+
+
+async def test_a_list_of_models_as_of_the_head_pages_as_the_live_one(live) -> None:
+    """Renamed, deleted and re-created models among them, a page of one or two at a time."""
+    await make_history(live.app[SERVICE])
+    head = str(await live.pool.fetchval("SELECT max(position) FROM events"))
+
+    async def pages(size: int, **params: str) -> list[dict]:
+        out, token = [], None
+        while True:
+            query = {**params, "max_results": str(size), **({"page_token": token} if token else {})}
+            status, page = await live.call("GET", f"{V1}/models", params=query)
+            assert status == 200
+            out += page["registered_models"]
+            token = page.get("next_page_token")
+            if not token:
+                return out
+
+    now = await pages(1000)
+    assert len(now) == 6
+    for size in (1, 2):
+        assert await pages(size, as_of=head) == now
+    for catalog in {m["catalog_name"] for m in now}:
+        assert await pages(1, as_of=head, catalog_name=catalog) == [
+            m for m in now if m["catalog_name"] == catalog]
