@@ -52,7 +52,7 @@ async def models(db: queries.Db, q: Search, keep: Callable[[str], bool]
     where += [s.compare("m.name", c, p) for c in clauses if c.kind == "attribute"]
     where += s.tag_filters(clauses, "model_tags", "t.model_id = m.id", p)
     rows, token = await _keyset_page(db, q, p, where, _MODEL_ORDER, [], [("name", False)],
-                                     queries.MODEL_COLUMNS, "registered_models m")
+                                     queries.MODEL_COLUMNS, "registered_models m", bool(clauses))
     return [m for m in map(queries.model_from_row, rows) if keep(m.full_name)], token
 
 
@@ -71,7 +71,7 @@ async def versions(db: queries.Db, q: Search, keep: Callable[[str], bool]
         ["last_updated_timestamp DESC", "name ASC", "version_number DESC"],
         [("name", False), ("version_number", True)],
         f"{queries.VERSION_COLUMNS}, m.full_name",
-        "model_versions v JOIN registered_models m ON m.id = v.model_id")
+        "model_versions v JOIN registered_models m ON m.id = v.model_id", bool(clauses))
     return [(r["full_name"], queries.version_from_row(r))
             for r in rows if keep(r["full_name"])], token
 
@@ -88,7 +88,7 @@ def _token(row: asyncpg.Record, n: int) -> list[Any]:
 async def _keyset_page(
     db: queries.Db, q: Search, p: s.Params, where: list[str],
     order_columns: dict[str, tuple[str, str]], default_order: list[str],
-    natural: list[tuple[str, bool]], columns: str, tables: str,
+    natural: list[tuple[str, bool]], columns: str, tables: str, filtered: bool,
 ) -> tuple[list[asyncpg.Record], str | None]:
     """One page of a search, ordered by `order_by` (or `default_order`) then by the `natural`
     fields it does not name, after the row the page token names; with the next page's token."""
@@ -108,7 +108,10 @@ async def _keyset_page(
            + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
            + f" LIMIT {q.limit + 1}")
     try:
-        rows = await db.fetch(sql, *p.values)
+        # A filter's values decide its plan (a pattern's, a tag's, a run's selectivity): planned
+        # for them each time, never a cached statement's generic guess.
+        rows = await (queries.fetch_planned(db, sql, *p.values) if filtered
+                      else db.fetch(sql, *p.values))
     except asyncpg.DataError as exc:  # a value the filter or page token compares cannot be cast
         raise InvalidArgument(f"invalid filter or page_token: {exc}", field="filter") from None
     token = None

@@ -213,4 +213,10 @@ def keyset_after(keys: list[OrderKey], token: list[Any], p: Params) -> str:
         eqs = [f"{k.expr} = {p(token[j], k.cast)}" for j, k in enumerate(keys[:n])]
         cmp = "<" if key.descending else ">"
         ors.append("(" + " AND ".join([*eqs, f"{key.expr} {cmp} {p(token[n], key.cast)}"]) + ")")
-    return "(" + " OR ".join(ors) + ")"
+    if len(keys) == 1:
+        return ors[0]
+    # The OR of the exact condition bounds no index; the first key's inclusive bound, implied by
+    # it, is a range an index on that key starts the scan at (deep pages cost as the first).
+    first = keys[0]
+    bound = f"{first.expr} {'<=' if first.descending else '>='} {p(token[0], first.cast)}"
+    return f"({bound} AND ({' OR '.join(ors)}))"

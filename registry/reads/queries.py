@@ -62,6 +62,19 @@ def decode_token(token: str | None, kind: type[str] | type[int] | type[list],
     return key
 
 
+async def fetch_planned(db: Db, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Rows of a search whose best plan depends on its values (a name pattern, a tag): planned
+    for these values every time. A cached statement's generic plan guesses a pattern's
+    selectivity: `name LIKE $1` would walk the whole name order for a pattern that matches a
+    handful of rows, rather than look them up through the trigram index."""
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn:
+            return await fetch_planned(conn, sql, *args)
+    async with db.transaction():
+        await db.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        return await db.fetch(sql, *args)
+
+
 def _catalog(r: asyncpg.Record) -> Catalog:
     return Catalog(r["id"], r["name"], r["comment"], r["owner"], r["created_at"], r["created_by"],
                    r["updated_at"], r["updated_by"], r["properties"])
@@ -77,10 +90,19 @@ async def get_catalog(db: Db, name: str) -> Catalog | None:
     return None if r is None else _catalog(r)
 
 
+# Keyset pages: the first page and the pages after a key are separate statements, each a plain
+# index range. One statement with `$1 IS NULL OR name > $1` gets, once cached, a generic plan that
+# cannot bound the scan by a parameter it may find NULL: it reads every earlier row, so a page
+# cost O(depth). The limit is written into the statement (it is always an int we computed): a
+# generic plan assumes a `LIMIT $n` keeps a tenth of the table.
+
+
 async def list_catalogs(db: Db, after: str | None, limit: int) -> list[Catalog]:
-    rows = await db.fetch(
-        "SELECT * FROM catalogs WHERE $1::text IS NULL OR name > $1 ORDER BY name LIMIT $2",
-        after, limit)
+    if after is None:
+        rows = await db.fetch(f"SELECT * FROM catalogs ORDER BY name LIMIT {int(limit)}")
+    else:
+        rows = await db.fetch(
+            f"SELECT * FROM catalogs WHERE name > $1 ORDER BY name LIMIT {int(limit)}", after)
     return [_catalog(r) for r in rows]
 
 
@@ -91,9 +113,10 @@ async def get_schema(db: Db, catalog: str, name: str) -> Schema | None:
 
 
 async def list_schemas(db: Db, catalog: str, after: str | None, limit: int) -> list[Schema]:
+    after_key = "" if after is None else "AND name > $2 "
     rows = await db.fetch(
-        "SELECT * FROM schemas WHERE catalog_name = $1 AND ($2::text IS NULL OR name > $2) "
-        "ORDER BY name LIMIT $3", catalog, after, limit)
+        f"SELECT * FROM schemas WHERE catalog_name = $1 {after_key}"
+        f"ORDER BY name LIMIT {int(limit)}", catalog, *([] if after is None else [after]))
     return [_schema(r) for r in rows]
 
 
@@ -171,10 +194,10 @@ async def latest_versions(db: Db, model_ids: Sequence[UUID]) -> dict[UUID, list[
 
 
 async def list_versions(db: Db, model_id: UUID, after: int | None, limit: int) -> list[ModelVersion]:
+    after_key = "" if after is None else "AND v.version > $2 "
     rows = await db.fetch(
-        f"SELECT {VERSION_COLUMNS} FROM model_versions v WHERE v.model_id = $1 "
-        "AND ($2::int IS NULL OR v.version > $2) ORDER BY v.version LIMIT $3",
-        model_id, after, limit)
+        f"SELECT {VERSION_COLUMNS} FROM model_versions v WHERE v.model_id = $1 {after_key}"
+        f"ORDER BY v.version LIMIT {int(limit)}", model_id, *([] if after is None else [after]))
     return [version_from_row(r) for r in rows]
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from registry.domain.models import Model
 from registry.reads import as_of, queries
+from registry.reads.mlflow_search import Params
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,17 +27,34 @@ class ModelFilter:
 
 
 async def models(db: queries.Db, f: ModelFilter, after: str | None, limit: int) -> list[Model]:
-    """Up to `limit` models by full name after `after`, with their tags and aliases."""
-    pattern = None if f.name_pattern is None else queries.like_pattern(f.name_pattern)
-    rows = await db.fetch(
-        f"SELECT {queries.MODEL_COLUMNS} FROM registered_models m "
-        "WHERE ($1::text IS NULL OR m.catalog_name = $1) AND ($2::text IS NULL OR m.schema_name = $2) "
-        f"AND ($3::text IS NULL OR m.name {'ILIKE' if f.ignore_case else 'LIKE'} $3) "
-        "AND ($4::text IS NULL OR m.full_name > $4) "
-        "AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM model_tags t WHERE t.model_id = m.id "
-        "     AND t.key = $5 AND ($6::text IS NULL OR t.value = $6))) "
-        "ORDER BY m.full_name LIMIT $7",
-        f.catalog, f.schema, pattern, after, f.tag_key, f.tag_value, limit)
+    """Up to `limit` models by full name after `after`, with their tags and aliases.
+
+    Only the conditions `f` sets are written (no `$n IS NULL OR ...`), so each is a range the
+    indexes answer: a schema's models and a page's start walk (catalog, schema, full name)."""
+    p = Params()
+    where = []
+    if f.catalog is not None:
+        where.append(f"m.catalog_name = {p(f.catalog)}")
+    if f.schema is not None:
+        where.append(f"m.schema_name = {p(f.schema)}")
+    if f.name_pattern is not None:
+        where.append(f"m.name {'ILIKE' if f.ignore_case else 'LIKE'} "
+                     f"{p(queries.like_pattern(f.name_pattern))}")
+    if after is not None:
+        where.append(f"m.full_name > {p(after)}")
+    if f.tag_key is not None:
+        value = "" if f.tag_value is None else f" AND t.value = {p(f.tag_value)}"
+        where.append("EXISTS (SELECT 1 FROM model_tags t WHERE t.model_id = m.id "
+                     f"AND t.key = {p(f.tag_key)}{value})")
+    sql = (f"SELECT {queries.MODEL_COLUMNS} FROM registered_models m "
+           f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+           f"ORDER BY m.full_name LIMIT {int(limit)}")
+    # A pattern's or a tag's selectivity decides between walking the name order and looking the
+    # matches up (trigram or tag index): those are planned for their values.
+    if f.name_pattern is not None or f.tag_key is not None:
+        rows = await queries.fetch_planned(db, sql, *p.values)
+    else:
+        rows = await db.fetch(sql, *p.values)
     return [queries.model_from_row(r) for r in rows]
 
 
