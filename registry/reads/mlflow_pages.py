@@ -53,7 +53,8 @@ async def models(db: queries.Db, q: Search, keep: Callable[[str], bool]
     where += s.tag_filters(clauses, "model_tags", "t.model_id = m.id", p)
     rows, token = await _keyset_page(db, q, p, where, _MODEL_ORDER, [], [("name", False)],
                                      queries.MODEL_COLUMNS, "registered_models m", bool(clauses))
-    return [m for m in map(queries.model_from_row, rows) if keep(m.full_name)], token
+    models = await queries.in_slices(rows, queries.model_from_row)
+    return [m for m in models if keep(m.full_name)], token
 
 
 async def versions(db: queries.Db, q: Search, keep: Callable[[str], bool]
@@ -72,8 +73,9 @@ async def versions(db: queries.Db, q: Search, keep: Callable[[str], bool]
         [("name", False), ("version_number", True)],
         f"{queries.VERSION_COLUMNS}, m.full_name",
         "model_versions v JOIN registered_models m ON m.id = v.model_id", bool(clauses))
-    return [(r["full_name"], queries.version_from_row(r))
-            for r in rows if keep(r["full_name"])], token
+    shown = [r for r in rows if keep(r["full_name"])]
+    return await queries.in_slices(
+        shown, lambda r: (r["full_name"], queries.version_from_row(r))), token
 
 
 def _in_workspace(p: s.Params, workspace: str) -> str:

@@ -5,13 +5,14 @@ Results are the domain's own dataclasses, so every API surface formats one shape
 object comes from here or from a replay (`as_of`).
 """
 
+import asyncio
 import base64
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -22,6 +23,21 @@ from registry.domain.models import Model, ModelVersion, TransitionRequest
 from registry.domain.schemas import Schema
 
 Db = asyncpg.Pool | asyncpg.Connection
+T = TypeVar("T")
+U = TypeVar("U")
+SLICE = 500  # rows made into objects between two turns of the event loop (about 2.5 ms)
+
+
+async def in_slices(items: Sequence[T], make: Callable[[T], U]) -> list[U]:
+    """`make` of every item, letting the event loop run other requests after every `SLICE`: a
+    page of 10,000 versions (MLflow's largest) takes some 50 ms of Python to convert, which no
+    other request should wait for in one piece."""
+    out: list[U] = []
+    for start in range(0, len(items), SLICE):
+        if start:
+            await asyncio.sleep(0)
+        out += map(make, items[start:start + SLICE])
+    return out
 
 
 def encode_token(key: Any) -> str:
@@ -188,8 +204,8 @@ async def latest_versions(db: Db, model_ids: Sequence[UUID]) -> dict[UUID, list[
         "ORDER BY v.model_id, v.stage, v.version DESC) latest ORDER BY first_in_stage",
         list(model_ids))
     out: dict[UUID, list[ModelVersion]] = defaultdict(list)
-    for r in rows:
-        out[r["model_id"]].append(version_from_row(r))
+    for r, mv in zip(rows, await in_slices(rows, version_from_row), strict=True):
+        out[r["model_id"]].append(mv)
     return out
 
 
