@@ -82,5 +82,11 @@ def seq_scans(plan: dict[str, Any]) -> list[str]:
     return [n["Relation Name"] for n in nodes(plan) if n["Node Type"] == "Seq Scan"]
 
 
-def index_conditions(plan: dict[str, Any]) -> list[str]:
-    return [n[k] for n in nodes(plan) for k in ("Index Cond", "Recheck Cond") if k in n]
+def conditions_of(plan: dict[str, Any], index: str) -> list[str]:
+    """The conditions `index` is searched with: an index scan's, or the recheck of the bitmap
+    heap scan above a bitmap index scan (a GIN index's conditions show there too)."""
+    out = [n["Index Cond"] for n in nodes(plan) if n.get("Index Name") == index
+           and "Index Cond" in n]
+    out += [n["Recheck Cond"] for n in nodes(plan) if "Recheck Cond" in n
+            and any(c.get("Index Name") == index for c in nodes(n) if c is not n)]
+    return out
