@@ -50,9 +50,12 @@ async def models(db: queries.Db, q: Search, keep: Callable[[str], bool]
     p = s.Params()
     where = [_in_workspace(p, q.workspace)]
     where += [s.compare("m.name", c, p) for c in clauses if c.kind == "attribute"]
-    where += s.tag_filters(clauses, "model_tags", "t.model_id = m.id", p)
+    hashed = frozenset([c for c in clauses if c.kind == "tag" and c.op == "="
+                        and await queries.hash_tag(db, c.key, str(c.value))])
+    where += s.tag_filters(clauses, "model_tags", "t.model_id = m.id", p, "m.id", hashed)
     rows, token = await _keyset_page(db, q, p, where, _MODEL_ORDER, [], [("name", False)],
-                                     queries.MODEL_COLUMNS, "registered_models m", bool(clauses))
+                                     queries.MODEL_COLUMNS, "registered_models m", bool(clauses),
+                                     ids_first="m.id")
     models = await queries.in_slices(rows, queries.model_from_row)
     return [m for m in models if keep(m.full_name)], token
 
@@ -91,9 +94,14 @@ async def _keyset_page(
     db: queries.Db, q: Search, p: s.Params, where: list[str],
     order_columns: dict[str, tuple[str, str]], default_order: list[str],
     natural: list[tuple[str, bool]], columns: str, tables: str, filtered: bool,
+    ids_first: str | None = None,
 ) -> tuple[list[asyncpg.Record], str | None]:
     """One page of a search, ordered by `order_by` (or `default_order`) then by the `natural`
-    fields it does not name, after the row the page token names; with the next page's token."""
+    fields it does not name, after the row the page token names; with the next page's token.
+
+    With `ids_first` (the table's key), the page's keys are found first and its rows read after:
+    the search itself then needs only what the schema's name index holds (the id is in it), an
+    index-only scan, however many rows it passes to fill the page."""
     fields = s.parse_order_by(q.order_by, order_columns, default_order)
     named = [order_columns[f][0] for f, _ in fields]
     if len(set(named)) != len(named):
@@ -105,10 +113,13 @@ async def _keyset_page(
     if q.page_token:
         where.append(s.keyset_after(keys, queries.decode_token(q.page_token, list), p))
     select_keys = ", ".join(f"{k.expr} AS k{i}" for i, k in enumerate(keys))
-    sql = (f"SELECT {columns}, {select_keys} FROM {tables} "
-           f"WHERE {' AND '.join(where)} ORDER BY "
-           + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
-           + f" LIMIT {q.limit + 1}")
+    order = ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
+    conditions = " AND ".join(where)
+    if ids_first is not None:
+        conditions = (f"{ids_first} IN (SELECT {ids_first} FROM {tables} WHERE {conditions} "
+                      f"ORDER BY {order} LIMIT {q.limit + 1})")
+    sql = (f"SELECT {columns}, {select_keys} FROM {tables} WHERE {conditions} "
+           f"ORDER BY {order} LIMIT {q.limit + 1}")
     try:
         # A filter's values decide its plan (a pattern's, a tag's, a run's selectivity): planned
         # for them each time, never a cached statement's generic guess.

@@ -91,6 +91,28 @@ async def fetch_planned(db: Db, sql: str, *args: Any) -> list[asyncpg.Record]:
         return await db.fetch(sql, *args)
 
 
+# How many models a tag must select before a search tests ids against the set of them (hashed
+# once, `mlflow_search.tag_set`), and how many before it looks the tag up per model it passes
+# instead: below the first, the planner's join from the tag index is cheapest (it sorts a few
+# rows); above the second, the page finds its rows within a few thousand models, and hashing the
+# whole set would cost more than that.
+FEW_TAGGED, MANY_TAGGED = 1_000, 20_000
+
+
+async def tagged(db: Db, key: str, value: str | None) -> int:
+    """How many models carry tag `key` (with `value`, unless None), counted up to MANY_TAGGED:
+    an index-only range of at most that many entries of (key, value, model id)."""
+    value_is = "" if value is None else "AND value = $2 "
+    return await db.fetchval(
+        f"SELECT count(*) FROM (SELECT 1 FROM model_tags WHERE key = $1 {value_is}"
+        f"LIMIT {MANY_TAGGED}) x", key, *([] if value is None else [value]))
+
+
+async def hash_tag(db: Db, key: str, value: str | None) -> bool:
+    """Whether a search for models with this tag should test ids against its hashed set."""
+    return FEW_TAGGED <= await tagged(db, key, value) < MANY_TAGGED
+
+
 def _catalog(r: asyncpg.Record) -> Catalog:
     return Catalog(r["id"], r["name"], r["comment"], r["owner"], r["created_at"], r["created_by"],
                    r["updated_at"], r["updated_by"], r["properties"])

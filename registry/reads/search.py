@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from registry.domain.models import Model
 from registry.reads import as_of, queries
-from registry.reads.mlflow_search import Params
+from registry.reads.mlflow_search import Params, tag_set
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +29,12 @@ class ModelFilter:
 async def models(db: queries.Db, f: ModelFilter, after: str | None, limit: int) -> list[Model]:
     """Up to `limit` models by full name after `after`, with their tags and aliases.
 
-    Only the conditions `f` sets are written (no `$n IS NULL OR ...`), so each is a range the
-    indexes answer: a schema's models and a page's start walk (catalog, schema, full name)."""
+    Only the conditions `f` sets are written (no `$n IS NULL OR ...`), so each is a range an
+    index answers. Within one schema every full name starts with the same `catalog.schema.`, so
+    the full names' order is the names' order there: a schema's models are read in the order of
+    the (catalog, schema, name) index, which no other index offers. Ordered by full name, a
+    cached statement's plan could walk the unique full-name index instead, filtering on the
+    schema, and run on past the schema's last model to the end of every name."""
     p = Params()
     where = []
     if f.catalog is not None:
@@ -40,22 +44,33 @@ async def models(db: queries.Db, f: ModelFilter, after: str | None, limit: int) 
     if f.name_pattern is not None:
         where.append(f"m.name {'ILIKE' if f.ignore_case else 'LIKE'} "
                      f"{p(queries.like_pattern(f.name_pattern))}")
-    if after is not None:
+    in_schema = f.catalog is not None and f.schema is not None
+    order = "m.name" if in_schema else "m.full_name"
+    prefix = f"{f.catalog}.{f.schema}."
+    if after is not None and in_schema and after.startswith(prefix):
+        where.append(f"m.name > {p(after[len(prefix):])}")
+    elif after is not None:  # (a key from another list still pages correctly, if slower)
         where.append(f"m.full_name > {p(after)}")
     if f.tag_key is not None:
-        value = "" if f.tag_value is None else f" AND t.value = {p(f.tag_value)}"
-        where.append("EXISTS (SELECT 1 FROM model_tags t WHERE t.model_id = m.id "
-                     f"AND t.key = {p(f.tag_key)}{value})")
-    sql = (f"SELECT {queries.MODEL_COLUMNS} FROM registered_models m "
-           f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-           f"ORDER BY m.full_name LIMIT {int(limit)}")
-    # A pattern's or a tag's selectivity decides between walking the name order and looking the
-    # matches up (trigram or tag index): those are planned for their values.
-    if f.name_pattern is not None or f.tag_key is not None:
-        rows = await queries.fetch_planned(db, sql, *p.values)
+        value = "true" if f.tag_value is None else f"t.value = {p(f.tag_value)}"
+        if await queries.hash_tag(db, f.tag_key, f.tag_value):
+            where.append(tag_set("m.id", "model_tags", p(f.tag_key), value))
+        else:
+            where.append("EXISTS (SELECT 1 FROM model_tags t WHERE t.model_id = m.id "
+                         f"AND t.key = {p(f.tag_key)} AND {value})")
+    conditions = f"WHERE {' AND '.join(where)}" if where else ""
+    if f.name_pattern is None and f.tag_key is None:
+        rows = await db.fetch(f"SELECT {queries.MODEL_COLUMNS} FROM registered_models m "
+                              f"{conditions} ORDER BY {order} LIMIT {int(limit)}", *p.values)
     else:
-        rows = await db.fetch(sql, *p.values)
-    return [queries.model_from_row(r) for r in rows]
+        # A pattern's or a tag's selectivity decides between walking the name order and looking
+        # the matches up (trigram or tag index): planned for their values. The page's ids come
+        # first, from what the name index holds (the id is in it), its rows after.
+        rows = await queries.fetch_planned(
+            db, f"SELECT {queries.MODEL_COLUMNS} FROM registered_models m WHERE m.id IN "
+            f"(SELECT m.id FROM registered_models m {conditions} ORDER BY {order} "
+            f"LIMIT {int(limit)}) ORDER BY {order}", *p.values)
+    return await queries.in_slices(rows, queries.model_from_row)
 
 
 async def models_at(db: queries.Db, position: int, f: ModelFilter, after: str | None,

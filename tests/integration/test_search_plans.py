@@ -119,7 +119,10 @@ async def test_every_list_walks_an_index_from_its_key(pool: asyncpg.Pool) -> Non
          "name >"),
         (lambda db: search.models(db, default, None, 101),
          lambda db: search.models(db, default, "unity.default.ranker_0018001", 101),
-         "registered_models_schema_full_name", "full_name >"),
+         "registered_models_schema", "name >"),
+        (lambda db: search.models(db, ModelFilter("unity"), None, 101),
+         lambda db: search.models(db, ModelFilter("unity"), "unity.default.ranker_0018001", 101),
+         ("registered_models_catalog", "registered_models_full_name_key"), "full_name >"),
         (lambda db: search.models(db, ModelFilter(), None, 101),
          lambda db: search.models(db, ModelFilter(), "unity.default.ranker_0018001", 101),
          "registered_models_full_name_key", "full_name >"),
@@ -178,14 +181,14 @@ async def test_the_check_fails_a_keyset_condition_no_index_can_bound(pool: async
     """The statement form the lists used before: its generic plan filters on the key instead of
     starting at it, and `assert_walks` says so; the form they use now passes, same data."""
     await fill(pool)
-    args = ("unity", "default", "unity.default.ranker_0018001")
+    args = ("unity", "default", "ranker_0018001")
     then = ("SELECT * FROM registered_models m WHERE m.catalog_name = $1 AND m.schema_name = $2 "
-            "AND ($3::text IS NULL OR m.full_name > $3) ORDER BY m.full_name LIMIT 101")
+            "AND ($3::text IS NULL OR m.name > $3) ORDER BY m.name LIMIT 101")
     now = ("SELECT * FROM registered_models m WHERE m.catalog_name = $1 AND m.schema_name = $2 "
-           "AND m.full_name > $3 ORDER BY m.full_name LIMIT 101")
+           "AND m.name > $3 ORDER BY m.name LIMIT 101")
     async with pool.acquire() as conn:
         before = await explain(conn, then, args, generic=True)
         after = await explain(conn, now, args, generic=True)
     with pytest.raises(AssertionError):
-        assert_walks(before, "registered_models_schema_full_name", "full_name >")
-    assert_walks(after, "registered_models_schema_full_name", "full_name >")
+        assert_walks(before, "registered_models_schema", "name >")
+    assert_walks(after, "registered_models_schema", "name >")

@@ -25,6 +25,10 @@ class Recorder:
         self.fetched.append((sql, args))
         return await self.conn.fetchrow(sql, *args)
 
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        self.fetched.append((sql, args))
+        return await self.conn.fetchval(sql, *args)
+
     async def execute(self, sql: str, *args: Any) -> str:
         return await self.conn.execute(sql, *args)
 
