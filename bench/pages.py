@@ -176,9 +176,8 @@ async def plan_of(pool: asyncpg.Pool, read: Read) -> dict[str, Any]:
     async with pool.acquire() as conn:
         rec = Recorder(conn)
         await read(rec)
-        planned = False
         out: dict[str, Any] = {"indexes": [], "seq_scans": []}
-        for sql, values in rec.fetched:
+        for (sql, values), planned in zip(rec.fetched, rec.planned, strict=True):
             plan = await explain(conn, sql, values, generic=not planned)
             out["indexes"] += [i for i in indexes(plan) if i not in out["indexes"]]
             out["seq_scans"] += seq_scans(plan)

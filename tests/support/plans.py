@@ -16,20 +16,28 @@ class Recorder:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
         self.fetched: list[tuple[str, tuple[Any, ...]]] = []
+        self.planned: list[bool] = []  # per statement: planned for its values (fetch_planned)?
+        self._custom = False
+
+    def _record(self, sql: str, args: tuple[Any, ...]) -> None:
+        self.fetched.append((sql, args))
+        self.planned.append(self._custom)
+        self._custom = False
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        self.fetched.append((sql, args))
+        self._record(sql, args)
         return await self.conn.fetch(sql, *args)
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        self.fetched.append((sql, args))
+        self._record(sql, args)
         return await self.conn.fetchrow(sql, *args)
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        self.fetched.append((sql, args))
+        self._record(sql, args)
         return await self.conn.fetchval(sql, *args)
 
     async def execute(self, sql: str, *args: Any) -> str:
+        self._custom = self._custom or "force_custom_plan" in sql
         return await self.conn.execute(sql, *args)
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
