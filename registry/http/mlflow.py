@@ -311,9 +311,8 @@ async def search_models(request: web.Request) -> web.Response:
     latest = await authorize.reader(request).latest_versions(models)
     # MLflow's server lists a found model's latest versions by stage name (from the window
     # query it runs for the page), a fetched model's in the order its versions reached them.
-    out: dict[str, Any] = {"registered_models": [
-        model_json(shown_name(request, m.full_name), m, sorted(latest[m.id], key=_stage))
-        for m in models]}
+    out: dict[str, Any] = {"registered_models": await queries.in_slices(models, lambda m: (
+        model_json(shown_name(request, m.full_name), m, sorted(latest[m.id], key=_stage))))}
     if token:
         out["next_page_token"] = token
     return json_response(out)
@@ -502,8 +501,8 @@ async def search_versions(request: web.Request) -> web.Response:
     hits, token = await authorize.reader(request).mlflow_versions(
         _workspace(request), q.filter, q.order_by, q.page_token,
         _page_size(q, MAX_VERSIONS, MAX_VERSIONS_PAGE))
-    out: dict[str, Any] = {"model_versions": [
-        version_json(shown_name(request, full), mv, []) for full, mv in hits]}
+    out: dict[str, Any] = {"model_versions": await queries.in_slices(
+        hits, lambda hit: version_json(shown_name(request, hit[0]), hit[1], []))}
     if token:
         out["next_page_token"] = token
     return json_response(out)

@@ -50,10 +50,14 @@ async def models(db: queries.Db, q: Search, keep: Callable[[str], bool]
     p = s.Params()
     where = [_in_workspace(p, q.workspace)]
     where += [s.compare("m.name", c, p) for c in clauses if c.kind == "attribute"]
-    where += s.tag_filters(clauses, "model_tags", "t.model_id = m.id", p)
+    hashed = frozenset([c for c in clauses if c.kind == "tag" and c.op == "="
+                        and await queries.hash_tag(db, c.key, str(c.value))])
+    where += s.tag_filters(clauses, "model_tags", "t.model_id = m.id", p, "m.id", hashed)
     rows, token = await _keyset_page(db, q, p, where, _MODEL_ORDER, [], [("name", False)],
-                                     queries.MODEL_COLUMNS, "registered_models m")
-    return [m for m in map(queries.model_from_row, rows) if keep(m.full_name)], token
+                                     queries.MODEL_COLUMNS, "registered_models m", bool(clauses),
+                                     ids_first="m.id")
+    models = await queries.in_slices(rows, queries.model_from_row)
+    return [m for m in models if keep(m.full_name)], token
 
 
 async def versions(db: queries.Db, q: Search, keep: Callable[[str], bool]
@@ -71,9 +75,10 @@ async def versions(db: queries.Db, q: Search, keep: Callable[[str], bool]
         ["last_updated_timestamp DESC", "name ASC", "version_number DESC"],
         [("name", False), ("version_number", True)],
         f"{queries.VERSION_COLUMNS}, m.full_name",
-        "model_versions v JOIN registered_models m ON m.id = v.model_id")
-    return [(r["full_name"], queries.version_from_row(r))
-            for r in rows if keep(r["full_name"])], token
+        "model_versions v JOIN registered_models m ON m.id = v.model_id", bool(clauses))
+    shown = [r for r in rows if keep(r["full_name"])]
+    return await queries.in_slices(
+        shown, lambda r: (r["full_name"], queries.version_from_row(r))), token
 
 
 def _in_workspace(p: s.Params, workspace: str) -> str:
@@ -88,10 +93,15 @@ def _token(row: asyncpg.Record, n: int) -> list[Any]:
 async def _keyset_page(
     db: queries.Db, q: Search, p: s.Params, where: list[str],
     order_columns: dict[str, tuple[str, str]], default_order: list[str],
-    natural: list[tuple[str, bool]], columns: str, tables: str,
+    natural: list[tuple[str, bool]], columns: str, tables: str, filtered: bool,
+    ids_first: str | None = None,
 ) -> tuple[list[asyncpg.Record], str | None]:
     """One page of a search, ordered by `order_by` (or `default_order`) then by the `natural`
-    fields it does not name, after the row the page token names; with the next page's token."""
+    fields it does not name, after the row the page token names; with the next page's token.
+
+    With `ids_first` (the table's key), the page's keys are found first and its rows read after:
+    the search itself then needs only what the schema's name index holds (the id is in it), an
+    index-only scan, however many rows it passes to fill the page."""
     fields = s.parse_order_by(q.order_by, order_columns, default_order)
     named = [order_columns[f][0] for f, _ in fields]
     if len(set(named)) != len(named):
@@ -103,12 +113,18 @@ async def _keyset_page(
     if q.page_token:
         where.append(s.keyset_after(keys, queries.decode_token(q.page_token, list), p))
     select_keys = ", ".join(f"{k.expr} AS k{i}" for i, k in enumerate(keys))
-    sql = (f"SELECT {columns}, {select_keys} FROM {tables} "
-           f"WHERE {' AND '.join(where)} ORDER BY "
-           + ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
-           + f" LIMIT {q.limit + 1}")
+    order = ", ".join(f"{k.expr} {'DESC' if k.descending else 'ASC'}" for k in keys)
+    conditions = " AND ".join(where)
+    if ids_first is not None:
+        conditions = (f"{ids_first} IN (SELECT {ids_first} FROM {tables} WHERE {conditions} "
+                      f"ORDER BY {order} LIMIT {q.limit + 1})")
+    sql = (f"SELECT {columns}, {select_keys} FROM {tables} WHERE {conditions} "
+           f"ORDER BY {order} LIMIT {q.limit + 1}")
     try:
-        rows = await db.fetch(sql, *p.values)
+        # A filter's values decide its plan (a pattern's, a tag's, a run's selectivity): planned
+        # for them each time, never a cached statement's generic guess.
+        rows = await (queries.fetch_planned(db, sql, *p.values) if filtered
+                      else db.fetch(sql, *p.values))
     except asyncpg.DataError as exc:  # a value the filter or page token compares cannot be cast
         raise InvalidArgument(f"invalid filter or page_token: {exc}", field="filter") from None
     token = None

@@ -156,9 +156,13 @@ def compare(expr: str, clause: Clause, p: Params, cast: str = "") -> str:
     return f"{expr} {_SQL_OPS[clause.op]} {p(value, cast)}"
 
 
-def tag_filters(clauses: list[Clause], tag_table: str, owner_match: str, p: Params) -> list[str]:
+def tag_filters(clauses: list[Clause], tag_table: str, owner_match: str, p: Params,
+                owner: str | None = None, hashed: frozenset[Clause] = frozenset()) -> list[str]:
     """SQL conditions for the tag clauses, with MLflow's treatment of prompts: unless a search
-    asks for prompts (`tag.mlflow.prompt.is_prompt = 'true'`), prompts are left out."""
+    asks for prompts (`tag.mlflow.prompt.is_prompt = 'true'`), prompts are left out.
+
+    With `owner` (a model id column), the clauses in `hashed`, and the prompts left out, test
+    `owner` against the set of models the tag selects (`tag_set`), not a lookup per model."""
     out = []
     asks_for_prompts = any(
         c.kind == "tag" and c.key == PROMPT_TAG and (
@@ -170,12 +174,29 @@ def tag_filters(clauses: list[Clause], tag_table: str, owner_match: str, p: Para
             continue
         if c.op not in ("=", "!=", "LIKE", "ILIKE"):
             raise InvalidArgument(f"invalid comparator {c.op!r} for a tag", field="filter")
-        out.append(f"EXISTS (SELECT 1 FROM {tag_table} t WHERE {owner_match} AND t.key = "
-                   f"{p(c.key)} AND {compare('t.value', c, p)})")
-    if not asks_for_prompts:
+        if owner is not None and c in hashed:
+            out.append(tag_set(owner, tag_table, p(c.key), compare("t.value", c, p)))
+        else:
+            out.append(f"EXISTS (SELECT 1 FROM {tag_table} t WHERE {owner_match} AND t.key = "
+                       f"{p(c.key)} AND {compare('t.value', c, p)})")
+    if not asks_for_prompts and owner is not None:  # NOT IN stays a (hashed) subplan
+        out.append(f"NOT {owner} IN (SELECT t.model_id FROM {tag_table} t WHERE t.key = "
+                   f"{p(PROMPT_TAG)} AND t.value = 'true')")
+    elif not asks_for_prompts:
         out.append(f"NOT EXISTS (SELECT 1 FROM {tag_table} t WHERE {owner_match} AND t.key = "
                    f"{p(PROMPT_TAG)} AND t.value = 'true')")
     return out
+
+
+def tag_set(owner: str, tag_table: str, key: str, value_condition: str) -> str:
+    """`owner` among the model ids a tag selects, as a hashed set the scan tests each row
+    against. An IN at the top of a WHERE becomes a join, and a join either sorts every match
+    (costly for a tag on thousands of models) or looks the tag up once per model the ordered
+    scan passes; inside an OR PostgreSQL keeps it a subplan and hashes its rows once. For a tag
+    on some thousands of models in a million, the page then walks the name order testing ids
+    in memory: a few ms instead of tens."""
+    return (f"({owner} IN (SELECT t.model_id FROM {tag_table} t WHERE t.key = {key} "
+            f"AND {value_condition}) OR false)")
 
 
 @dataclass(frozen=True)
@@ -213,4 +234,10 @@ def keyset_after(keys: list[OrderKey], token: list[Any], p: Params) -> str:
         eqs = [f"{k.expr} = {p(token[j], k.cast)}" for j, k in enumerate(keys[:n])]
         cmp = "<" if key.descending else ">"
         ors.append("(" + " AND ".join([*eqs, f"{key.expr} {cmp} {p(token[n], key.cast)}"]) + ")")
-    return "(" + " OR ".join(ors) + ")"
+    if len(keys) == 1:
+        return ors[0]
+    # The OR of the exact condition bounds no index; the first key's inclusive bound, implied by
+    # it, is a range an index on that key starts the scan at (deep pages cost as the first).
+    first = keys[0]
+    bound = f"{first.expr} {'<=' if first.descending else '>='} {p(token[0], first.cast)}"
+    return f"({bound} AND ({' OR '.join(ors)}))"

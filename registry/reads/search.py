@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from registry.domain.models import Model
 from registry.reads import as_of, queries
+from registry.reads.mlflow_search import Params, tag_set
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +27,50 @@ class ModelFilter:
 
 
 async def models(db: queries.Db, f: ModelFilter, after: str | None, limit: int) -> list[Model]:
-    """Up to `limit` models by full name after `after`, with their tags and aliases."""
-    pattern = None if f.name_pattern is None else queries.like_pattern(f.name_pattern)
-    rows = await db.fetch(
-        f"SELECT {queries.MODEL_COLUMNS} FROM registered_models m "
-        "WHERE ($1::text IS NULL OR m.catalog_name = $1) AND ($2::text IS NULL OR m.schema_name = $2) "
-        f"AND ($3::text IS NULL OR m.name {'ILIKE' if f.ignore_case else 'LIKE'} $3) "
-        "AND ($4::text IS NULL OR m.full_name > $4) "
-        "AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM model_tags t WHERE t.model_id = m.id "
-        "     AND t.key = $5 AND ($6::text IS NULL OR t.value = $6))) "
-        "ORDER BY m.full_name LIMIT $7",
-        f.catalog, f.schema, pattern, after, f.tag_key, f.tag_value, limit)
-    return [queries.model_from_row(r) for r in rows]
+    """Up to `limit` models by full name after `after`, with their tags and aliases.
+
+    Only the conditions `f` sets are written (no `$n IS NULL OR ...`), so each is a range an
+    index answers. Within one schema every full name starts with the same `catalog.schema.`, so
+    the full names' order is the names' order there: a schema's models are read in the order of
+    the (catalog, schema, name) index, which no other index offers. Ordered by full name, a
+    cached statement's plan could walk the unique full-name index instead, filtering on the
+    schema, and run on past the schema's last model to the end of every name."""
+    p = Params()
+    where = []
+    if f.catalog is not None:
+        where.append(f"m.catalog_name = {p(f.catalog)}")
+    if f.schema is not None:
+        where.append(f"m.schema_name = {p(f.schema)}")
+    if f.name_pattern is not None:
+        where.append(f"m.name {'ILIKE' if f.ignore_case else 'LIKE'} "
+                     f"{p(queries.like_pattern(f.name_pattern))}")
+    in_schema = f.catalog is not None and f.schema is not None
+    order = "m.name" if in_schema else "m.full_name"
+    prefix = f"{f.catalog}.{f.schema}."
+    if after is not None and in_schema and after.startswith(prefix):
+        where.append(f"m.name > {p(after[len(prefix):])}")
+    elif after is not None:  # (a key from another list still pages correctly, if slower)
+        where.append(f"m.full_name > {p(after)}")
+    if f.tag_key is not None:
+        value = "true" if f.tag_value is None else f"t.value = {p(f.tag_value)}"
+        if await queries.hash_tag(db, f.tag_key, f.tag_value):
+            where.append(tag_set("m.id", "model_tags", p(f.tag_key), value))
+        else:
+            where.append("EXISTS (SELECT 1 FROM model_tags t WHERE t.model_id = m.id "
+                         f"AND t.key = {p(f.tag_key)} AND {value})")
+    conditions = f"WHERE {' AND '.join(where)}" if where else ""
+    if f.name_pattern is None and f.tag_key is None:
+        rows = await db.fetch(f"SELECT {queries.MODEL_COLUMNS} FROM registered_models m "
+                              f"{conditions} ORDER BY {order} LIMIT {int(limit)}", *p.values)
+    else:
+        # A pattern's or a tag's selectivity decides between walking the name order and looking
+        # the matches up (trigram or tag index): planned for their values. The page's ids come
+        # first, from what the name index holds (the id is in it), its rows after.
+        rows = await queries.fetch_planned(
+            db, f"SELECT {queries.MODEL_COLUMNS} FROM registered_models m WHERE m.id IN "
+            f"(SELECT m.id FROM registered_models m {conditions} ORDER BY {order} "
+            f"LIMIT {int(limit)}) ORDER BY {order}", *p.values)
+    return await queries.in_slices(rows, queries.model_from_row)
 
 
 async def models_at(db: queries.Db, position: int, f: ModelFilter, after: str | None,
