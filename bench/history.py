@@ -165,15 +165,19 @@ async def measure(http: aiohttp.ClientSession, base: str, pid: int, args: argpar
                        json={"source": "s3://b/more"})
         return go
 
-    # CPU per write: blocks alternating between the models.
-    cpu = {BIG: 0.0, FRESH: 0.0}
-    for _ in range(3):
-        for name in (BIG, FRESH):
+    # CPU per write: after a warm-up of both (a fresh process's first requests cost more),
+    # blocks alternating between the models, each first in every other round.
+    for name in (BIG, FRESH):
+        for _ in range(100):
+            await register(name)()
+    cpu, block = {BIG: 0.0, FRESH: 0.0}, args.writes // 6
+    for r in range(6):
+        for name in ((BIG, FRESH) if r % 2 == 0 else (FRESH, BIG)):
             before = cpu_seconds(pid)
-            for _ in range(args.writes // 3):
+            for _ in range(block):
                 await register(name)()
             cpu[name] += cpu_seconds(pid) - before
-    out["write_cpu_ms"] = {n: round(v * 1000 / (args.writes // 3 * 3), 3) for n, v in cpu.items()}
+    out["write_cpu_ms"] = {n: round(v * 1000 / (block * 6), 3) for n, v in cpu.items()}
     out["write_cpu_ratio"] = round(cpu[BIG] / cpu[FRESH], 2)
 
     reads = {name.rsplit(".", 1)[1]: await reads_of(http, base, name, heads[name], rng,
