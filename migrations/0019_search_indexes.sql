@@ -23,5 +23,7 @@ CREATE INDEX registered_models_catalog ON registered_models (catalog_name, full_
 CREATE INDEX model_tags_key_value ON model_tags (key, value, model_id);
 CREATE INDEX version_tags_key_value ON version_tags (key, value);
 
--- MLflow's `version_number` filters across models.
-CREATE INDEX model_versions_number ON model_versions (version);
+-- MLflow's `version_number` filters across models. On an expression, not the column: an index
+-- ordered by the bare version number is one the planner may walk from the top for a single
+-- model's "newest version in a stage" or "versions after n", reading every model's versions.
+CREATE INDEX model_versions_number ON model_versions ((version::bigint));

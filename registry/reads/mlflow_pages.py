@@ -29,8 +29,9 @@ _VERSION_ORDER = {"name": ("m.name", "text"), "version_number": ("v.version", "i
                   "creation_timestamp": ("v.created_at", "text::timestamptz"),
                   "last_updated_timestamp": ("v.updated_at", "text::timestamptz"),
                   "timestamp": ("v.updated_at", "text::timestamptz")}
+# version_number is compared as the expression model_versions_number (migration 0019) indexes.
 _VERSION_FIELDS = {"name": "m.name", "run_id": "v.run_id", "source_path": "v.source",
-                   "version_number": "v.version"}
+                   "version_number": "v.version::bigint"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,17 +217,19 @@ async def get_version(db: Db, model_id: UUID, version: int) -> ModelVersion | No
     return None if r is None else version_from_row(r)
 
 
+LATEST_VERSIONS = (
+    f"SELECT latest.* FROM unnest($1::uuid[]) AS m(id) CROSS JOIN unnest($2::text[]) AS s(stage) "
+    f"CROSS JOIN LATERAL (SELECT {VERSION_COLUMNS}, (SELECT min(f.version) "
+    "  FROM model_versions f WHERE f.model_id = m.id AND f.stage = s.stage) AS first_in_stage "
+    "  FROM model_versions v WHERE v.model_id = m.id AND v.stage = s.stage "
+    "  ORDER BY v.version DESC LIMIT 1) latest ORDER BY latest.first_in_stage")
+
+
 async def latest_versions(db: Db, model_ids: Sequence[UUID]) -> dict[UUID, list[ModelVersion]]:
     """Per model, the newest live version in each stage (MLflow's `latest_versions`), stages in
     MLflow's order: that in which the model's versions, oldest first, first reach them. Two
     probes of model_versions_stage per model and stage: no model's history is scanned."""
-    rows = await db.fetch(
-        f"SELECT latest.* FROM unnest($1::uuid[]) AS m(id) CROSS JOIN unnest($2::text[]) AS s(stage) "
-        f"CROSS JOIN LATERAL (SELECT {VERSION_COLUMNS}, (SELECT min(f.version) "
-        "  FROM model_versions f WHERE f.model_id = m.id AND f.stage = s.stage) AS first_in_stage "
-        "  FROM model_versions v WHERE v.model_id = m.id AND v.stage = s.stage "
-        "  ORDER BY v.version DESC LIMIT 1) latest ORDER BY latest.first_in_stage",
-        list(model_ids), list(STAGES))
+    rows = await db.fetch(LATEST_VERSIONS, list(model_ids), list(STAGES))
     out: dict[UUID, list[ModelVersion]] = defaultdict(list)
     for r, mv in zip(rows, await in_slices(rows, version_from_row), strict=True):
         out[r["model_id"]].append(mv)

@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -53,7 +54,8 @@ def literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, list | tuple):
-        return "ARRAY[" + ", ".join(literal(v) for v in value) + "]::text[]" if value \
+        kind = "uuid" if value and all(isinstance(v, UUID) for v in value) else "text"
+        return "ARRAY[" + ", ".join(literal(v) for v in value) + f"]::{kind}[]" if value \
             else "'{}'::text[]"
     return "'" + str(value).replace("'", "''") + "'"
 
