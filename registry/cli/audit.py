@@ -18,7 +18,8 @@ def add_parser(subparsers: Subparsers) -> None:
     audit = subparsers.add_parser("audit", help="audit the event log")
     audit_sub = audit.add_subparsers(dest="action", required=True)
     verify = audit_sub.add_parser(
-        "verify", help="walk the hash chain; report the head hash, or where the log was tampered")
+        "verify", help="walk the hash chain and check model snapshots against it; report the "
+                       "head hash, or where the log was tampered")
     database_options(verify)
     report = audit_sub.add_parser(
         "report", help="write a compliance report: per model, every version, alias, stage and "
@@ -45,6 +46,7 @@ async def _verify(args: argparse.Namespace) -> int:
 
     from registry.eventstore.chain import verify
     from registry.eventstore.database import init_connection, migrate
+    from registry.eventstore.model_folds import check_snapshots
 
     async with database(args) as url:
         conn = await asyncpg.connect(url)
@@ -52,9 +54,18 @@ async def _verify(args: argparse.Namespace) -> int:
             await migrate(conn)
             await init_connection(conn)
             verdict = await verify(conn, bar("verifying"))
+            wrong = []
+            if verdict.ok:  # then the snapshots, which the chain does not cover
+                print(file=sys.stderr)
+                wrong = await check_snapshots(conn, bar("checking snapshots"))
         finally:
             await conn.close()
     print(file=sys.stderr)
+    if verdict.ok and wrong:
+        for stream, position in wrong:
+            print(f"SNAPSHOT WRONG: {stream} at position {position} does not hold the fold of "
+                  "its events (the log itself is intact; the row is a cache and can be deleted)")
+        return 2
     if verdict.ok:
         print(f"OK: {verdict.count} events, head position {verdict.head_position}, "
               f"head hash {verdict.head_hash}")

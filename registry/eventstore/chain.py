@@ -6,6 +6,7 @@ gap in positions; an inserted or reordered one breaks the chain where it stands.
 head hash this reports pins the whole history up to it.
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from registry.eventstore import GENESIS_HASH, chain_hash, read_all
 
 Progress = Callable[[int, int], None]  # (events checked, events in the log)
 CHUNK = 10_000
+_SLICE = 500
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,9 @@ async def verify(db: asyncpg.Pool | asyncpg.Connection, progress: Progress | Non
         events = await read_all(db, after_position=expected_position - 1, limit=CHUNK)
         if not events:
             break
-        for e in events:
+        for i, e in enumerate(events):
+            if i % _SLICE == 0:
+                await asyncio.sleep(0)  # hashing a chunk must not hold a server's event loop
             problem = None
             if e.position != expected_position:
                 problem = (f"events {expected_position}..{e.position - 1} are missing"

@@ -8,6 +8,7 @@ from dataclasses import replace
 import asyncpg
 import pytest
 
+from registry.domain import snapshots
 from registry.eventstore import chain_hash, read_all
 
 V1 = "/api/modelog/v1"
@@ -95,3 +96,27 @@ async def test_tampering_is_found_at_the_first_event_it_touches(live, db_url: st
     out = await asyncio.to_thread(cli_verify, db_url)
     assert out.returncode == 2 and f"TAMPERED at position {where}" in out.stdout
     assert head >= p + 2
+
+
+async def test_a_snapshot_that_does_not_hold_its_fold_is_named(live, db_url: str) -> None:
+    """Snapshots are outside the chain: verify refolds the streams that have them, names a row
+    that lies (here: a description the model never had), and passes once it is deleted."""
+    await live.call("POST", f"{V1}/models", json={"name": "unity.default.long"})
+    for _ in range(snapshots.EVERY):  # past the first snapshot point
+        await live.call("POST", f"{V1}/models/unity.default.long/versions",
+                        json={"source": "s3://b"})
+    snapshot = await live.pool.fetchrow("SELECT stream_id, position FROM model_snapshots")
+    assert snapshot is not None
+    out = await asyncio.to_thread(cli_verify, db_url)
+    assert out.returncode == 0 and "checking snapshots [" in out.stderr, out.stdout
+    await tamper(db_url, "UPDATE model_snapshots SET state = jsonb_set(state, '{description}', "
+                         "'\"approved by legal\"')")
+    out = await asyncio.to_thread(cli_verify, db_url)
+    assert out.returncode == 2
+    assert f"SNAPSHOT WRONG: {snapshot['stream_id']} at position {snapshot['position']}" \
+        in out.stdout
+    status, v = await live.call("GET", f"{V1}/audit/verify")
+    assert status == 200 and v["ok"] and not v["snapshots_ok"]
+    assert v["snapshots_wrong"] == [dict(snapshot)]
+    await tamper(db_url, "DELETE FROM model_snapshots")
+    assert (await asyncio.to_thread(cli_verify, db_url)).returncode == 0

@@ -10,7 +10,7 @@ from aiohttp import web
 from registry.domain import commands as c
 from registry.domain.errors import NotFound
 from registry.domain.models import Model, ModelVersion
-from registry.eventstore import chain
+from registry.eventstore import chain, model_folds
 from registry.http import authorize
 from registry.http.dispatch import execute
 from registry.http.keys import AS_OF_POSITION, POOL, SETTINGS
@@ -398,9 +398,12 @@ async def delete_alias(request: web.Request) -> web.Response:
 async def audit_verify(request: web.Request) -> web.Response:
     parse_query(request, NoQuery)
     v = await chain.verify(request.config_dict[POOL])
+    wrong = await model_folds.check_snapshots(request.config_dict[POOL]) if v.ok else []
     return json_response({"ok": v.ok, "count": v.count, "head_position": v.head_position,
                           "head_hash": v.head_hash, "position": v.position,
-                          "problem": v.problem})
+                          "problem": v.problem, "snapshots_ok": v.ok and not wrong,
+                          "snapshots_wrong": [{"stream_id": s, "position": p}
+                                              for s, p in wrong]})
 
 
 def add_routes(app: web.Application) -> None:
