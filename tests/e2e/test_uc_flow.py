@@ -40,13 +40,8 @@ async def test_log_model_then_load_it_in_another_process(live, tmp_path: Path) -
     assert location.endswith(f"/models/{model['id']}/versions/1")
     assert (Path(location.removeprefix("file://")) / "MLmodel").is_file()
 
-    X = load_iris().data.tolist()
-    out = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-c", LOAD, tracking, registry,
-                         "models:/unity.default.iris/1", json.dumps(X)],
-        capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == expected
+    assert await predict_elsewhere(tracking, registry, "models:/unity.default.iris/1") \
+        == expected
 
     # A second log_model: the model exists (409 ALREADY_EXISTS), so it becomes version 2.
     second = await asyncio.to_thread(log_iris, tracking, registry, tmp_path / "runs", 2)
@@ -61,12 +56,8 @@ async def test_classic_registry_log_model_and_load_the_champion(live, tmp_path: 
     expected = await asyncio.to_thread(log_classic, tracking, live.url, tmp_path / "runs")
     status, mv = await live.call("GET", f"{V1}/models/unity.default.iris-classic/versions/1")
     assert status == 200 and mv["source"].startswith("models:/m-") and mv["logged_model_id"]
-    out = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-c", LOAD, tracking, live.url,
-                         "models:/iris-classic@champion", json.dumps(load_iris().data.tolist())],
-        capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == expected
+    assert await predict_elsewhere(tracking, live.url, "models:/iris-classic@champion") \
+        == expected
 
 
 # --- storage follows the model's identity, not its name ---------------------------------------
@@ -141,16 +132,6 @@ async def test_a_model_recreated_under_a_deleted_ones_name_starts_with_no_files(
     assert await predict_elsewhere(tracking, registry, "models:/unity.default.m/1") == again
 
 
-def log_to(tracking: str, registry: str, artifacts: Path, name: str) -> list[int]:
-    use_experiment(tracking, registry, artifacts, "renamed")
-    X, y = load_iris(return_X_y=True)
-    clf = RandomForestClassifier(n_estimators=10, random_state=5).fit(X, y)
-    with mlflow.start_run():
-        mlflow.sklearn.log_model(clf, name="model", registered_model_name=name,
-                                 input_example=X[:3], serialization_format="cloudpickle")
-    return clf.predict(X).tolist()
-
-
 async def test_a_model_logged_before_its_catalog_was_renamed_loads_under_the_new_name(
         live, tmp_path: Path) -> None:
     uc = "/api/2.1/unity-catalog"
@@ -158,14 +139,8 @@ async def test_a_model_logged_before_its_catalog_was_renamed_loads_under_the_new
     assert (await live.call("POST", f"{uc}/schemas",
                             json={"catalog_name": "lab", "name": "cv"}))[0] == 200
     tracking, registry = f"sqlite:///{tmp_path}/tracking.db", f"uc:{live.url}"
-    expected = await asyncio.to_thread(log_to, tracking, registry, tmp_path / "runs",
-                                       "lab.cv.iris")
+    expected = await asyncio.to_thread(log_uc, tracking, registry, tmp_path / "runs",
+                                       "lab.cv.iris", 0, True)
     status, _ = await live.call("PATCH", f"{uc}/catalogs/lab", json={"new_name": "prod"})
     assert status == 200
-    X = load_iris().data.tolist()
-    out = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-c", LOAD, tracking, registry,
-                         "models:/prod.cv.iris/1", json.dumps(X)],
-        capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == expected
+    assert await predict_elsewhere(tracking, registry, "models:/prod.cv.iris/1") == expected
