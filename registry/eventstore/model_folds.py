@@ -6,6 +6,7 @@ position and the events after it (`restore`), and one version from that version'
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 import asyncpg
 
@@ -54,17 +55,25 @@ class Restored:
     folded: int  # events folded on top of the snapshot
 
 
+EMPTY = Restored(None, None, 0, 0, 0)
+
+
+def fold(start: Restored, events: Iterable[RecordedEvent]) -> Restored:
+    """`start` with `events` (of its stream, in order) folded on top."""
+    model, acl, version, position, folded = (start.model, start.acl, start.stream_version,
+                                             start.position, start.folded)
+    for e in events:
+        event = domain_event(e)
+        model, acl = m.evolve(model, event, stamp(e)), privileges.evolve(acl, event)
+        version, position, folded = e.stream_version, e.position, folded + 1
+    return Restored(model, acl, version, position, folded)
+
+
 async def restore(db: Db, stream: str, until_position: int = NOW,
                   pending: Iterable[RecordedEvent] = ()) -> Restored:
     """The model of `stream` as of `until_position` (by default as committed), then `pending`
     (this batch's own events). Versions registered before the snapshot used are not held."""
-    r = (await restore_many(db, [stream], until_position))[stream]
-    model, acl, version, position = r.model, r.acl, r.stream_version, r.position
-    for e in pending:
-        event = domain_event(e)
-        model, acl = m.evolve(model, event, stamp(e)), privileges.evolve(acl, event)
-        version, position = e.stream_version, e.position
-    return Restored(model, acl, version, position, r.folded)
+    return fold((await restore_many(db, [stream], until_position))[stream], pending)
 
 
 async def restore_many(db: Db, streams: Sequence[str], until_position: int = NOW
@@ -72,22 +81,16 @@ async def restore_many(db: Db, streams: Sequence[str], until_position: int = NOW
     """`restore` of several streams at one position, in two queries."""
     starts = {r["stream_id"]: r for r in await db.fetch(
         _SNAPSHOTS_AT, list(streams), snapshots.SCHEMA_VERSION, until_position)}
-    state: dict[str, list] = {}
+    restored = {}
     for stream in streams:
         r = starts[stream]
-        if r["state"] is None:
-            state[stream] = [None, None, 0, 0, 0]
-        else:
-            model, acl = snapshots.decode(r["state"])
-            state[stream] = [model, acl, r["stream_version"], r["position"], 0]
-    rows = await db.fetch(_TAILS, list(streams), [state[s][2] for s in streams],
+        restored[stream] = EMPTY if r["state"] is None else Restored(
+            *snapshots.decode(r["state"]), r["stream_version"], r["position"], 0)
+    rows = await db.fetch(_TAILS, list(streams), [restored[s].stream_version for s in streams],
                           [starts[s]["bound"] for s in streams], until_position)
-    for e in map(from_row, rows):
-        s = state[e.stream_id]
-        event = domain_event(e)
-        s[0], s[1] = m.evolve(s[0], event, stamp(e)), privileges.evolve(s[1], event)
-        s[2], s[3], s[4] = e.stream_version, e.position, s[4] + 1
-    return {stream: Restored(*state[stream]) for stream in streams}
+    for stream, tail in groupby(map(from_row, rows), key=lambda e: e.stream_id):
+        restored[stream] = fold(restored[stream], tail)
+    return restored
 
 
 async def versions(db: Db, stream: str, numbers: Sequence[int], until_position: int = NOW,
@@ -124,23 +127,20 @@ async def check_snapshots(db: Db, progress: Callable[[int, int], None] | None = 
         rows = await db.fetch(
             "SELECT stream_version, position, state FROM model_snapshots WHERE stream_id = $1 "
             "AND schema_version = $2 ORDER BY stream_version", stream, snapshots.SCHEMA_VERSION)
-        model, acl, after, at = None, None, 0, 0
+        current = EMPTY
         for r in rows:
-            while after < r["stream_version"]:
+            while current.stream_version < r["stream_version"]:
                 chunk = await db.fetch(
                     f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 "
-                    "AND stream_version <= $3 ORDER BY stream_version LIMIT 5000",
-                    stream, after, r["stream_version"])
+                    "AND stream_version <= $3 ORDER BY stream_version LIMIT 500",
+                    stream, current.stream_version, r["stream_version"])
                 if not chunk:
                     break
-                for i, e in enumerate(map(from_row, chunk)):
-                    if i % 500 == 0:
-                        await asyncio.sleep(0)  # a long history must not hold the event loop
-                    event = domain_event(e)
-                    model, acl = m.evolve(model, event, stamp(e)), privileges.evolve(acl, event)
-                    after, at = e.stream_version, e.position
-            if model is None or after != r["stream_version"] or at != r["position"] \
-                    or snapshots.encode(model.shell(), acl) != r["state"]:
+                current = fold(current, map(from_row, chunk))
+                await asyncio.sleep(0)  # a long history must not hold the event loop
+            if current.model is None or current.stream_version != r["stream_version"] \
+                    or current.position != r["position"] \
+                    or snapshots.encode(current.model.shell(), current.acl) != r["state"]:
                 wrong.append((stream, r["position"]))
         if progress is not None:
             progress(done, len(streams))

@@ -85,7 +85,7 @@ async def model_at(db: asyncpg.Pool, full_name: str, position: int) -> Model | N
 async def version_at(db: asyncpg.Pool, model: Model, number: int, position: int
                      ) -> ModelVersion | None:
     """Version `number` of `model` (as `model_at` returned it at `position`) as it was then."""
-    if number in model.versions or model.holds(number):
+    if model.holds(number):
         return model.versions.get(number)
     return (await model_folds.versions(db, stream_id(model.id), [number], position))[number]
 

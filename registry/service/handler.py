@@ -32,12 +32,19 @@ class Outcome:
     model: m.Model | None = None
 
     @property
-    def version(self) -> int:
-        """The number a RegisterVersion gave the new version."""
+    def registered(self) -> int | None:
+        """The number of the version these events registered, if they registered one."""
         for e in self.events:
             if isinstance(event := domain_event(e), VersionRegistered):
                 return event.version
-        raise ValueError(f"no version was registered on {self.stream_id}")
+        return None
+
+    @property
+    def version(self) -> int:
+        """The number a RegisterVersion gave the new version."""
+        if (number := self.registered) is None:
+            raise ValueError(f"no version was registered on {self.stream_id}")
+        return number
 
 
 def _fingerprint(cmd: c.Command) -> str:
@@ -56,10 +63,8 @@ async def _repeat(earlier: list[RecordedEvent], request: str | None, key: str,
     stream = earlier[0].stream_id
     if not streams.is_model(stream):
         return Outcome(stream, earlier)
-    outcome = Outcome(stream, earlier)
-    registered = any(e.type == VersionRegistered.type_name() for e in earlier)
     # The version it registered then may be one a restored model does not hold yet.
-    await wm.ensure_loaded(tx, stream, outcome.version if registered else None)
+    await wm.ensure_loaded(tx, stream, Outcome(stream, earlier).registered)
     return Outcome(stream, earlier, wm.model(stream))
 
 

@@ -76,7 +76,7 @@ class RegistryWriteModel:
             self.state.apply(e.stream_id, domain_event(e), stamp(e))
             if e.stream_id in self._folded or self.model(e.stream_id) is not None:
                 self._folded[e.stream_id] = (e.stream_version, e.position)
-                if e.stream_version % snapshots.EVERY == 0:
+                if snapshots.due(e.stream_version - 1, e.stream_version):
                     self._snapshot(e.stream_id)
 
     def _snapshot(self, stream: str) -> None:
