@@ -2,8 +2,11 @@
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
+
+import structlog
 
 from registry.cli.common import Subparsers, database_options, env
 from registry.settings import S3Settings, Settings
@@ -117,10 +120,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"modelog serve: {exc}", file=sys.stderr)
         return 2
     if settings.workers > 1:  # say which worker each line comes from
-        import os
-
-        import structlog
-
         structlog.contextvars.bind_contextvars(pid=os.getpid())
     web.run_app(app, host=settings.host, port=settings.port, access_log=None,
                 reuse_port=settings.workers > 1,  # the kernel spreads connections over workers
