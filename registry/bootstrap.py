@@ -26,8 +26,10 @@ from registry.eventstore import EventStore
 from registry.eventstore.database import create_pool, migrate
 from registry.eventstore.embedded import embedded_postgres
 from registry.eventstore.log_head import LogHead
+from registry.memory import shares
 from registry.reads.cache import ReadCache
 from registry.service.handler import RegistryService
+from registry.service.write_model import DEFAULT_BUDGET as DEFAULT_WRITE_MODEL
 from registry.service.write_model import RegistryWriteModel
 from registry.service.write_model_sync import WriteModelSync
 from registry.settings import Settings
@@ -67,11 +69,12 @@ class Writing:
 
 @asynccontextmanager
 async def writing(pool: asyncpg.Pool, *, bootstrap: bool = False,
-                  workspace: str | None = None, shared: bool = False) -> AsyncIterator[Writing]:
+                  workspace: str | None = None, shared: bool = False,
+                  memory: int = DEFAULT_WRITE_MODEL) -> AsyncIterator[Writing]:
     """The write side on `pool`; `bootstrap`: make sure the default catalog and schema exist;
-    `workspace`: MLflow's workspace schema, which may not be renamed; `shared`: other processes
-    write to the same log all along."""
-    write_model = RegistryWriteModel()
+    `workspace`: MLflow's workspace schema, which may not be renamed; `memory`: the bytes the write
+    model may hold; `shared`: other processes write to the same log all along."""
+    write_model = RegistryWriteModel(memory)
     store = EventStore(pool, projections.inline_projector(), write_model, always_locked=shared)
     await store.start()
     try:
@@ -105,8 +108,8 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
             migrated_pool(url, min_size=2, max_size=settings.pool_size))
         w = await stack.enter_async_context(
             writing(pool, bootstrap=True, workspace=settings.default_schema,
-                    shared=settings.workers > 1))
-        cache, head = ReadCache(), LogHead()
+                    shared=settings.workers > 1, memory=shares(settings.memory)[0]))
+        cache, head = ReadCache(shares(settings.memory)[1]), LogHead()
         w.store.writer.on_commit.append(cache.committed)
         w.store.writer.on_commit.append(lambda position, _: head.advance(position))
         await head.listen(pool)
@@ -130,7 +133,8 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
         if settings.auth_mode != "none":
             auth.follow(head)
             stack.push_async_callback(auth.stop)
-            sync = WriteModelSync(w.store, head)  # only non-admins' read checks need it
+            # Only non-admins' read checks need it.
+            sync = WriteModelSync(w.store, head, w.write_model)
             await sync.start()
             stack.push_async_callback(sync.stop)
         yield Registry(pool, w.store, w.service, cache, head, followers, dispatcher,

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from registry.memory import DEFAULT as DEFAULT_MEMORY
+
 AuthMode = Literal["none", "tokens", "trusted-header"]
 
 
@@ -45,6 +47,7 @@ class Settings:
         return self.storage_root or f"file://{self.data_dir.expanduser().resolve()}/artifacts"
     max_body_bytes: int = 1 << 20
     pool_size: int = 20
+    memory: int = DEFAULT_MEMORY  # bytes the write model and the read cache may hold together
     workers: int = 1  # server processes sharing the log (`serve --workers`): >1 locks every batch
     feed_heartbeat: float = 15.0  # seconds between `: keepalive` comments on an idle event stream
     webhook_timeout: float = 10.0  # per delivery attempt

@@ -9,6 +9,7 @@ from pathlib import Path
 import structlog
 
 from registry.cli.common import Subparsers, database_options, env
+from registry.memory import parse_size
 from registry.settings import S3Settings, Settings
 
 
@@ -71,6 +72,10 @@ def add_parser(subparsers: Subparsers) -> None:
     serve.add_argument("--insecure-no-auth", action="store_true",
                        help="no authentication even on a non-loopback bind: every request acts "
                             "as the admin")
+    serve.add_argument("--memory", type=parse_size, default=env("MODELOG_MEMORY", "512M"),
+                       help="bytes the process may keep of the registry in memory (its write "
+                            "model and read cache, half each; e.g. 256M, 2G; default 512M; env "
+                            "MODELOG_MEMORY)")
     serve.add_argument("--workers", type=int,
                        default=int(env("MODELOG_WORKERS", "1") or 1),
                        help="server processes on the port, sharing the log (e.g. the number of "
@@ -102,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                         mlflow_webhook_schemes=tuple(
                             s.strip() for s in args.mlflow_webhook_schemes.split(",") if s.strip()),
                         mlflow_webhook_allow_private_ips=args.mlflow_webhook_allow_private_ips,
-                        workers=int(env("MODELOG_WORKER_OF", "1") or 1))
+                        memory=args.memory, workers=int(env("MODELOG_WORKER_OF", "1") or 1))
     if args.auth and args.insecure_no_auth:
         print("modelog serve: --insecure-no-auth contradicts --auth", file=sys.stderr)
         return 2

@@ -19,5 +19,5 @@ def contents(cmd: c.Command, state: RegistryState) -> list[c.Command]:
         case _:
             return []
     # Catalog and schema names hold no dots, so the prefix takes exactly what is inside.
-    models = sorted(full for full in state.model_ids if full.startswith(prefix))
+    models = state.models_under(prefix)
     return [*(c.DeleteModel(full_name=full, force=True) for full in models), *schemas]

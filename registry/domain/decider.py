@@ -46,7 +46,7 @@ def decide(cmd: c.Command, state: RegistryState, actor: str) -> tuple[str, list[
             events = schemas.decide(
                 cmd, state.schemas.get((cmd.catalog_name, cmd.name)),
                 state.catalogs.get(cmd.catalog_name),
-                state.model_counts[(cmd.catalog_name, cmd.name)], actor,
+                state.models_in(cmd.catalog_name, cmd.name), actor,
             )
         case c.CreateModel():
             events = models.decide(cmd, None, actor, _placement(cmd.full_name, state))
@@ -69,7 +69,7 @@ def _placement(full_name: str, state: RegistryState) -> models.Placement:
     name = FullName.parse(full_name)
     return models.Placement(
         schema_exists=(name.catalog, name.schema) in state.schemas,
-        name_taken=full_name in state.model_ids,
+        name_taken=state.model_id(full_name) is not None,
         catalog_exists=name.catalog in state.catalogs,
     )
 

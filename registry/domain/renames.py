@@ -33,7 +33,7 @@ def followers(cmd: c.Command, state: RegistryState) -> list[tuple[str, Event]]:
             return []
     # Catalog and schema names hold no dots, so the prefix takes exactly what is inside; a
     # model's own name (the last level) may hold dots, and stays as it is.
-    for full in sorted(f for f in state.model_ids if f.startswith(old)):
+    for full in state.models_under(old):
         catalog, schema, name = names.levels(new + full[len(old):])
         inner.append((models.stream_id(state.model_ids[full]),
                       ModelRenamed(from_full_name=full, catalog_name=catalog, schema_name=schema,

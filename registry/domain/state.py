@@ -1,11 +1,17 @@
 """The write model: the fold of the log that commands are decided against.
 
-Catalogs, schemas, the index of live model names and every securable's ACL (owner and grants, by
-stream) are always complete (they are small). Catalogs and schemas are found by name through
-`catalog_streams` and `schema_streams`, as models through `model_ids`: a stream keeps its object
-through renames, so its key says nothing about the object's name now. Model
-aggregates may be held only in part: the shell loads a model's stream before deciding a command on
-it (`missing_streams`). Pure: no I/O, only dictionaries updated by `apply`.
+Catalogs, schemas and their ACLs (owner and grants, by stream) are always complete (they are
+few). Catalogs and schemas are found by name through `catalog_streams` and `schema_streams`, as
+models through `model_ids`: a stream keeps its object through renames, so its key says nothing about
+the object's name now.
+
+Models may be many, so the index of their names and ACLs may be partial (`complete` False): the
+shell looks up what a command or a check names before deciding it (registry/service/write_model.py),
+and a name neither indexed nor known to be free (`free_names`; `gone_ids` for identities) is
+`Unknown`, never taken for missing. An event that names a model makes its entry exact: a creation
+or a rename indexes the name it claims, a rename or a delete marks the name it leaves free. Model
+aggregates may be held only in part too: the shell loads a model's stream before deciding a
+command on it. Pure: no I/O, only dictionaries updated by `apply`.
 """
 
 from collections import Counter
@@ -15,8 +21,13 @@ from registry.domain import catalogs, models, names, privileges, schemas, stream
 from registry.domain.events import Event, ModelCreated, ModelDeleted, ModelRenamed, Stamp
 
 
+class Unknown(LookupError):
+    """A model name or identity the partial index has not looked up: the shell's omission."""
+
+
 class RegistryState:
-    def __init__(self) -> None:
+    def __init__(self, *, complete: bool = True) -> None:
+        self.complete = complete  # False: the model index holds what was looked up
         self.catalogs: dict[str, catalogs.Catalog] = {}
         self.schemas: dict[tuple[str, str], schemas.Schema] = {}
         self.catalog_streams: dict[str, str] = {}  # live catalog name -> its stream
@@ -24,9 +35,10 @@ class RegistryState:
         self.namespace_keys: dict[str, str | tuple[str, str]] = {}  # stream -> live name
         self.model_ids: dict[str, UUID] = {}  # live full name -> model id
         self.model_names: dict[UUID, str] = {}  # live model id -> full name
+        self.free_names: set[str] = set()  # names known to be no live model's (partial index)
+        self.gone_ids: set[UUID] = set()  # identities known to be no live model's
         self.models: dict[UUID, models.Model] = {}  # loaded model aggregates
         self.schema_counts: Counter[str] = Counter()  # catalog -> live schemas
-        self.model_counts: Counter[tuple[str, str]] = Counter()  # (catalog, schema) -> live models
         self.acls: dict[str, privileges.Acl] = {  # stream of a live securable -> its ACL
             METASTORE_STREAM: privileges.Acl(""),  # always there, owned by the admins alone
         }
@@ -79,30 +91,58 @@ class RegistryState:
         self.schema_counts[schema.catalog_name] += 1
 
     def _apply_model(self, model_id: UUID, event: Event, stamp: Stamp) -> None:
-        # The name index and counts follow from the events themselves, loaded model or not.
+        # The name index follows from the events themselves, loaded model or not: the names an
+        # event claims or leaves are exact from then on.
         match event:
             case ModelCreated():
-                self.model_ids[event.full_name] = model_id
-                self.model_names[model_id] = event.full_name
-                self.model_counts[(event.catalog_name, event.schema_name)] += 1
+                self._claim(event.full_name, model_id)
             case ModelRenamed():
-                old = self.model_ids.pop(event.from_full_name, None)
-                self.model_ids[event.full_name] = old or model_id
-                self.model_names[old or model_id] = event.full_name
-                fc, fs, _ = names.levels(event.from_full_name)
-                self.model_counts[(fc, fs)] -= 1
-                self.model_counts[(event.catalog_name, event.schema_name)] += 1
+                self.model_ids.pop(event.from_full_name, None)
+                self._leave(event.from_full_name)
+                self._claim(event.full_name, model_id)
             case ModelDeleted():
                 self.model_ids.pop(event.full_name, None)
                 self.model_names.pop(model_id, None)
-                fc, fs, _ = names.levels(event.full_name)
-                self.model_counts[(fc, fs)] -= 1
+                self._leave(event.full_name)
+                if not self.complete:
+                    self.gone_ids.add(model_id)
         state = self.models.get(model_id)
         if state is not None or isinstance(event, ModelCreated):
             _put(self.models, model_id, models.evolve(state, event, stamp))
 
-    def model_stream(self, full_name: str) -> str | None:
+    def _claim(self, full_name: str, model_id: UUID) -> None:
+        self.model_ids[full_name] = model_id
+        self.model_names[model_id] = full_name
+        self.free_names.discard(full_name)
+
+    def _leave(self, full_name: str) -> None:
+        if not self.complete:
+            self.free_names.add(full_name)
+
+    def model_id(self, full_name: str) -> UUID | None:
+        """The live model named `full_name`, if any (`Unknown` if the index never looked)."""
         model_id = self.model_ids.get(full_name)
+        if model_id is None and not self.complete and full_name not in self.free_names:
+            raise Unknown(f"model name {full_name!r} was not looked up")
+        return model_id
+
+    def model_name(self, model_id: UUID) -> str | None:
+        """The name a live model bears now; None if it was deleted (`Unknown` if never looked)."""
+        name = self.model_names.get(model_id)
+        if name is None and not self.complete and model_id not in self.gone_ids:
+            raise Unknown(f"model {model_id} was not looked up")
+        return name
+
+    def models_under(self, prefix: str) -> list[str]:
+        """The indexed live models whose names start with `prefix` (`catalog.` or
+        `catalog.schema.`): all there are, once the shell has looked the prefix up."""
+        return sorted(f for f in self.model_ids if f.startswith(prefix))
+
+    def models_in(self, catalog: str, schema: str) -> int:
+        return len(self.models_under(f"{catalog}.{schema}."))
+
+    def model_stream(self, full_name: str) -> str | None:
+        model_id = self.model_id(full_name)
         return None if model_id is None else models.stream_id(model_id)
 
     def securable_stream(self, securable: privileges.Securable) -> str | None:
@@ -140,7 +180,7 @@ class RegistryState:
         return out
 
     def model_named(self, full_name: str) -> models.Model | None:
-        model_id = self.model_ids.get(full_name)
+        model_id = self.model_id(full_name)
         if model_id is None:
             return None
         try:

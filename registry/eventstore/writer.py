@@ -100,6 +100,9 @@ class WriteModel(Protocol):
     def reset(self) -> None:
         """Forget everything: a batch failed, so observed events may never have committed."""
 
+    def committed(self) -> None:
+        """A batch committed: nothing observed is pending now (caches may shed what they hold)."""
+
 
 @dataclass
 class Tx:
@@ -328,6 +331,8 @@ class Writer:
         if tx.pending:
             for hook in self.on_commit:
                 hook(tx.head_position, tx.pending)
+        if self.write_model is not None:
+            self.write_model.committed()
         for item, result in done:
             if not item.future.done():
                 item.future.set_result(result)

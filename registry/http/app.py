@@ -95,7 +95,8 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text format: the log head, catch-up lag, writer and read-cache counters."""
+    """Prometheus text format: the log head, catch-up lag, writer and read-cache counters, and
+    what the process holds against its memory budget."""
     app = request.app
     writer, cache = app[STORE].writer, app[READ_CACHE]
     lines = [
@@ -109,6 +110,10 @@ async def metrics(request: web.Request) -> web.Response:
         f"modelog_read_cache_hits_total {cache.hits}",
         "# TYPE modelog_read_cache_misses_total counter",
         f"modelog_read_cache_misses_total {cache.misses}",
+        "# TYPE modelog_read_cache_bytes gauge",  # estimated (registry/memory.py)
+        f"modelog_read_cache_bytes {cache.held}",
+        "# TYPE modelog_write_model_bytes gauge",
+        f"modelog_write_model_bytes {app[SERVICE].write_model.held_bytes()}",
         "# TYPE modelog_projection_position gauge",
         *(f'modelog_projection_position{{projection="{f.projection.name}"}} {f.position}'
           for f in app[FOLLOWERS]),

@@ -13,7 +13,7 @@ def access(request: web.Request) -> ReadAccess:
     # A request that has run a command was checked for it by the writer: its answer reads what
     # it wrote.
     return ReadAccess(request[PRINCIPAL], request.config_dict[SERVICE].write_model,
-                      checked=COMMAND in request)
+                      request.config_dict[POOL], checked=COMMAND in request)
 
 
 def reader(request: web.Request) -> Reader:

@@ -104,7 +104,7 @@ async def update_permissions(request: web.Request) -> web.Response:
     securable = _securable(request)
     await execute(request, c.UpdatePermissions(securable_type=securable.type,
                                                full_name=securable.full_name, changes=body.changes))
-    return json_response(permissions_list(authorize.access(request).chain(securable), None,
+    return json_response(permissions_list(await authorize.access(request).chain(securable), None,
                                           _surface(request, securable)))
 
 
@@ -135,7 +135,7 @@ async def transfer_owner(request: web.Request) -> web.Response:
     await execute(request, c.TransferOwnership(securable_type=securable.type,
                                                full_name=securable.full_name, owner=body.owner))
     return json_response({"securable_type": securable.type.value, "full_name": securable.full_name,
-                          "owner": authorize.access(request).chain(securable)[-1].owner})
+                          "owner": (await authorize.access(request).chain(securable))[-1].owner})
 
 
 def add_routes(app: web.Application, *, native: bool) -> None:

@@ -478,7 +478,7 @@ async def temporary_credentials(request: web.Request) -> web.Response:
                               f"files stay at its source, {mv.source}", field="version")
     access = credentials.file_access(mv.status, body.operation, where)
     if access is Access.READ_WRITE:
-        authorize.access(request).require_to(Action.MODIFY, model.full_name)
+        await authorize.access(request).require_to(Action.MODIFY, model.full_name)
     vended = await request.config_dict[CREDENTIALS].vend(
         mv.storage_location, access, request[PRINCIPAL].name)
     return json_response(vended.unity_catalog())

@@ -37,15 +37,16 @@ from registry.domain import models, streams
 from registry.domain.events import parse_event
 from registry.eventstore import RecordedEvent
 from registry.eventstore.log_head import LogHead, appended
+from registry.memory import estimate
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-MAX_ENTRIES = 50_000
 UNBOUND = ("unbound",)  # the tag of every entry that found no model by its name
 _INERT = frozenset({"principal", "token", "webhook"})  # streams no cached read depends on
 _TOUCHED_LIMIT = 10_000  # tags' last-dropped ticks kept before the useless ones are pruned
 _OWN_COMMITS = 1024  # this process's recent commits, whose notifications are skipped
 _MISSING = object()
+_ENTRY_BYTES = 400  # an entry's own tuple and dictionary slots, and its tags' index
 
 
 def model_tags(model_id: UUID | None, full_name: str) -> tuple[Hashable, ...]:
@@ -87,8 +88,10 @@ def notified(stream_ids: Iterable[str]) -> set[Hashable] | None:
 
 
 class ReadCache:
-    def __init__(self) -> None:
-        self._entries: dict[Hashable, tuple[Any, tuple[Hashable, ...]]] = {}
+    def __init__(self, budget: int = 256 << 20) -> None:
+        self.budget = budget  # bytes the entries may hold (estimated); past it they are forgotten
+        self.held = 0
+        self._entries: dict[Hashable, tuple[Any, tuple[Hashable, ...], int]] = {}
         self._keys: dict[Hashable, set[Hashable]] = {}  # tag -> the keys of entries it tags
         self._tick = 0  # counts invalidations
         self._cleared_at = 0  # the tick of the last clear-all
@@ -106,6 +109,7 @@ class ReadCache:
         self._touched.clear()  # every load started before now is refused by _cleared_at
         self._entries.clear()
         self._keys.clear()
+        self.held = 0
 
     def invalidate(self, tags: Iterable[Hashable]) -> None:
         self._tick += 1
@@ -173,12 +177,15 @@ class ReadCache:
         return value
 
     def _store(self, key: Hashable, value: Any, deps: tuple[Hashable, ...]) -> None:
+        size = estimate(key) + estimate(value) + _ENTRY_BYTES
         if key in self._entries:
             self._drop(key)
-        elif len(self._entries) >= MAX_ENTRIES:
+        if self.held + size > self.budget:
             self._entries.clear()  # forgetting is always safe
             self._keys.clear()
-        self._entries[key] = (value, deps)
+            self.held = 0
+        self._entries[key] = (value, deps, size)
+        self.held += size
         for tag in deps:
             self._keys.setdefault(tag, set()).add(key)
 
@@ -186,6 +193,7 @@ class ReadCache:
         found = self._entries.pop(key, None)
         if found is None:
             return
+        self.held -= found[2]
         for tag in found[1]:
             keys = self._keys.get(tag)
             if keys is not None:

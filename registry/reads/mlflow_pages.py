@@ -4,10 +4,9 @@ and order_by languages (registry/reads/mlflow_search.py) as one keyset-paged que
 MLflow's registry is flat: only the workspace schema's models are searched, by their own names.
 Orders end as MLflow's do (name ascending, then version descending, unless the caller ordered by
 them), which makes every order total, so page tokens carry the last row's sort keys. What the
-caller may not read is left out after paging (`keep`), so hidden rows still page on.
+caller may not read is left out after paging (by the reader), so hidden rows still page on.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,8 +44,7 @@ class Search:
     limit: int
 
 
-async def models(db: queries.Db, q: Search, keep: Callable[[str], bool]
-                 ) -> tuple[list[Model], str | None]:
+async def models(db: queries.Db, q: Search) -> tuple[list[Model], str | None]:
     clauses = s.parse_filter(q.filter, frozenset({"name"}))
     p = s.Params()
     where = [_in_workspace(p, q.workspace)]
@@ -57,11 +55,10 @@ async def models(db: queries.Db, q: Search, keep: Callable[[str], bool]
     rows, token = await _keyset_page(db, q, p, where, _MODEL_ORDER, [], [("name", False)],
                                      queries.MODEL_COLUMNS, "registered_models m", bool(clauses),
                                      ids_first="m.id")
-    models = await queries.in_slices(rows, queries.model_from_row)
-    return [m for m in models if keep(m.full_name)], token
+    return await queries.in_slices(rows, queries.model_from_row), token
 
 
-async def versions(db: queries.Db, q: Search, keep: Callable[[str], bool]
+async def versions(db: queries.Db, q: Search
                    ) -> tuple[list[tuple[str, ModelVersion]], str | None]:
     clauses = s.parse_filter(q.filter, frozenset(_VERSION_FIELDS))
     p = s.Params()
@@ -77,9 +74,8 @@ async def versions(db: queries.Db, q: Search, keep: Callable[[str], bool]
         [("name", False), ("version_number", True)],
         f"{queries.VERSION_COLUMNS}, m.full_name",
         "model_versions v JOIN registered_models m ON m.id = v.model_id", bool(clauses))
-    shown = [r for r in rows if keep(r["full_name"])]
     return await queries.in_slices(
-        shown, lambda r: (r["full_name"], queries.version_from_row(r))), token
+        rows, lambda r: (r["full_name"], queries.version_from_row(r))), token
 
 
 def _in_workspace(p: s.Params, workspace: str) -> str:

@@ -68,7 +68,7 @@ class Reader:
 
     async def catalog(self, name: str, at: int | None = None, *,
                       missing: NotFound | None = None) -> Catalog:
-        self.access.require(name, SecurableType.CATALOG, past=at is not None)
+        await self.access.require(name, SecurableType.CATALOG, past=at is not None)
         cat = await queries.get_catalog(self.pool, name) if at is None else \
             (await as_of.namespaces_at(self.pool, at)).catalogs.get(name)
         if cat is None:
@@ -82,13 +82,13 @@ class Reader:
         else:
             past = (await as_of.namespaces_at(self.pool, at)).catalogs
             rows = [past[n] for n in sorted(past) if after is None or n > after][: limit + 1]
-        readable = self.access.readable(SecurableType.CATALOG)
+        readable = await self.access.readable([c.name for c in rows], SecurableType.CATALOG)
         return found(rows, limit, lambda c: c.name, lambda c: readable(c.name))
 
     async def schema(self, catalog: str, name: str, at: int | None = None, *,
                      missing: NotFound | None = None) -> Schema:
         full = f"{catalog}.{name}"
-        self.access.require(full, SecurableType.SCHEMA, past=at is not None)
+        await self.access.require(full, SecurableType.SCHEMA, past=at is not None)
         s = await queries.get_schema(self.pool, catalog, name) if at is None else \
             (await as_of.namespaces_at(self.pool, at)).schemas.get((catalog, name))
         if s is None:
@@ -98,7 +98,7 @@ class Reader:
     async def schemas(self, catalog: str, at: int | None = None, *, after: str | None = None,
                       limit: int = 100, missing: NotFound | None = None) -> Found[Schema]:
         """A catalog's schemas (the catalog read as `catalog` reads it)."""
-        self.access.require(catalog, SecurableType.CATALOG, past=at is not None)
+        await self.access.require(catalog, SecurableType.CATALOG, past=at is not None)
         if at is None:
             if await queries.get_catalog(self.pool, catalog) is None:
                 raise missing or NotFound(f"catalog {catalog!r} does not exist", catalog=catalog)
@@ -110,7 +110,8 @@ class Reader:
                                           catalog=catalog)
             rows = [s for (c, n), s in sorted(state.schemas.items())
                     if c == catalog and (after is None or n > after)][: limit + 1]
-        readable = self.access.readable(SecurableType.SCHEMA)
+        readable = await self.access.readable([f"{s.catalog_name}.{s.name}" for s in rows],
+                                               SecurableType.SCHEMA)
         return found(rows, limit, lambda s: s.name,
                      lambda s: readable(f"{s.catalog_name}.{s.name}"))
 
@@ -128,10 +129,10 @@ class Reader:
         principal may read its grants: READ or MANAGE on it now (for a past model, on the model
         that bore the name then, wherever it is now)."""
         if at is None and securable.type is SecurableType.METASTORE:
-            self.access.require(securable.full_name, securable.type)
-            return self.access.chain(securable)
+            await self.access.require(securable.full_name, securable.type)
+            return await self.access.chain(securable)
         if at is None:
-            acls = self.access.chain(securable)
+            acls = await self.access.chain(securable)
             if not any(allowed(self.access.principal, a, acls)
                        for a in (Action.READ, Action.MANAGE)):
                 raise self.access.denial(Action.READ, securable)
@@ -140,9 +141,9 @@ class Reader:
         if found is None:
             raise securable.missing("did not exist then")
         if model_id is not None:
-            self.access.require_past(model_id, securable.full_name)
+            await self.access.require_past(model_id, securable.full_name)
         else:
-            self.access.require(securable.full_name, securable.type, past=True)
+            await self.access.require(securable.full_name, securable.type, past=True)
         return found
 
     # --- models, versions, aliases ------------------------------------------------------------
@@ -157,14 +158,14 @@ class Reader:
         (checked by its identity: the name may have passed to another model since). `missing`:
         the surface's own 404."""
         if at is None:
-            self.access.require(full_name)
+            await self.access.require(full_name)
             model = await self.cache.get(
                 ("model", full_name), lambda: queries.get_model(self.pool, full_name),
                 lambda m: model_tags(None if m is None else m.id, full_name))
         else:
             model = await as_of.model_at(self.pool, full_name, at)
             if model is not None:
-                self.access.require_past(model.id, full_name)
+                await self.access.require_past(model.id, full_name)
         if model is None:
             raise missing or NotFound(f"registered model {full_name!r} does not exist",
                                       model=full_name)
@@ -177,7 +178,7 @@ class Reader:
         found = await as_of.model_id_at(self.pool, full_name, at)
         if found is None:
             raise NotFound(f"registered model {full_name!r} does not exist", model=full_name)
-        self.access.require_past(found, full_name)
+        await self.access.require_past(found, full_name)
         return found
 
     async def models(self, f: ModelFilter, at: int | None = None, *, after: str | None = None,
@@ -185,25 +186,27 @@ class Reader:
         """The models `f` selects, now or as they were at `at`, that the principal may read."""
         if at is None:
             rows = await search.models(self.pool, f, after, limit + 1)
-            named = self.access.readable()
+            named = await self.access.readable([m.full_name for m in rows[:limit]])
             return found(rows, limit, _full_name, lambda m: named(m.full_name))
         rows = await search.models_at(self.pool, at, f, after, limit + 1)
-        return found(rows, limit, _full_name, self.access.readable_past())
+        return found(rows, limit, _full_name, await self.access.readable_past(rows[:limit]))
 
     async def mlflow_models(self, workspace: str, filter_: str | None, order_by: list[str],
                             page_token: str | None, limit: int) -> tuple[list[Model], str | None]:
         """MLflow's search_registered_models: a page, and the next page's token if any."""
-        return await mlflow_pages.models(
-            self.pool, mlflow_pages.Search(workspace, filter_, order_by, page_token, limit),
-            self.access.readable())
+        models, token = await mlflow_pages.models(
+            self.pool, mlflow_pages.Search(workspace, filter_, order_by, page_token, limit))
+        readable = await self.access.readable([m.full_name for m in models])
+        return [m for m in models if readable(m.full_name)], token
 
     async def mlflow_versions(self, workspace: str, filter_: str | None, order_by: list[str],
                               page_token: str | None, limit: int
                               ) -> tuple[list[tuple[str, ModelVersion]], str | None]:
         """MLflow's search_model_versions: a page, and the next page's token if any."""
-        return await mlflow_pages.versions(
-            self.pool, mlflow_pages.Search(workspace, filter_, order_by, page_token, limit),
-            self.access.readable())
+        versions, token = await mlflow_pages.versions(
+            self.pool, mlflow_pages.Search(workspace, filter_, order_by, page_token, limit))
+        readable = await self.access.readable({name for name, _ in versions})
+        return [(name, mv) for name, mv in versions if readable(name)], token
 
     async def version(self, model: Model, number: int, at: int | None = None, *,
                       missing: NotFound | None = None) -> ModelVersion:
@@ -254,7 +257,7 @@ class Reader:
                                ) -> tuple[ModelVersion, list[str]] | None:
         """The version `alias` points at now, with all its aliases (None: no such model or
         alias)."""
-        self.access.require(full_name)
+        await self.access.require(full_name)
         _, found = await self.cache.get(
             ("alias", full_name, alias), lambda: queries.alias_of(self.pool, full_name, alias),
             lambda got: model_tags(got[0], full_name))

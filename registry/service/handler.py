@@ -14,6 +14,7 @@ from registry.domain import commands as c
 from registry.domain import models as m
 from registry.domain.errors import AlreadyExists, InvalidArgument
 from registry.domain.events import Event, VersionRegistered
+from registry.domain.lookups import lookups
 from registry.domain.principals import ADMIN, Principal
 from registry.eventstore import EventStore, NewEvent, RecordedEvent, Tx
 from registry.eventstore.domain_events import domain_event, stamp
@@ -96,6 +97,10 @@ class RegistryService:
         request = _fingerprint(cmd) if idempotency_key is not None else None
 
         async def job(tx: Tx) -> Outcome:
+            needed = lookups(cmd)
+            await wm.know(tx.conn, needed.names)
+            for prefix in needed.prefixes:
+                await wm.know_under(tx.conn, prefix)
             if principal is not None:
                 authority.check(principal, cmd, wm.state)
             renames.keep_workspace(cmd, self.workspace)

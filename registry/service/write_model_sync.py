@@ -9,6 +9,9 @@ batch is submitted: the writer finds the head moved and catches up on the foreig
 lock, one by one. A read then sees another process's revoke within a notification's latency (and
 10 ms at most, as commits in a stream are caught up on together) of its commit; writes never
 depend on this, as the writer decides them on a head it has checked.
+
+It also runs an empty batch when reads' lookups have made the write model outgrow its memory
+budget: only the writer, between batches, may drop what the write model holds.
 """
 
 import asyncio
@@ -18,14 +21,16 @@ import structlog
 
 from registry.eventstore import EventStore, Tx
 from registry.eventstore.log_head import LogHead
+from registry.service.write_model import RegistryWriteModel
 
 log = structlog.get_logger(__name__)
 COALESCE_SECONDS = 0.01
 
 
 class WriteModelSync:
-    def __init__(self, store: EventStore, head: LogHead) -> None:
+    def __init__(self, store: EventStore, head: LogHead, write_model: RegistryWriteModel) -> None:
         self.store = store
+        self.write_model = write_model
         self.head = head
         self.syncs = 0
         self._forgotten = asyncio.Event()
@@ -46,9 +51,10 @@ class WriteModelSync:
             self._task = None
 
     async def _run(self) -> None:
+        over_budget = self.write_model.over_budget
         while True:
             known = self.store.writer.head
-            if known is not None and self.head.position <= known:
+            if known is not None and self.head.position <= known and not over_budget.is_set():
                 self._forgotten.clear()  # the model is loaded: no reset is pending
                 await self._wait_past(known)
                 continue
@@ -67,10 +73,11 @@ class WriteModelSync:
                 await asyncio.sleep(1.0)  # the database is away; don't spin
 
     async def _wait_past(self, known: int) -> None:
-        """Until the head moves past `known` or the writer forgets its model (or a while passes:
-        a notification can be lost with its connection)."""
+        """Until the head moves past `known`, the writer forgets its model or its model outgrows
+        its budget (or a while passes: a notification can be lost with its connection)."""
         waits = [asyncio.ensure_future(self.head.wait_past(known, 30.0)),
-                 asyncio.ensure_future(self._forgotten.wait())]
+                 asyncio.ensure_future(self._forgotten.wait()),
+                 asyncio.ensure_future(self.write_model.over_budget.wait())]
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -19,6 +19,7 @@ import pytest
 
 from registry.reads import mlflow_pages, queries, search
 from registry.reads.search import ModelFilter
+from registry.service.write_model import RegistryWriteModel
 from tests.support.plans import Recorder, conditions_of, explain, indexes, seq_scans
 
 MODELS = 20_000
@@ -100,8 +101,7 @@ def assert_walks(plan: dict[str, Any], index: str | tuple[str, ...], key: str | 
 def mlflow(kind: str, filter_: str | None, token: list[Any] | None = None) -> Read:
     fn = mlflow_pages.models if kind == "models" else mlflow_pages.versions
     page = None if token is None else queries.encode_token(token)
-    return lambda db: fn(db, mlflow_pages.Search("unity.default", filter_, [], page, 100),
-                         lambda _: True)
+    return lambda db: fn(db, mlflow_pages.Search("unity.default", filter_, [], page, 100))
 
 
 async def test_every_list_walks_an_index_from_its_key(pool: asyncpg.Pool) -> None:
@@ -210,3 +210,21 @@ async def test_latest_versions_probe_the_stage_index(pool: asyncpg.Pool) -> None
                 assert "model_versions_stage" in indexes(plan), plan
                 assert not BIG & set(seq_scans(plan)), plan
                 assert "model_versions_number" not in indexes(plan), plan
+
+
+async def test_the_write_models_lookups_probe_their_indexes(pool: asyncpg.Pool) -> None:
+    """What the write model looks up of models it does not hold (registry/service/write_model.py):
+    by name or identity through the unique keys, a schema's or a catalog's every model through
+    registered_models_schema or _catalog; never a scan of every model."""
+    await fill(pool)
+    one = await pool.fetchrow("SELECT id, full_name FROM registered_models LIMIT 1")
+    lookups: list[Read] = [
+        lambda db: RegistryWriteModel().know(db, names=[one["full_name"], "unity.x.y"]),
+        lambda db: RegistryWriteModel().know(db, ids=[one["id"]]),
+        lambda db: RegistryWriteModel().know_under(db, "unity.other_3."),
+        lambda db: RegistryWriteModel().know_under(db, "cat_00007."),
+    ]
+    for n, read in enumerate(lookups):
+        for generic in (True, False)[n // 2:]:  # those of namespaces are planned for their values
+            for plan in await plans(pool, read, generic=generic):
+                assert indexes(plan) and not BIG & set(seq_scans(plan)), (n, generic, plan)

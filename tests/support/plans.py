@@ -56,7 +56,7 @@ def literal(value: Any) -> str:
     if isinstance(value, list | tuple):
         kind = "uuid" if value and all(isinstance(v, UUID) for v in value) else "text"
         return "ARRAY[" + ", ".join(literal(v) for v in value) + f"]::{kind}[]" if value \
-            else "'{}'::text[]"
+            else "'{}'"  # untyped: the statement's own cast types it
     return "'" + str(value).replace("'", "''") + "'"
 
 

@@ -311,7 +311,7 @@ def test_create_model():
                                    owner=BOB, tags={"team": "ml"})]
     assert state.model_ids == {MODEL: cmd.model_id}
     assert state.model_stream(MODEL) == f"model:{cmd.model_id}"
-    assert state.model_counts[("main", "default")] == 1
+    assert state.models_in("main", "default") == 1
     m = model(state)
     assert (m.id, m.full_name, m.description, m.owner) == (cmd.model_id, MODEL, "d", BOB)
     assert dict(m.tags) == {"team": "ml"}
@@ -349,7 +349,7 @@ def test_rename_model():
     assert renamed.id == model_id
     assert renamed.full_name == "main.default.retention"
     assert (renamed.updated_by, renamed.updated_at, renamed.created_by) == (BOB, at(7), ALICE)
-    assert state.model_counts[("main", "default")] == 1
+    assert state.models_in("main", "default") == 1
     with pytest.raises(NotFound):
         decide(c.SetModelTag(full_name=MODEL, key="k", value="v"), state, ALICE)
     # a new model may take the old name
@@ -374,8 +374,8 @@ def test_rename_model_to_another_schema_moves_the_count():
     run(state, c.CreateCatalog(name="other"))
     run(state, c.CreateSchema(catalog_name="other", name="s"))
     run(state, c.RenameModel(full_name=MODEL, new_full_name="other.s.churn"))
-    assert state.model_counts[("main", "default")] == 0
-    assert state.model_counts[("other", "s")] == 1
+    assert state.models_in("main", "default") == 0
+    assert state.models_in("other", "s") == 1
     m = model(state, "other.s.churn")
     assert (m.catalog_name, m.schema_name, m.name) == ("other", "s", "churn")
     # the old schema is empty now; the new one is not
@@ -463,7 +463,7 @@ def test_delete_model_without_versions():
     assert state.model_named(MODEL) is None
     assert state.model_stream(MODEL) is None
     assert state.models[model_id].deleted
-    assert state.model_counts[("main", "default")] == 0
+    assert state.models_in("main", "default") == 0
     with pytest.raises(NotFound):
         decide(c.RegisterVersion(full_name=MODEL, source="s"), state, ALICE)
     # the name can be reused by a new model with a new identity and fresh numbering
@@ -867,7 +867,6 @@ def test_folding_the_log_from_scratch_gives_the_same_state():
     assert fresh.model_ids == state.model_ids
     assert fresh.models == state.models
     assert +fresh.schema_counts == +state.schema_counts
-    assert +fresh.model_counts == +state.model_counts
 
 
 # --- property: random version/alias histories ------------------------------------------------
@@ -1027,7 +1026,7 @@ def test_a_catalog_rename_carries_its_schemas_and_models_on_their_own_streams():
     assert sorted(state.schemas) == [("mainly", "x"), ("prod", "default"), ("prod", "other")]
     assert state.schema_counts["prod"] == 2 and state.schema_counts["main"] == 0
     assert state.model_ids["prod.default.my.model"] == model_id
-    assert state.model_counts[("prod", "default")] == 1
+    assert state.models_in("prod", "default") == 1
     assert "mainly.x.m" in state.model_ids
     assert state.catalogs["prod"].updated_at == at(9)
     # The old name is free, and a new catalog under it is on a stream of its own.

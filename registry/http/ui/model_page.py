@@ -21,7 +21,7 @@ from registry.domain.models import Model
 from registry.domain.names import STAGES
 from registry.http import authorize
 from registry.http.errors import ApiError
-from registry.http.keys import PRINCIPAL, SERVICE
+from registry.http.keys import PRINCIPAL
 from registry.http.ui.render import FormQuery, html_errors, page
 from registry.http.validation import parse_query
 from registry.reads.reader import EventPoint
@@ -42,10 +42,10 @@ def model_url(full_name: str) -> str:
     return f"/ui/models/{quote(full_name)}"  # names may hold any letter, and headers want ASCII
 
 
-def now_url(request: web.Request, model: Model) -> str | None:
+async def now_url(request: web.Request, model: Model) -> str | None:
     """Where a model shown as it was is now: renamed since, it is under its new name (None:
     deleted since)."""
-    name = request.config_dict[SERVICE].write_model.state.model_names.get(model.id)
+    name = await authorize.access(request).now_named(model.id)
     return None if name is None else model_url(name)
 
 
@@ -69,10 +69,12 @@ def draw(model: Model, found: list[Period], points: list[EventPoint], position: 
     return svg, lanes
 
 
-def _may_change(request: web.Request, model: Model) -> bool:
+async def _may_change(request: web.Request, model: Model) -> bool:
     """Whether the caller may move this model's aliases (the forms say so; the server decides)."""
     try:
-        state = authorize.access(request).state()
+        access = authorize.access(request)
+        await access.know([model.full_name])
+        state = access.state()
     except ApiError:  # 503 while privileges reload: the attempt will be answered
         return True
     return denied(request[PRINCIPAL], c.SetAlias(full_name=model.full_name, alias="a", version=1),
@@ -99,8 +101,8 @@ async def model_page(request: web.Request) -> web.Response:
         "query": q, "position": position, "points": points, "shown": shown,
         "svg": Markup(svg),  # built escaped (registry/timeline/chart.py)
         "lanes": lanes, "cut": len(found) >= MAX_PERIODS,
-        "url": model_url(model.full_name), "stages": STAGES, "now_url": now_url(request, model),
-        "may_change": position is None and _may_change(request, model),
+        "url": model_url(model.full_name), "stages": STAGES, "now_url": await now_url(request, model),
+        "may_change": position is None and await _may_change(request, model),
         "slider_labels": json.dumps([
             f"{chart.when(p.at)} · {p.type}{f' v{p.version}' if p.version else ''}"
             f" · {p.actor or ''}" for p in points]),

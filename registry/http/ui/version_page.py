@@ -29,4 +29,4 @@ async def version_page(request: web.Request) -> web.Response:
     return page(request, "version.html", title=f"{model.full_name} v{number}", model=model,
                 mv=mv, position=position, url=version_url(model.full_name, number),
                 model_url=model_url(model.full_name), stages=STAGES,
-                now_url=(now := now_url(request, model)) and f"{now}/versions/{number}")
+                now_url=(now := await now_url(request, model)) and f"{now}/versions/{number}")
