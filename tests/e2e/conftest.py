@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from registry.memory import DEFAULT as DEFAULT_MEMORY
 from tests.support.attackers import SECRET, World
 from tests.support.server import (
     BOOTSTRAP,
@@ -97,12 +98,14 @@ async def world(db_url: str, tmp_path, capsys: pytest.CaptureFixture[str]) -> As
         yield w
 
 
-@pytest.fixture
-async def team(db_url: str, tmp_path, capsys: pytest.CaptureFixture[str]
-               ) -> AsyncIterator[tuple[Server, dict[str, str]]]:
+@pytest.fixture(params=[DEFAULT_MEMORY, 0], ids=["held", "dropped"])
+async def team(request: pytest.FixtureRequest, db_url: str, tmp_path,
+               capsys: pytest.CaptureFixture[str]) -> AsyncIterator[tuple[Server, dict[str, str]]]:
     """A tokens-mode server, tokens for admin, alice and bob, and alice's model, TEAM_MODEL (she may
-    use the catalog and schema, and create models in it)."""
-    async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=0) as server:
+    use the catalog and schema, and create models in it). Twice: with the default memory, and
+    with none, so that every model is looked up again by each command and check."""
+    async with serving(db_url, tmp_path, auth="tokens", auth_cache_seconds=0,
+                       memory=request.param) as server:
         tokens = {"admin": BOOTSTRAP.findall(capsys.readouterr().err)[0]}
         for name in ("alice", "bob"):
             _, issued, _ = await call(server, "POST", f"{V1}/tokens", tokens["admin"],
