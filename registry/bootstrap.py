@@ -75,7 +75,8 @@ async def writing(pool: asyncpg.Pool, *, bootstrap: bool = False,
     `workspace`: MLflow's workspace schema, which may not be renamed; `memory`: the bytes the write
     model may hold; `shared`: other processes write to the same log all along."""
     write_model = RegistryWriteModel(memory)
-    store = EventStore(pool, projections.inline_projector(), write_model, always_locked=shared)
+    store = EventStore(pool, projections.inline_projector(), write_model, always_locked=shared,
+                       version_cache=memory // 8)  # the share RegistryWriteModel leaves it
     await store.start()
     try:
         service = RegistryService(store, write_model, workspace)

@@ -22,10 +22,11 @@ class EventStore:
     def __init__(
         self, pool: asyncpg.Pool, projector: Projector | None = None,
         write_model: WriteModel | None = None, max_batch: int = 512, always_locked: bool = False,
+        version_cache: int = 32 << 20,
     ) -> None:
         self.pool = pool
         self.writer = Writer(pool, projector, write_model, max_batch=max_batch,
-                             always_locked=always_locked)
+                             always_locked=always_locked, version_cache=version_cache)
 
     async def start(self) -> None:
         await self.writer.start()

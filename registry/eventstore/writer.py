@@ -46,8 +46,8 @@ from registry.eventstore.statements import Group, execute, insert
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-# Past this many streams the version cache is dropped and refilled on demand.
-_VERSION_CACHE_LIMIT = 200_000
+# An entry of the version cache (stream id -> version), estimated in bytes.
+VERSION_CACHE_ENTRY_BYTES = 150
 # Past this many events written by other processes, reloading beats replaying them one by one.
 _CATCH_UP_LIMIT = 10_000
 # After finding another writer's events, decide under the lock for this long.
@@ -182,7 +182,7 @@ class _Item:
 class Writer:
     def __init__(
         self, pool: asyncpg.Pool, projector: Projector | None, write_model: WriteModel | None,
-        *, max_batch: int = 512, always_locked: bool = False,
+        *, max_batch: int = 512, always_locked: bool = False, version_cache: int = 32 << 20,
     ) -> None:
         self.pool = pool
         # Known to share the log with other writers (e.g. `serve --workers`): take the lock for
@@ -191,6 +191,9 @@ class Writer:
         self.projector = projector
         self.write_model = write_model
         self.max_batch = max_batch
+        # Past this many streams (`version_cache` bytes) the version cache is dropped and
+        # refilled on demand.
+        self.max_versions = max(1_000, version_cache // VERSION_CACHE_ENTRY_BYTES)
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._versions: dict[str, int] = {}
@@ -323,7 +326,7 @@ class Writer:
                 raise _HeadMoved(observed=False)
         # Committed.
         self._head, self._head_hash, self._head_at = tx.head_position, tx.head_hash, tx.now
-        if len(self._versions) > _VERSION_CACHE_LIMIT:
+        if len(self._versions) > self.max_versions:
             self._versions.clear()
         self._versions.update(tx._pending_versions)
         self.batches += 1

@@ -23,7 +23,6 @@ from registry.domain.privileges import Acl, Action, Chain, Securable, SecurableT
 from registry.domain.state import RegistryState
 
 MODEL = SecurableType.REGISTERED_MODEL
-MAX_DECISIONS = 100_000  # remembered read checks (principal x object) before starting afresh
 
 
 class Privileges(Protocol):
@@ -32,6 +31,7 @@ class Privileges(Protocol):
     state: RegistryState
     loaded: bool  # False between a reset and its reload
     decisions: dict[Hashable, bool | None]  # cleared by the write model whenever its state changes
+    max_decisions: int  # remembered before starting afresh (its memory budget's share)
 
     async def know(self, db: asyncpg.Pool, names: Iterable[str] = (),
                    ids: Iterable[UUID] = ()) -> None:
@@ -161,7 +161,7 @@ class ReadAccess:
             decided = self.principal.name in acls[0].grants  # one's own grants (and admins)
         else:
             decided = allowed(self.principal, Action.READ, acls)
-        if len(decisions) >= MAX_DECISIONS:
+        if len(decisions) >= self.privileges.max_decisions:
             decisions.clear()
         decisions[key] = decided
         return decided

@@ -44,6 +44,7 @@ DEFAULT_BUDGET = 256 << 20
 # (190), a model aggregate without versions (320), a held version (510). bench/memory.py compares
 # the sum with the process's growth.
 ENTRY_BYTES, FREE_BYTES, MODEL_BYTES, VERSION_BYTES = 700, 250, 600, 600
+DECISION_BYTES = 250  # a read check remembered: (principal, securable) -> verdict
 _TOUCHED_LIMIT = 50_000  # keys remembered as touched before starting afresh
 _ATTEMPTS = 4  # lookups of a read, each racing commits that touched what it looked up
 
@@ -61,7 +62,10 @@ class RegistryWriteModel:
     """The domain fold the writer keeps current (see eventstore.writer.WriteModel)."""
 
     def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
-        self.budget = budget
+        # Of `budget`: an eighth for the read checks remembered, an eighth for the writer's
+        # cache of stream versions (registry/bootstrap.py), the rest for models held.
+        self.budget = budget - budget // 4
+        self.max_decisions = max(1_000, budget // 8 // DECISION_BYTES)
         self.state = RegistryState(complete=False)
         # False from a reset (the writer lost step with the log) until the next load: an empty
         # state would show no object, so privilege checks must not trust it meanwhile.
