@@ -8,15 +8,24 @@ one worker, then with two (or the other way round, alternating), runs bench/load
 model names, and stops it. Reports writes/s and alias reads/s per configuration (median of the
 rounds), the ratio two/one, errors and version integrity. On a 2-core machine PostgreSQL needs a
 share of the cores too, so two workers win what the Python side was the bottleneck of.
+
+To explain the figures, the CPU time each party used during the load is taken too (from /proc, and
+the load driver's from its rusage): the server processes, PostgreSQL's, the load driver's, as
+shares of the machine's capacity over the load (cores x seconds), what else ran on the machine
+meanwhile (PostgreSQL's shared processes among it), and the idle share.
+A busy share near 1 means the machine, not the server's design, sets the ceiling.
 """
 
 import argparse
 import asyncio
 import json
+import os
+import resource
 import statistics
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench.append import scratch_database, server
 from bench.vs_mlflow import ENV, free_port, load, modelog_command
@@ -32,6 +41,50 @@ async def database(args: argparse.Namespace) -> None:
         await asyncio.to_thread(run, url, args)
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_party(server_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds used so far by the live server processes (`server_pid` and its children) and
+    the PostgreSQL backends serving `database` (others on the machine are not counted)."""
+    used = {"server": 0.0, "postgres": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        party = "server" if int(pid) == server_pid or int(stat[1]) == server_pid else \
+            "postgres" if cmdline.startswith(b"postgres:") \
+            and f" {database} ".encode() in cmdline else None
+        if party:
+            used[party] += (int(stat[11]) + int(stat[12])) / TICK  # utime + stime
+    return used
+
+
+def machine_busy() -> tuple[float, float]:
+    """CPU seconds the whole machine has been busy and idle (every core), from /proc/stat."""
+    user, nice, system, idle, iowait, *rest = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + sum(rest)) / TICK, (idle + iowait) / TICK
+
+
+def measured_load(base: str, args: argparse.Namespace, prefix: str, server_pid: int,
+                  database: str) -> dict:
+    """The load's results, and the CPU shares of the machine each party used meanwhile."""
+    before = cpu_by_party(server_pid, database)
+    children, (busy, idle) = resource.getrusage(resource.RUSAGE_CHILDREN), machine_busy()
+    out = load(base, args, prefix=prefix)
+    after = cpu_by_party(server_pid, database)
+    done, (busy_after, idle_after) = resource.getrusage(resource.RUSAGE_CHILDREN), machine_busy()
+    capacity = busy_after - busy + idle_after - idle
+    shares = {party: (after[party] - before[party]) / capacity for party in after}
+    shares["load driver"] = (done.ru_utime + done.ru_stime - children.ru_utime
+                             - children.ru_stime) / capacity
+    shares["others"] = max(0.0, (busy_after - busy) / capacity - sum(shares.values()))
+    shares["idle"] = (idle_after - idle) / capacity
+    return {**out, "cpu_shares": shares}
+
+
 def run(url: str, args: argparse.Namespace) -> None:
     results: dict[int, list[dict]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory(prefix="modelog-workers-") as tmp:
@@ -39,11 +92,14 @@ def run(url: str, args: argparse.Namespace) -> None:
             for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
                 port = free_port()
                 cmd = modelog_command(Path(tmp) / "data", port, url, "--workers", str(workers))
-                with serve(cmd, f"http://127.0.0.1:{port}/readyz", Path(tmp) / "serve.log", ENV):
-                    out = load(f"http://127.0.0.1:{port}", args, prefix=f"r{r}w{workers}")
+                with serve(cmd, f"http://127.0.0.1:{port}/readyz", Path(tmp) / "serve.log",
+                           ENV) as proc:
+                    out = measured_load(f"http://127.0.0.1:{port}", args, f"r{r}w{workers}",
+                                        proc.pid, urlsplit(url).path.lstrip("/"))
                 results[workers].append(out)
                 say(f"round {r + 1} workers={workers}: writes {out['write_ops_per_s']:.0f}/s, "
-                    f"reads {out['read_ops_per_s']:.0f}/s, errors {out['errors']}")
+                    f"reads {out['read_ops_per_s']:.0f}/s, errors {out['errors']}, CPU "
+                    + ", ".join(f"{k} {v:.0%}" for k, v in out["cpu_shares"].items()))
     summary = {}
     for workers, rounds in results.items():
         summary[f"workers_{workers}"] = {
@@ -52,6 +108,8 @@ def run(url: str, args: argparse.Namespace) -> None:
             "write_p99_ms": round(statistics.median(x["write_p99_ms"] for x in rounds), 1),
             "errors": sum(x["errors"] for x in rounds),
             "version_integrity": all(x["version_integrity"] for x in rounds),
+            "cpu_shares": {k: round(statistics.median(x["cpu_shares"][k] for x in rounds), 2)
+                           for k in rounds[0]["cpu_shares"]},
         }
     one, two = summary["workers_1"], summary["workers_2"]
     summary["ratio_two_to_one"] = {
