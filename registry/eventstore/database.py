@@ -7,7 +7,8 @@ is applied with the read-model schema first on the search path.
 """
 
 import re
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 import asyncpg
 import orjson
@@ -15,7 +16,9 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# `migrations/` of the source tree, installed as a package of its own (setup.py): found the same
+# way in a checkout, an editable install and a wheel.
+MIGRATIONS_DIR = resources.files("modelog_migrations")
 READ_MODEL_SCHEMA = "read_model"
 READ_MODEL_MARKER = "-- modelog:read-model"
 _FILE = re.compile(r"^(\d{4})_[\w-]+\.sql$")
@@ -49,7 +52,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asy
     )
 
 
-def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+def migration_files(directory: Traversable = MIGRATIONS_DIR) -> list[tuple[int, Traversable]]:
     found = sorted((int(m.group(1)), p) for p in directory.iterdir()
                    if (m := _FILE.match(p.name)))
     numbers = [n for n, _ in found]
@@ -58,11 +61,12 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
     return found
 
 
-def is_read_model(path: Path) -> bool:
+def is_read_model(path: Traversable) -> bool:
     return path.read_text().startswith(READ_MODEL_MARKER)
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+async def migrate(conn: asyncpg.Connection, directory: Traversable = MIGRATIONS_DIR
+                  ) -> list[str]:
     """Apply the migrations not yet applied, in order, each in its own transaction.
     Safe to run from several processes at once (an advisory lock serializes them)."""
     applied_now: list[str] = []
@@ -97,7 +101,7 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
 
 
 async def create_read_model_tables(conn: asyncpg.Connection, schema: str,
-                                   directory: Path = MIGRATIONS_DIR) -> None:
+                                   directory: Traversable = MIGRATIONS_DIR) -> None:
     """Create empty read-model tables in `schema` (for a rebuild), as the migrations define them."""
     await conn.execute(f"CREATE SCHEMA {schema}")
     await conn.execute(f"SET LOCAL search_path TO {schema}, public")
