@@ -131,10 +131,18 @@ class Group:
         row_key = index.get(_key(st.values[: len(fold.key)], fold.uuids))
         if row_key is None:
             return False
-        row = list(self.rows[row_key])
+        before = self.rows[row_key]
+        row = list(before)
         for value_at, column_at in fold.sets:
             row[column_at] = st.values[value_at]
-        self.rows[row_key] = tuple(row)
+        self.rows[row_key] = after = tuple(row)
+        for other, keys in self._index.items():  # the update may set a key column (a rename)
+            old = _key([before[i] for i in other.key], other.uuids)
+            new = _key([after[i] for i in other.key], other.uuids)
+            if old != new:
+                if keys.get(old) == row_key:
+                    del keys[old]
+                keys[new] = row_key
         return True
 
     def columns(self) -> list[list[Any]]:

@@ -57,3 +57,20 @@ def test_an_update_setting_a_column_the_insert_leaves_out_does_not_fold() -> Non
     a = uuid4()
     p = planned(UPSERT(a, 1, "s3://1", "PENDING"), NOTE(a, 1, "x"))
     assert [g.sql for g in p.groups] == [UPSERT, NOTE]
+
+
+def test_an_update_of_a_key_column_moves_the_row_under_its_new_key() -> None:
+    by_name = insert("c", {"name": "text", "stream": "text", "comment": "text"})
+    rename = update("c", {"stream": "text"}, {"name": "text"})
+    comment = update("c", {"name": "text"}, {"comment": "text"})
+    p = planned(by_name("a", "s1", None), comment("a", "first"), rename("s1", "b"),
+                comment("a", "gone"), comment("b", "second"))
+    # The update of `a` after the rename matches no inserted row: it keeps its place after the
+    # insert, and the next update joins it there.
+    assert [g.sql for g in p.groups] == [by_name, comment]
+    assert list(p.groups[0].rows.values()) == [("b", "s1", "first")]
+    assert list(p.groups[1].rows.values()) == [("a", "gone"), ("b", "second")]
+    again = planned(by_name("a", "s1", None), comment("a", "first"), rename("s1", "b"),
+                    comment("b", "second"))
+    assert [g.sql for g in again.groups] == [by_name]
+    assert list(again.groups[0].rows.values()) == [("b", "s1", "second")]
