@@ -9,6 +9,7 @@ reading "after the checkpoint" never skips an event that commits later.
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,11 +35,18 @@ class CatchUpProjection(Protocol):
     async def reset(self, conn: asyncpg.Connection) -> None: ...
 
 
+_LOCK = "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE"
+
+
 async def _locked_checkpoint(conn: asyncpg.Connection, name: str) -> int:
-    await conn.execute("INSERT INTO projection_checkpoints (name) VALUES ($1) "
-                       "ON CONFLICT (name) DO NOTHING", name)
-    return await conn.fetchval(
-        "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE", name)
+    # The row exists after a projection's first step: lock it in one round trip, and create it
+    # only when it is not there yet.
+    position = await conn.fetchval(_LOCK, name)
+    if position is None:
+        await conn.execute("INSERT INTO projection_checkpoints (name) VALUES ($1) "
+                           "ON CONFLICT (name) DO NOTHING", name)
+        position = await conn.fetchval(_LOCK, name)
+    return position
 
 
 async def checkpoint(db: asyncpg.Pool | asyncpg.Connection, name: str) -> int:
@@ -126,7 +134,11 @@ class Follower:
     A step costs several round trips, more than the append it follows; under a stream of commits
     the follower steps at most once per `coalesce` seconds, each step taking every commit since
     the last, rather than once per commit (which would take the server's time from its requests).
-    A commit after a quiet spell is still applied at once."""
+    A commit after a quiet spell is still applied at once.
+
+    The follower keeps one connection of the pool across its steps, as the writer does: a pool
+    round trip per step would add the pool's reset (a query of its own) to every step. After a
+    failure it hands the connection back, and the next step takes a fresh one."""
 
     def __init__(self, pool: asyncpg.Pool, projection: CatchUpProjection, head: LogHead,
                  chunk: int = 1000, idle_poll: float = 5.0, coalesce: float = 0.02) -> None:
@@ -135,6 +147,7 @@ class Follower:
         self.position = 0
         self.failures = 0
         self._task: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
 
     @property
     def lag(self) -> int:
@@ -154,14 +167,26 @@ class Follower:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await self._release()
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await self.pool.acquire()
+        return self._conn
+
+    async def _release(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                await self.pool.release(conn)
 
     async def _run(self) -> None:
         backoff = 0.5
         while True:
             try:
                 stepped = time.monotonic()
-                async with self.pool.acquire() as conn:
-                    self.position, n = await step(conn, self.projection, self.chunk)
+                conn = await self._connection()
+                self.position, n = await step(conn, self.projection, self.chunk)
                 backoff = 0.5
                 if n < self.chunk:
                     await self.head.wait_past(self.position, self.idle_poll)
@@ -170,6 +195,7 @@ class Follower:
             except Exception as exc:
                 # Retry with backoff (the checkpoint is safe); a poison event shows as growing lag.
                 self.failures += 1
+                await self._release()  # it may be broken: the next step takes another
                 log.warning("catch-up projection step failed; retrying",
                             projection=self.projection.name, error=repr(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)

@@ -11,7 +11,9 @@ _TOUCHED = {"updated_at": "timestamptz", "updated_by": "text"}
 
 INSERT_VERSION = insert("model_versions", {
     **_KEY, "source": "text", "run_id": "text", "run_link": "text", "logged_model_id": "text",
-    "description": "text", "status": "text", "storage_location": "text",
+    # status_message, NULL as its default would leave it: a SET_STATUS in the same batch folds
+    # into this row only if the row holds every column it sets (registry/eventstore/statements.py).
+    "description": "text", "status": "text", "status_message": "text", "storage_location": "text",
     "created_at": "timestamptz", "created_by": "text", **_TOUCHED})
 SET_STATUS = update("model_versions", _KEY,
                     {"status": "text", "status_message": "text", **_TOUCHED})
@@ -25,7 +27,7 @@ DELETE_MODEL_VERSIONS = delete("model_versions", {"model_id": "uuid"})
 @model_versions.on(ev.VersionRegistered)
 def _registered(r, e: ev.VersionRegistered):
     yield INSERT_VERSION(model_id(r), e.version, e.source, e.run_id, e.run_link,
-                         e.logged_model_id, e.description, PENDING, e.storage_location,
+                         e.logged_model_id, e.description, PENDING, None, e.storage_location,
                          r.recorded_at, r.actor, r.recorded_at, r.actor)
 
 

@@ -1,5 +1,6 @@
 """Server settings, from the command line and MODELOG_* environment variables."""
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ class Settings:
     mlflow_webhook_allow_private_ips: bool = False
 
 
+@functools.cache  # asked on every request (auth_mode), of the one host the server binds
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

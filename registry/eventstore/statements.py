@@ -52,8 +52,11 @@ def insert(table: str, columns: dict[str, str], *, upsert_on: tuple[str, ...] = 
 
 
 def update(table: str, key: dict[str, str], values: dict[str, str]) -> Sql:
-    """UPDATE the rows matching `key` (a batch keeps the last row per key: these are
-    assignments, so the last wins, and UPDATE ... FROM would otherwise pick any one)."""
+    """UPDATE the row matching `key` (a batch keeps the last row per key: these are
+    assignments, so the last wins, and UPDATE ... FROM would otherwise pick any one).
+
+    `key` is a unique key of the table: the planner folds an update of a row inserted earlier in
+    the same batch into that insert, which would be wrong if the key matched other rows too."""
     sets = ", ".join(f"{c} = u.{c}" for c in values)
     where = " AND ".join(f"t.{c} = u.{c}" for c in key)
     return Sql(table, f"UPDATE {table} t SET {sets} FROM {_unnest({**key, **values})} "
@@ -66,16 +69,81 @@ def delete(table: str, key: dict[str, str]) -> Sql:
                tuple(key.items()))
 
 
+class _Fold(NamedTuple):
+    """Where an update's values go in a row of an insert on the same table."""
+
+    key: tuple[int, ...]  # the insert's columns holding the update's key
+    uuids: tuple[bool, ...]  # which of those are uuids (given as UUID or as text)
+    sets: tuple[tuple[int, int], ...]  # (update value index, insert column index) per assignment
+
+
+_FOLDS: dict[tuple[int, int], _Fold | None] = {}
+
+
+def _fold_of(insert_sql: Sql, update_sql: Sql) -> _Fold | None:
+    """How `update_sql` folds into rows of `insert_sql`; None if the insert lacks a column it
+    names (a column the insert leaves to its default cannot be assigned in the row)."""
+    ids = (id(insert_sql), id(update_sql))  # Sql objects are module constants
+    if ids not in _FOLDS:
+        where = {name: i for i, (name, _) in enumerate(insert_sql.columns)}
+        names = [name for name, _ in update_sql.columns]
+        fold = None
+        if all(name in where for name in names):
+            key = names[: update_sql.key_len]
+            fold = _Fold(
+                tuple(where[n] for n in key),
+                tuple(t == "uuid" for _, t in update_sql.columns[: update_sql.key_len]),
+                tuple((i, where[n]) for i, n in enumerate(names) if i >= update_sql.key_len))
+        _FOLDS[ids] = fold
+    return _FOLDS[ids]
+
+
+def _key(values: Sequence[Any], uuids: tuple[bool, ...]) -> tuple[Any, ...]:
+    return tuple(str(v) if u and v is not None else v for v, u in zip(values, uuids, strict=True))
+
+
 @dataclass
 class Group:
     """Rows for one execution of one `Sql`."""
 
     sql: Sql
     rows: dict[Hashable, tuple[Any, ...]] = field(default_factory=dict)
+    # Of an insert, per fold an update made into it: each key's row, kept up as rows are added.
+    _index: dict[_Fold, dict[tuple[Any, ...], Hashable]] = field(default_factory=dict, repr=False)
 
     def add(self, values: tuple[Any, ...]) -> None:
         key = values[: self.sql.key_len] if self.sql.key_len else len(self.rows)
         self.rows[key] = values  # a keyed row replaces the earlier one with its key
+        for fold, index in self._index.items():
+            index[_key([values[i] for i in fold.key], fold.uuids)] = key
+
+    def fold(self, st: Statement) -> bool:
+        """Apply an update to the row this insert writes for its key, if it writes one: the
+        row then goes in with the update's values, as if updated after the insert (the key is
+        unique, so the update would have touched that row and no other). False: no such row."""
+        fold = _fold_of(self.sql, st.sql)
+        if fold is None:
+            return False
+        index = self._index.get(fold)
+        if index is None:
+            index = self._index[fold] = {
+                _key([row[i] for i in fold.key], fold.uuids): k for k, row in self.rows.items()}
+        row_key = index.get(_key(st.values[: len(fold.key)], fold.uuids))
+        if row_key is None:
+            return False
+        before = self.rows[row_key]
+        row = list(before)
+        for value_at, column_at in fold.sets:
+            row[column_at] = st.values[value_at]
+        self.rows[row_key] = after = tuple(row)
+        for other, keys in self._index.items():  # the update may set a key column (a rename)
+            old = _key([before[i] for i in other.key], other.uuids)
+            new = _key([after[i] for i in other.key], other.uuids)
+            if old != new:
+                if keys.get(old) == row_key:
+                    del keys[old]
+                keys[new] = row_key
+        return True
 
     def columns(self) -> list[list[Any]]:
         return [list(c) for c in zip(*self.rows.values(), strict=True)]
@@ -91,6 +159,11 @@ class Planner:
 
     def add(self, st: Statement) -> None:
         group = self._last_on_table.get(st.sql.table)
+        if group is not None and group.sql is not st.sql and st.sql.kind == "update" \
+                and group.sql.kind == "insert" and group.fold(st):
+            # An update of a row the table's latest group inserts (a version registered and
+            # made ready by one command): one group, so the batch stays one statement.
+            return
         if group is None or group.sql is not st.sql:  # Sql objects are module constants
             group = Group(st.sql)
             self.groups.append(group)
