@@ -9,8 +9,9 @@ PostgreSQL of its own through psycopg) and `modelog serve` (embedded PostgreSQL 
 the project's load driver bench/load.py against each (writes: create version + set alias; reads: get
 version by alias; version-number integrity checked), prints both results and the ratios, and
 stops the servers. Targets (issues 4 and 15): writes >= 20x and alias reads >= 30x MLflow's
-server on each backend, p99 write latency <= 50 ms at 16 clients, zero errors, version integrity. bench/auth_overhead.py
-reuses these pieces to set Modelog with authentication on against Modelog without.
+server on each backend, p99 write latency <= 50 ms at 16 clients, zero errors, version
+integrity. bench/auth_overhead.py reuses these pieces to set Modelog with authentication on
+against Modelog without.
 """
 
 import argparse

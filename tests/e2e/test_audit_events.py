@@ -233,3 +233,16 @@ async def test_bad_parameters_are_400s_with_a_clear_message(live):
             assert body["error_code"] == "INVALID_ARGUMENT" and words in body["message"], body
             if field is not None:
                 assert field in body["message"] or body["details"].get("field") == field, body
+
+
+async def test_denied_attempts_refuse_times_past_the_calendar_in_utc(live):
+    """An offset that carries a time past year 1 or 9999 in UTC is a 400, not a driver overflow;
+    times within it still select."""
+    for field, when in (("since", "0001-01-01T00:00:00+14:00"),
+                        ("until", "9999-12-31T23:59:59-14:00"), ("since", "12")):
+        status, body = await live.call("GET", f"{V1}/audit/denied", params={field: when})
+        assert status == 400 and body["error_code"] == "INVALID_ARGUMENT", body
+        assert body["details"].get("field") == field, body
+    status, body = await live.call("GET", f"{V1}/audit/denied", params={
+        "since": "0001-01-02T00:00:00+14:00", "until": "9999-12-30T00:00:00-14:00"})
+    assert status == 200 and body == {"denied_attempts": []}, body

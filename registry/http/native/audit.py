@@ -17,6 +17,7 @@ from registry.audit import queries as audit_queries
 from registry.audit import report as compliance_report
 from registry.audit.formats import to_csv, to_json
 from registry.audit.html import to_html
+from registry.domain.errors import InvalidArgument
 from registry.domain.events import EVENT_TYPES
 from registry.eventstore import iso_time
 from registry.http.authenticate import admin_only
@@ -140,6 +141,17 @@ class DeniedQuery(Query):
     principal: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    @pydantic.field_validator("since", "until", mode="before")
+    @classmethod
+    def _instant(cls, given: str, info: pydantic.ValidationInfo) -> datetime:
+        # Through parse_point: an offset that takes a time past the calendar's ends in UTC
+        # (0001-01-01T00:00:00+14:00) is refused here rather than overflowing the driver.
+        point = parse_point(given, info.field_name)
+        if isinstance(point, int):
+            raise InvalidArgument(f"{info.field_name} must be an ISO-8601 time with a UTC offset",
+                                  field=info.field_name)
+        return point
 
 
 async def denied_view(request: web.Request) -> web.Response:
