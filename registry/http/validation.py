@@ -18,7 +18,7 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _unstorable(data: object) -> bool:
+def unstorable(data: object) -> bool:
     """Whether any string in the decoded JSON, key or value, holds an unstorable character."""
     stack = [data]  # iterative: a document just under the parser's depth limit must not recurse
     while stack:
@@ -60,7 +60,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
                            f"request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ApiError(400, "INVALID_ARGUMENT", "request body must be a JSON object")
-    if _unstorable(data):
+    if unstorable(data):
         raise ApiError(400, "INVALID_ARGUMENT",
                        "request body strings must not contain NUL or unpaired surrogates")
     try:

@@ -469,3 +469,31 @@ async def test_pages_show_only_what_the_caller_may_read(db_url: str, tmp_path: P
         assert status == 403
         status, text = await get(root, f"/ui/models/{NAME}")
         assert status == 200 and "Audit trail of this model" in text
+
+
+async def test_forms_refuse_what_cannot_be_stored_and_go_back_only_somewhere_sound(
+        db_url: str, tmp_path: Path) -> None:
+    """A NUL in any form field is a 400 page, as the APIs refuse it, and appends nothing; a `back`
+    that holds a control character goes to the model's page instead (the write committed, the
+    answer still arrives), and one with letters beyond ASCII is percent-encoded."""
+    async with (serving(db_url, tmp_path) as server,
+                aiohttp.ClientSession(server.url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http):
+        async with http.post("/api/modelog/v1/models", json={"name": NAME}) as r:
+            assert r.status == 201
+        async with http.get(f"/ui/models/{NAME}") as r:
+            csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', await r.text())[1]
+        head = server.app[SERVICE].store.writer.committed
+        for form in ({"key": "k", "value": "a\x00b"}, {"key": "k\x00", "value": "v"},
+                     {"key": "k", "value": "v", "back": "/ui/\x00"}):
+            async with http.post(f"/ui/models/{NAME}/tags", data={"csrf": csrf, **form},
+                                 allow_redirects=False) as r:
+                assert r.status == 400 and "NUL" in await r.text()
+        assert server.app[SERVICE].store.writer.committed == head
+        for back, expected in (("/ui/models\r\nSet-Cookie: x=1", f"/ui/models/{NAME}"),
+                               ("/ui/models\n", f"/ui/models/{NAME}"),
+                               ("/ui/models?q=modèle", "/ui/models?q=mod%C3%A8le")):
+            async with http.post(f"/ui/models/{NAME}/tags", data={
+                    "csrf": csrf, "key": "k", "value": "v", "back": back},
+                    allow_redirects=False) as r:
+                assert r.status == 303 and r.headers["Location"] == expected, r.headers
+                assert "Set-Cookie: x" not in str(r.headers)

@@ -12,6 +12,7 @@ and unknowable to a page that cannot read the cookie. POSTs must also come from 
 import hashlib
 import hmac
 import secrets
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -19,6 +20,7 @@ from registry.auth import tokens
 from registry.domain.principals import Principal
 from registry.http.cross_site import cross_site
 from registry.http.errors import ApiError
+from registry.http.validation import unstorable
 
 COOKIE = "modelog_session"
 FLASH = "modelog_flash"
@@ -86,14 +88,25 @@ async def check_form(request: web.Request) -> dict[str, str]:
     if not same_origin(request) or not expected or not hmac.compare_digest(given, expected):
         raise ApiError(403, "CSRF_CHECK_FAILED", "this form is stale or comes from another site: "
                        "reload the page and try again")
-    return {k: str(v) for k, v in form.items()}
+    fields = {k: str(v) for k, v in form.items()}
+    if unstorable(fields):  # as the APIs refuse it: PostgreSQL text cannot hold it
+        raise ApiError(400, "INVALID_ARGUMENT",
+                       "form fields must not contain NUL or unpaired surrogates")
+    return fields
+
+
+# What a path and query may hold as they are: everything printable in ASCII but what quote()
+# must encode for a header (space) or that would change the URL's meaning if decoded.
+_URL_SAFE = "/?&=%#:@!$'()*+,;~-._[]"
 
 
 def local_target(target: str | None, default: str = "/") -> str:
-    """Where to go back to: only a path on this server (never `//host` or a scheme)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go back to: only a path on this server (never `//host` or a scheme, never a
+    control character, which would break the Location header), non-ASCII percent-encoded."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or any(ch < " " or ch == "\x7f" for ch in target):
         return default
-    return target
+    return quote(target, safe=_URL_SAFE)
 
 
 def who(principal: Principal, auth_mode: str) -> str:
