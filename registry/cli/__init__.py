@@ -36,6 +36,7 @@ GROUPS: dict[str, Group] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelog", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"modelog {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS.values():
         group.add_parser(sub)

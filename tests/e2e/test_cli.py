@@ -14,8 +14,9 @@ from tests.support.pg import with_database
 
 
 def test_version() -> None:
-    out = run("version")
-    assert out.returncode == 0 and out.stdout.startswith("modelog 0.")
+    for asked in ("version", "--version"):
+        out = run(asked)
+        assert out.returncode == 0 and out.stdout.startswith("modelog 0."), out.stderr
 
 
 async def test_migrate_is_idempotent(pg_url: str) -> None:
