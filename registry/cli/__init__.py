@@ -5,6 +5,7 @@
 # groups import what their commands need only when one runs, so `--help` and `version` stay fast.
 
 import argparse
+import warnings
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The embedded PostgreSQL's wheel asks platformdirs for a runtime folder it never uses, which
+    # warns on every command where XDG_RUNTIME_DIR is unset (containers, root shells).
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     args = build_parser().parse_args(argv)
     if args.command == "version":
         print(f"modelog {__version__}")

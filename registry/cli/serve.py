@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import errno
 import os
 import sys
 from pathlib import Path
@@ -83,6 +84,9 @@ def add_parser(subparsers: Subparsers) -> None:
     database_options(serve)
 
 
+PORT_UNAVAILABLE = 4  # distinct from 2 (usage) and 1 (a failure while serving)
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; aiohttp's own messages go to stderr, stdout stays quiet."""
     from aiohttp import web
@@ -126,7 +130,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if settings.workers > 1:  # say which worker each line comes from
         structlog.contextvars.bind_contextvars(pid=os.getpid())
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None,
-                reuse_port=settings.workers > 1,  # the kernel spreads connections over workers
-                print=lambda msg: print(msg, file=sys.stderr))
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, access_log=None,
+                    reuse_port=settings.workers > 1,  # the kernel spreads connections over workers
+                    print=lambda msg: print(msg, file=sys.stderr))
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        # run_app has stopped what started (the embedded PostgreSQL) on its way out.
+        print(f"modelog serve: cannot listen on {settings.host}:{settings.port}: "
+              f"{os.strerror(exc.errno)}", file=sys.stderr)
+        return PORT_UNAVAILABLE
     return 0

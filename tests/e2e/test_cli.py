@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -64,6 +65,19 @@ def test_serve_against_a_database_url_logs_json_and_stops_cleanly(db_url: str) -
     for x in created:
         assert x["actor"] == "admin" and x["request_id"] and x["latency_ms"] >= 0
         assert x["route"] == "/api/modelog/v1/models" and x["method"] == "POST"
+
+
+def test_a_taken_port_is_one_line_and_its_own_exit_code(db_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run([*MODELOG, "serve", "--port", str(port), "--database-url", db_url],
+                             capture_output=True, text=True, timeout=60)
+    assert out.returncode == 4, out.stderr
+    assert out.stderr.strip().splitlines()[-1] == \
+        f"modelog serve: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert "Traceback" not in out.stderr and "XDG_RUNTIME_DIR" not in out.stderr
 
 
 def test_serve_with_no_url_starts_and_stops_an_embedded_postgres(tmp_path: Path) -> None:
