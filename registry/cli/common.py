@@ -10,6 +10,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# Exit codes beside 0, 1 (a failure while running) and 2 (usage, or a verdict such as a tampered
+# log where a command says so): each a condition a script can tell apart.
+PORT_UNAVAILABLE = 4  # `serve` cannot listen where it was told to
+NEWER_SCHEMA = 5  # the database was migrated by a newer modelog
+
 if TYPE_CHECKING:
     import asyncpg
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import structlog
 
-from registry.cli.common import Subparsers, database_options, env
+from registry.cli.common import NEWER_SCHEMA, PORT_UNAVAILABLE, Subparsers, database_options, env
 from registry.memory import parse_size
 from registry.settings import S3Settings, Settings
 
@@ -84,13 +84,13 @@ def add_parser(subparsers: Subparsers) -> None:
     database_options(serve)
 
 
-PORT_UNAVAILABLE = 4  # distinct from 2 (usage) and 1 (a failure while serving)
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; aiohttp's own messages go to stderr, stdout stays quiet."""
     from aiohttp import web
 
+    from registry.eventstore.database import NewerSchema
     from registry.http.app import create_app
 
     try:  # a faster event loop where the platform has one (Linux, macOS)
@@ -134,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
         web.run_app(app, host=settings.host, port=settings.port, access_log=None,
                     reuse_port=settings.workers > 1,  # the kernel spreads connections over workers
                     print=lambda msg: print(msg, file=sys.stderr))
+    except NewerSchema as exc:
+        print(f"modelog serve: {exc}", file=sys.stderr)
+        return NEWER_SCHEMA
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
             raise

@@ -65,10 +65,15 @@ def is_read_model(path: Traversable) -> bool:
     return path.read_text().startswith(READ_MODEL_MARKER)
 
 
+class NewerSchema(RuntimeError):
+    """The database holds migrations this code does not know: serving it could corrupt it."""
+
+
 async def migrate(conn: asyncpg.Connection, directory: Traversable = MIGRATIONS_DIR
                   ) -> list[str]:
     """Apply the migrations not yet applied, in order, each in its own transaction.
-    Safe to run from several processes at once (an advisory lock serializes them)."""
+    Safe to run from several processes at once (an advisory lock serializes them). Refuses
+    (`NewerSchema`) a database that holds a migration this code does not have."""
     applied_now: list[str] = []
     await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
     try:
@@ -77,9 +82,16 @@ async def migrate(conn: asyncpg.Connection, directory: Traversable = MIGRATIONS_
             " version integer PRIMARY KEY, name text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        done = {r["version"] for r in await conn.fetch(
-            "SELECT version FROM public.schema_migrations")}
-        for number, path in migration_files(directory):
+        done = {r["version"]: r["name"] for r in await conn.fetch(
+            "SELECT version, name FROM public.schema_migrations")}
+        files = migration_files(directory)
+        unknown = sorted(name for n, name in done.items()
+                         if n not in {number for number, _ in files})
+        if unknown:
+            raise NewerSchema(
+                f"the database was migrated by a newer modelog ({', '.join(unknown)} unknown "
+                "to this one): run that version or a later one")
+        for number, path in files:
             if number in done:
                 continue
             async with conn.transaction():

@@ -80,6 +80,23 @@ def test_a_taken_port_is_one_line_and_its_own_exit_code(db_url: str) -> None:
     assert "Traceback" not in out.stderr and "XDG_RUNTIME_DIR" not in out.stderr
 
 
+async def test_a_database_migrated_by_a_newer_modelog_is_refused(db_url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(db_url)
+    await conn.execute("INSERT INTO schema_migrations (version, name) "
+                       "VALUES (9999, '9999_from_the_future.sql')")
+    await conn.close()
+    for args in (["migrate"], ["serve", "--port", str(free_port())]):
+        out = await asyncio.to_thread(subprocess.run, [*MODELOG, *args, "--database-url", db_url],
+                                      capture_output=True, text=True, timeout=60)
+        assert out.returncode == 5, out.stderr
+        assert out.stderr.strip().splitlines()[-1] == (
+            f"modelog {args[0]}: the database was migrated by a newer modelog "
+            "(9999_from_the_future.sql unknown to this one): run that version or a later one")
+        assert "Traceback" not in out.stderr
+
+
 def test_serve_with_no_url_starts_and_stops_an_embedded_postgres(tmp_path: Path) -> None:
     os.chmod(tmp_path, 0o755)  # the embedded server runs as its own user when we are root
     data = tmp_path / "data"
