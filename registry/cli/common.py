@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 # log where a command says so): each a condition a script can tell apart.
 PORT_UNAVAILABLE = 4  # `serve` cannot listen where it was told to
 NEWER_SCHEMA = 5  # the database was migrated by a newer modelog
+NO_REGISTRY = 6  # no --database-url, and no embedded database under --data-dir to open
 
 if TYPE_CHECKING:
     import asyncpg
@@ -41,12 +42,25 @@ def database_options(p: argparse.ArgumentParser) -> None:
                         "unless stderr is a terminal)")
 
 
+def _existing(args: argparse.Namespace) -> Path:
+    """--data-dir, if it holds an embedded database or --database-url is given; else exit."""
+    data_dir = Path(args.data_dir)
+    if args.database_url is None and not (data_dir / "pgdata" / "PG_VERSION").exists():
+        print(f"modelog {args.command}: no registry in {data_dir.resolve()} (its database would "
+              "be pgdata/ there): pass the --data-dir `modelog serve` uses, or --database-url",
+              file=sys.stderr)
+        raise SystemExit(NO_REGISTRY)
+    return data_dir
+
+
 @asynccontextmanager
 async def database(args: argparse.Namespace) -> AsyncIterator[str]:
-    """The URL of --database-url, else of the embedded PostgreSQL under --data-dir (started here)."""
+    """The URL of --database-url, else of the embedded PostgreSQL under --data-dir (started here).
+    Only `serve` makes a new registry: any other command in a folder that holds none would
+    report on an empty one it had just made, so it says so and exits instead."""
     from registry import bootstrap
 
-    async with bootstrap.database(args.database_url, Path(args.data_dir)) as url:
+    async with bootstrap.database(args.database_url, _existing(args)) as url:
         yield url
 
 

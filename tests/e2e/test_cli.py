@@ -80,6 +80,19 @@ def test_a_taken_port_is_one_line_and_its_own_exit_code(db_url: str) -> None:
     assert "Traceback" not in out.stderr and "XDG_RUNTIME_DIR" not in out.stderr
 
 
+def test_commands_but_serve_never_make_a_registry_where_there_is_none(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MODELOG_DATABASE_URL", "MODELOG_DATA_DIR")}
+    for args in (["projections", "status"], ["audit", "verify"], ["token", "list"], ["migrate"]):
+        out = subprocess.run([*MODELOG, *args], capture_output=True, text=True, timeout=60,
+                             cwd=tmp_path, env=env)
+        assert out.returncode == 6, (args, out.stderr)
+        assert out.stderr.strip() == (
+            f"modelog {args[0]}: no registry in {tmp_path / '.modelog'} (its database would be "
+            "pgdata/ there): pass the --data-dir `modelog serve` uses, or --database-url")
+    assert list(tmp_path.iterdir()) == []
+
+
 async def test_a_database_migrated_by_a_newer_modelog_is_refused(db_url: str) -> None:
     import asyncpg
 
