@@ -41,11 +41,36 @@ HTTP_CODES = {
 }
 
 
+# An error repeats what was wrong with the input, but never all of it: a value sent as 300 KB
+# comes back cut to this many characters (the message) or these (each string detail).
+MAX_MESSAGE, MAX_DETAIL = 1_000, 300
+MAX_ITEMS = 20  # of a list among the details (e.g. each field's problem)
+
+
+def clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
 class ApiError(Exception):
     # Positional-only, so that details may themselves be called `status`, `code` or `message`.
     def __init__(self, status: int, code: str, message: str, /, **details: Any) -> None:
+        message = clip(message, MAX_MESSAGE)
         super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
+        self.status, self.code, self.message = status, code, message
+        self.details = _clipped(details)
+
+
+def _clipped(value: Any) -> Any:
+    """Details with every string in them clipped (a field's name can be the huge value)."""
+    if isinstance(value, str):
+        return clip(value, MAX_DETAIL)
+    if isinstance(value, dict):
+        return {_clipped(k): _clipped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clipped(v) for v in value[:MAX_ITEMS]]
+    return value
 
 
 def from_domain(exc: DomainError) -> ApiError:

@@ -383,3 +383,17 @@ async def test_undecodable_and_oversized_request_headers(world: World) -> None:
     kept = await w.server.app[POOL].fetch("SELECT metadata->>'request_id' AS id FROM events "
                                           "WHERE position > $1", before)
     assert [r["id"] for r in kept][-1] == "req-1.2:3" and all(len(r["id"]) <= 128 for r in kept)
+
+
+async def test_errors_echo_only_the_start_of_a_huge_bad_value(world: World) -> None:
+    """A 300,000-character name that breaks the rules is refused on every surface, and the error
+    repeats its start only: the answer stays small whatever was sent."""
+    huge = "bad/" * 75_000
+    for path, body in ((f"{V1}/models", {"name": f"unity.default.{huge}"}),
+                       (f"{ML}/registered-models/create", {"name": huge}),
+                       (f"{UC}/models", {"name": huge, "catalog_name": "unity",
+                                         "schema_name": "default"}),
+                       (f"{V1}/models", {"name": "unity.default.m", huge: 1})):
+        status, answer = await world.call("admin", "POST", path, json=body)
+        assert_error(path, status, answer, 400)
+        assert len(json.dumps(answer)) < 4_000, (path, len(json.dumps(answer)))
