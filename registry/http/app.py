@@ -11,7 +11,7 @@ import structlog
 from aiohttp import web
 
 from registry import bootstrap
-from registry.http import errors, mlflow, native, unity_catalog
+from registry.http import errors, mlflow, native, parse_errors, unity_catalog
 from registry.http.failures import Handler, answering
 from registry.http.keys import (
     ACTOR,
@@ -142,6 +142,7 @@ async def metrics(request: web.Request) -> web.Response:
 def create_app(settings: Settings) -> web.Application:
     """The main application: the request log, health and metrics, the registry's lifetime; each
     surface is a sub-application with its own error format and authentication."""
+    parse_errors.install()
     app = web.Application(client_max_size=settings.max_body_bytes,
                           middlewares=[request_log, answering(errors.response)])
     app[SETTINGS] = settings

@@ -397,3 +397,24 @@ async def test_errors_echo_only_the_start_of_a_huge_bad_value(world: World) -> N
         status, answer = await world.call("admin", "POST", path, json=body)
         assert_error(path, status, answer, 400)
         assert len(json.dumps(answer)) < 4_000, (path, len(json.dumps(answer)))
+
+
+@pytest.mark.parametrize("request_line", [
+    b"GET /" + b"a" * 20_000 + b" HTTP/1.1",  # past aiohttp's line limit
+    b"G\x01T /api/modelog/v1/models HTTP/1.1",  # a method no HTTP has
+    b"GET /api/modelog/v1/models HTTP/9." + b"9" * 5_000,
+])
+async def test_requests_aiohttp_cannot_parse_get_a_short_json_error(world: World,
+                                                                    request_line: bytes) -> None:
+    host, port = world.server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(request_line + b"\r\nHost: x\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    head, _, text = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"400", answer[:300]
+    assert b"Content-Type: application/json" in head, head
+    body = json.loads(text)
+    assert body["error_code"] == "INVALID_ARGUMENT" and len(text) < 400, body
+    assert body["message"].startswith("the request could not be read: ")
