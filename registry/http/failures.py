@@ -68,6 +68,11 @@ async def _failure(request: web.Request, handler: Handler, check: bool
         return errors.from_http(exc)
     except asyncio.CancelledError:
         raise
+    except ConnectionResetError:
+        # The client hung up (mid-body, mid-download): nobody to answer, nothing went wrong here.
+        # 499 as nginx names it, for the request's log line; the response goes nowhere.
+        log.info("client closed the connection", request_id=request.get(REQUEST_ID))
+        return web.Response(status=499)
     except Exception:
         log.exception("unhandled error", request_id=request.get(REQUEST_ID))
         return errors.ApiError(500, "INTERNAL_ERROR", "internal error; see the server log for "

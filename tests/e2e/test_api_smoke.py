@@ -1,5 +1,7 @@
 """The server end to end over HTTP: a model's life through the native API."""
 
+import asyncio
+
 from registry.http.keys import STORE
 
 V1 = "/api/modelog/v1"
@@ -65,3 +67,24 @@ async def test_a_body_may_open_with_a_byte_order_mark(live):
     status, refused = await live.call("POST", f"{V1}/models", data=b'{"name": ' + bom + b'"x"}',
                                       headers=headers)
     assert status == 400 and refused["error_code"] == "INVALID_ARGUMENT", refused
+
+
+async def test_a_client_hanging_up_mid_body_is_one_quiet_line(live, capsys):
+    """Not a 500 with a traceback: the client went away, the server says so once and moves on."""
+    capsys.readouterr()
+    host, port = live.url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /api/modelog/v1/models HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\": ")
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.close()
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        out = capsys.readouterr().out
+        if "client closed the connection" in out:
+            break
+    assert "client closed the connection" in out and "status=499" in out, out
+    assert "Traceback" not in out and "unhandled error" not in out, out
+    status, _ = await live.call("GET", "/healthz")
+    assert status == 200
