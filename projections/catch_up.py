@@ -19,6 +19,7 @@ import asyncpg
 import structlog
 
 from registry.eventstore import RecordedEvent, head_position
+from registry.eventstore.database import usable
 from registry.eventstore.log_head import LogHead
 from registry.eventstore.reads import read_for_projection
 
@@ -170,7 +171,7 @@ class Follower:
         await self._release()
 
     async def _connection(self) -> asyncpg.Connection:
-        if self._conn is None or self._conn.is_closed():
+        if not usable(self._conn):
             self._conn = await self.pool.acquire()
         return self._conn
 

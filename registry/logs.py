@@ -6,6 +6,7 @@ Every request writes one line, so the JSON path is kept lean: loggers are assemb
 
 import logging
 import sys
+import time
 
 import orjson
 import structlog
@@ -13,6 +14,27 @@ import structlog
 
 def _dumps(obj: object, **_: object) -> bytes:
     return orjson.dumps(obj, default=str)
+
+
+class _OncePerMinute(logging.Filter):
+    """asyncpg's pool retries its floor of connections while the database is away, logging a
+    traceback each time: keep its message, without the traceback, once a minute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = -60.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info is None:
+            return True
+        now = time.monotonic()
+        if now - self._last < 60.0:
+            return False
+        self._last = now
+        error = record.exc_info[1]
+        record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+        record.args, record.exc_info, record.exc_text = None, None, None
+        return True
 
 
 def configure(fmt: str = "console", level: int = logging.INFO) -> None:
@@ -37,3 +59,6 @@ def configure(fmt: str = "console", level: int = logging.INFO) -> None:
     )
     # aiohttp's own access log would duplicate our one line per request.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    pool_log = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(f, _OncePerMinute) for f in pool_log.filters):
+        pool_log.addFilter(_OncePerMinute())

@@ -25,6 +25,17 @@ _FILE = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _MIGRATION_LOCK = 7173747471
 
 
+def usable(conn: asyncpg.Connection | None) -> bool:
+    """Whether a connection held across uses can serve again. One whose server went away has been
+    handed back to the pool by asyncpg itself, and asking it anything raises instead."""
+    if conn is None:
+        return False
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:  # "connection has been released back to the pool"
+        return False
+
+
 def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 

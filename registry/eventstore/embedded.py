@@ -27,5 +27,9 @@ async def embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
     try:
         yield server.get_uri()
     finally:
-        await asyncio.to_thread(server.cleanup)
-        log.info("embedded postgresql stopped")
+        try:
+            await asyncio.to_thread(server.cleanup)
+            log.info("embedded postgresql stopped")
+        except Exception as exc:  # e.g. killed meanwhile: nothing is left to stop
+            log.warning("embedded postgresql could not be stopped cleanly; it may have died "
+                        "already", error=f"{type(exc).__name__}: {str(exc)[:200]}")

@@ -64,7 +64,8 @@ class Listener:
                 try:
                     await self.start(self._pool)
                     break
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                except Exception as exc:  # any failure to listen is retried; only a stop ends it
+                    # (e.g. asyncpg's InternalClientError on a half-dead connection)
                     log.warning("cannot LISTEN yet", channel=self.channel, error=repr(exc),
                                 retry_in=delay)
                     await asyncio.sleep(delay)

@@ -33,6 +33,7 @@ import asyncpg
 import structlog
 
 from registry.domain.errors import Conflict, DomainError
+from registry.eventstore.database import usable
 from registry.eventstore.reads import (
     head_position,
     idempotent_events,
@@ -276,7 +277,7 @@ class Writer:
 
     async def _connection(self) -> asyncpg.Connection:
         """The writer's own connection, held across batches: no pool round trips or resets."""
-        if self._conn is None or self._conn.is_closed():
+        if not usable(self._conn):
             self._conn = await self.pool.acquire()
         return self._conn
 

@@ -22,6 +22,7 @@ from registry.http.keys import (
     FOLLOWERS,
     LOG_HEAD,
     LOOP_LAG,
+    OUTAGE,
     POOL,
     READ_CACHE,
     REQUEST_ID,
@@ -33,6 +34,7 @@ from registry.http.keys import (
 )
 from registry.http.loop_lag import LoopLag
 from registry.http.native import app as native_app
+from registry.http.outage import RETRY_AFTER, Outage, database_gone
 from registry.http.tracking_server import tracking_server
 from registry.http.ui import routes as ui
 from registry.http.wire import json_response
@@ -80,7 +82,12 @@ async def readyz(request: web.Request) -> web.Response:
         async with asyncio.timeout(2):
             head = await request.config_dict[POOL].fetchval("SELECT coalesce(max(position), 0) FROM events")
     except Exception as exc:
-        return json_response({"status": "unavailable", "database": repr(exc)}, status=503)
+        # What kind of failure, not its repr: a probe's answer is read by people and dashboards.
+        reason = "unreachable" if database_gone(exc) else \
+            "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+        response = json_response({"status": "unavailable", "database": reason}, status=503)
+        response.headers["Retry-After"] = RETRY_AFTER
+        return response
     if not request.config_dict[STORE].writer.running:
         return json_response({"status": "unavailable", "writer": "stopped"}, status=503)
     followers = request.config_dict[FOLLOWERS]
@@ -146,6 +153,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes,
                           middlewares=[request_log, answering(errors.response)])
     app[SETTINGS] = settings
+    app[OUTAGE] = Outage()
     app[CREDENTIALS] = vendors.configured(settings)  # ValueError: a root that cannot be served
     app.cleanup_ctx.append(_registry)
     app.router.add_get("/healthz", healthz)

@@ -11,8 +11,8 @@ from aiohttp import web
 
 from registry.domain.errors import DomainError, PermissionDenied
 from registry.eventstore import WriterStopped
-from registry.http import authorize, errors
-from registry.http.keys import REQUEST_ID
+from registry.http import authorize, errors, outage
+from registry.http.keys import OUTAGE, REQUEST_ID
 
 log = structlog.get_logger("modelog.http")
 
@@ -34,6 +34,8 @@ def answering(format_: Format) -> Middleware:
         response = format_(err, request.get(REQUEST_ID))
         if response.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="modelog"'
+        elif response.status == 503:
+            response.headers["Retry-After"] = outage.RETRY_AFTER
         return response
 
     return failures
@@ -49,7 +51,10 @@ async def _failure(request: web.Request, handler: Handler, check: bool
             # Not UTF-8 (lone surrogates neither the log nor PostgreSQL can encode): the
             # User-Agent is kept in events' metadata, too.
             raise errors.ApiError(400, "INVALID_ARGUMENT", "a request header is not valid UTF-8")
-        return await handler(request)
+        response = await handler(request)
+        if (down := request.config_dict.get(OUTAGE)) is not None and down.since is not None:
+            down.succeeded()
+        return response
     except errors.ApiError as exc:
         return exc
     except PermissionDenied as exc:
@@ -73,7 +78,11 @@ async def _failure(request: web.Request, handler: Handler, check: bool
         # 499 as nginx names it, for the request's log line; the response goes nowhere.
         log.info("client closed the connection", request_id=request.get(REQUEST_ID))
         return web.Response(status=499)
-    except Exception:
+    except Exception as exc:
+        if outage.database_gone(exc):
+            if (down := request.config_dict.get(OUTAGE)) is not None:
+                down.failed(exc)
+            return errors.ApiError(503, "UNAVAILABLE", "the database is unavailable; retry")
         log.exception("unhandled error", request_id=request.get(REQUEST_ID))
         return errors.ApiError(500, "INTERNAL_ERROR", "internal error; see the server log for "
                                f"request {request.get(REQUEST_ID)}")

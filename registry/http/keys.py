@@ -11,6 +11,7 @@ from registry.domain.principals import Principal
 from registry.eventstore import EventStore
 from registry.eventstore.log_head import LogHead
 from registry.http.loop_lag import LoopLag
+from registry.http.outage import Outage
 from registry.http.tracking_server import TrackingServer
 from registry.reads.cache import ReadCache
 from registry.service.handler import RegistryService
@@ -32,6 +33,7 @@ LOOP_LAG = web.AppKey("loop_lag", LoopLag)
 AUTH = web.AppKey("auth", Auth)
 TRACKING = web.AppKey("tracking", TrackingServer)  # only with --tracking-uri
 CREDENTIALS = web.AppKey("credentials", Vendors)  # temporary credentials for version files
+OUTAGE = web.AppKey("outage", Outage)  # the database's, while it lasts
 FEEDS_CLOSING = web.AppKey("feeds_closing", asyncio.Event)  # set on shutdown: event streams end
 
 REQUEST_ID = web.RequestKey("request_id", str)
