@@ -9,7 +9,6 @@ reading "after the checkpoint" never skips an event that commits later.
 """
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import asyncpg
 import structlog
 
 from registry.eventstore import RecordedEvent, head_position
-from registry.eventstore.database import usable
+from registry.eventstore.database import HeldConnection
 from registry.eventstore.log_head import LogHead
 from registry.eventstore.reads import read_for_projection
 
@@ -148,7 +147,7 @@ class Follower:
         self.position = 0
         self.failures = 0
         self._task: asyncio.Task[None] | None = None
-        self._conn: asyncpg.Connection | None = None
+        self._held = HeldConnection(pool)
 
     @property
     def lag(self) -> int:
@@ -168,25 +167,14 @@ class Follower:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        await self._release()
-
-    async def _connection(self) -> asyncpg.Connection:
-        if not usable(self._conn):
-            self._conn = await self.pool.acquire()
-        return self._conn
-
-    async def _release(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            with contextlib.suppress(Exception):
-                await self.pool.release(conn)
+        await self._held.release()
 
     async def _run(self) -> None:
         backoff = 0.5
         while True:
             try:
                 stepped = time.monotonic()
-                conn = await self._connection()
+                conn = await self._held.get()
                 self.position, n = await step(conn, self.projection, self.chunk)
                 backoff = 0.5
                 if n < self.chunk:
@@ -196,7 +184,7 @@ class Follower:
             except Exception as exc:
                 # Retry with backoff (the checkpoint is safe); a poison event shows as growing lag.
                 self.failures += 1
-                await self._release()  # it may be broken: the next step takes another
+                await self._held.release()  # it may be broken: the next step takes another
                 log.warning("catch-up projection step failed; retrying",
                             projection=self.projection.name, error=repr(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)

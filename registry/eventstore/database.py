@@ -6,6 +6,7 @@ files in `migrations/`; a file whose first line is `-- modelog:read-model` holds
 is applied with the read-model schema first on the search path.
 """
 
+import contextlib
 import re
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -25,14 +26,35 @@ _FILE = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _MIGRATION_LOCK = 7173747471
 
 
-def usable(conn: asyncpg.Connection | None) -> bool:
-    """Whether a connection held across uses can serve again. One whose server went away has been
-    handed back to the pool by asyncpg itself, and asking it anything raises instead."""
+class HeldConnection:
+    """A pool connection one task keeps across its steps (no pool round trip or reset for each),
+    taken afresh once it was lost."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._conn: asyncpg.Connection | None = None
+
+    async def get(self) -> asyncpg.Connection:
+        if not _usable(self._conn):
+            self._conn = await self.pool.acquire()
+        return self._conn  # type: ignore[return-value]
+
+    async def release(self) -> None:
+        """Give it back (it may be broken: the next `get` takes another)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                await self.pool.release(conn)
+
+
+def _usable(conn: asyncpg.Connection | None) -> bool:
+    # One whose server went away has been handed back to the pool by asyncpg itself, and asking
+    # it anything then raises ("connection has been released back to the pool").
     if conn is None:
         return False
     try:
         return not conn.is_closed()
-    except asyncpg.InterfaceError:  # "connection has been released back to the pool"
+    except asyncpg.InterfaceError:
         return False
 
 

@@ -33,7 +33,7 @@ import asyncpg
 import structlog
 
 from registry.domain.errors import Conflict, DomainError
-from registry.eventstore.database import usable
+from registry.eventstore.database import HeldConnection
 from registry.eventstore.reads import (
     head_position,
     idempotent_events,
@@ -202,7 +202,7 @@ class Writer:
         self._head_hash = GENESIS_HASH
         self._head_at: datetime | None = None
         self._locked_until = 0.0
-        self._conn: asyncpg.Connection | None = None
+        self._held = HeldConnection(pool)
         self.batches = 0
         self.committed = 0
         # Called with the new head and the batch's events after each commit that appended, before
@@ -221,7 +221,7 @@ class Writer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self._release()
+        await self._held.release()
         while not self._queue.empty():
             item = self._queue.get_nowait()
             if not item.future.done():
@@ -259,7 +259,7 @@ class Writer:
                 raise
             except Exception as exc:
                 self._forget()
-                await self._release()  # it may be broken; the next batch takes a fresh one
+                await self._held.release()  # it may be broken; the next batch takes a fresh one
                 if len(batch) == 1:
                     _fail(batch[0], exc)
                     continue
@@ -272,20 +272,8 @@ class Writer:
                         await self._write_batch([item])
                     except Exception as single_exc:
                         self._forget()
-                        await self._release()
+                        await self._held.release()
                         _fail(item, single_exc)
-
-    async def _connection(self) -> asyncpg.Connection:
-        """The writer's own connection, held across batches: no pool round trips or resets."""
-        if not usable(self._conn):
-            self._conn = await self.pool.acquire()
-        return self._conn
-
-    async def _release(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            with contextlib.suppress(Exception):
-                await self.pool.release(conn)
 
     def _forget(self) -> None:
         self._versions.clear()
@@ -310,7 +298,7 @@ class Writer:
         raise Conflict("other writers kept appending under this batch; retry")
 
     async def _commit(self, batch: list[_Item], *, locked: bool) -> None:
-        conn = await self._connection()
+        conn = await self._held.get()
         if locked:
             async with conn.transaction():
                 head = await conn.fetchrow("SELECT * FROM modelog_lock_head()")
