@@ -20,6 +20,9 @@ def add_parser(subparsers: Subparsers) -> None:
     verify = audit_sub.add_parser(
         "verify", help="walk the hash chain and check model snapshots against it; report the "
                        "head hash, or where the log was tampered")
+    verify.add_argument("--expect-head", metavar="POSITION:HASH",
+                        help="a head printed by an earlier verify (and kept elsewhere): the log "
+                             "must still hold it, or it was cut or rewritten since (exit 2)")
     database_options(verify)
     report = audit_sub.add_parser(
         "report", help="write a compliance report: per model, every version, alias, stage and "
@@ -44,7 +47,7 @@ async def _verify(args: argparse.Namespace) -> int:
     """Exit 0 with the head hash (to note down and compare later), or 2 where the chain breaks."""
     import asyncpg
 
-    from registry.eventstore.chain import verify
+    from registry.eventstore.chain import holds_published, verify
     from registry.eventstore.database import init_connection, migrate
     from registry.eventstore.model_folds import check_snapshots
 
@@ -54,13 +57,19 @@ async def _verify(args: argparse.Namespace) -> int:
             await migrate(conn)
             await init_connection(conn)
             verdict = await verify(conn, bar("verifying"))
-            wrong = []
+            wrong, moved = [], None
+            if verdict.ok and args.expect_head:
+                moved = await holds_published(conn, args.expect_head)
             if verdict.ok:  # then the snapshots, which the chain does not cover
                 print(file=sys.stderr)
                 wrong = await check_snapshots(conn, bar("checking snapshots"))
         finally:
             await conn.close()
     print(file=sys.stderr)
+    if verdict.ok and moved:
+        print(f"TAMPERED: {moved}. The chain itself holds for positions "
+              f"1..{verdict.head_position} (hash {verdict.head_hash}).")
+        return 2
     if verdict.ok and wrong:
         for stream, position in wrong:
             print(f"SNAPSHOT WRONG: {stream} at position {position} does not hold the fold of "
@@ -68,7 +77,8 @@ async def _verify(args: argparse.Namespace) -> int:
         return 2
     if verdict.ok:
         print(f"OK: {verdict.count} events, head position {verdict.head_position}, "
-              f"head hash {verdict.head_hash}")
+              f"head hash {verdict.head_hash} (publish it as "
+              f"{verdict.head_position}:{verdict.head_hash})")
         return 0
     print(f"TAMPERED at position {verdict.position}: {verdict.problem}. The chain holds for "
           f"positions 1..{verdict.head_position} (hash {verdict.head_hash}).")

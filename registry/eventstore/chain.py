@@ -59,3 +59,28 @@ async def verify(db: asyncpg.Pool | asyncpg.Connection, progress: Progress | Non
         return Verdict(False, count, expected_position - 1, prev_hash.hex(), expected_position,
                        f"{total - count} event(s) stand after a gap in positions")
     return Verdict(True, count, expected_position - 1, prev_hash.hex())
+
+
+async def holds_published(db: asyncpg.Pool | asyncpg.Connection, head: str) -> str | None:
+    """None if the log still holds a head published earlier (`POSITION:HASH`, or the hash alone),
+    else what is wrong. A chain that verifies can still have lost its last events, or been
+    rewritten from some event on, hashes and all; only a head noted down elsewhere shows it.
+    (Events appended since it was published are the log growing, which is no problem.)"""
+    position_text, _, hash_text = head.strip().rpartition(":")
+    try:
+        wanted = bytes.fromhex(hash_text)
+        position = int(position_text) if position_text else None
+    except ValueError:
+        return f"not a published head: {head[:100]!r} (POSITION:HASH or HASH, as verify prints)"
+    if position is None:
+        found = await db.fetchval("SELECT position FROM events WHERE hash = $1 LIMIT 1", wanted)
+        return None if found is not None else \
+            f"no event has the published head hash {hash_text}: the log was cut or rewritten"
+    held = await db.fetchval("SELECT hash FROM events WHERE position = $1", position)
+    if held is None:
+        last = await db.fetchval("SELECT coalesce(max(position), 0) FROM events")
+        return f"the log ends at position {last}, before the published head {position}"
+    if bytes(held) != wanted:
+        return (f"event {position} has hash {bytes(held).hex()}, not the published "
+                f"{hash_text}: the log was rewritten up to there")
+    return None

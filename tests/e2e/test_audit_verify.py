@@ -1,6 +1,7 @@
 """`modelog audit verify` and GET /audit/verify: the hash chain catches every kind of tampering."""
 
 import asyncio
+import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -120,3 +121,60 @@ async def test_a_snapshot_that_does_not_hold_its_fold_is_named(live, db_url: str
     assert v["snapshots_wrong"] == [dict(snapshot)]
     await tamper(db_url, "DELETE FROM model_snapshots")
     assert (await asyncio.to_thread(cli_verify, db_url)).returncode == 0
+
+
+@pytest.mark.parametrize("kind", ["last removed", "last replaced", "rewritten from K", "grown"])
+async def test_a_published_head_catches_what_a_sound_chain_hides(live, db_url: str,
+                                                                  kind: str) -> None:
+    """Cut the last event, or swap it for a correctly chained forgery, or rewrite every hash from
+    K on: the chain still verifies, but not against the head published before; events appended
+    since the head was published are the log growing, and pass."""
+    head = await history(live)
+    [last] = await read_all(live.pool, after_position=head - 1)
+    published = f"{head}:{last.hash.hex()}"
+    match kind:
+        case "last removed":
+            await tamper(db_url, f"DELETE FROM events WHERE position = {head}")
+        case "last replaced":
+            [before] = await read_all(live.pool, after_position=head - 2, limit=1)
+            forged = replace(last, data={**last.data, "version": 99})
+            await tamper(db_url, f"DELETE FROM events WHERE position = {head}")
+            conn = await asyncpg.connect(db_url)
+            try:
+                await conn.execute("SET session_replication_role = replica")
+                await conn.execute(
+                    "INSERT INTO events (position, stream_id, stream_version, type, "
+                    "schema_version, data, metadata, recorded_at, prev_hash, hash) "
+                    "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10)", head,
+                    forged.stream_id, forged.stream_version, forged.type, forged.schema_version,
+                    json.dumps(forged.data), json.dumps(forged.metadata), forged.recorded_at,
+                    before.hash,
+                    chain_hash(before.hash, forged))
+            finally:
+                await conn.close()
+        case "rewritten from K":
+            events = await read_all(live.pool, after_position=3)
+            conn = await asyncpg.connect(db_url)
+            try:
+                await conn.execute("SET session_replication_role = replica")
+                prev = (await read_all(live.pool, after_position=2, limit=1))[0].hash
+                for e in events:  # each altered, and its hash and link made good again
+                    e = replace(e, metadata={**e.metadata, "actor": "mallory"}, prev_hash=prev)
+                    prev = chain_hash(prev, e)
+                    await conn.execute("UPDATE events SET metadata = $1::jsonb, prev_hash = $2, "
+                                       "hash = $3 WHERE position = $4", json.dumps(e.metadata),
+                                       e.prev_hash, prev, e.position)
+            finally:
+                await conn.close()
+        case _:
+            await live.call("POST", f"{V1}/models", json={"name": "unity.default.later"})
+    status, v = await live.call("GET", f"{V1}/audit/verify", params={"expect_head": published})
+    assert status == 200 and v["ok"], v  # the chain alone finds nothing
+    assert v["expected_head_ok"] == (kind == "grown"), v
+    out = await asyncio.to_thread(subprocess.run, [
+        sys.executable, "-m", "registry.cli", "audit", "verify", "--database-url", db_url,
+        "--expect-head", published], capture_output=True, text=True, timeout=120)
+    if kind == "grown":
+        assert out.returncode == 0 and "OK: " in out.stdout, out.stdout + out.stderr
+    else:
+        assert out.returncode == 2 and out.stdout.startswith("TAMPERED: "), out.stdout

@@ -5,6 +5,10 @@ from pydantic import Field
 from registry.http.validation import Body, Query
 
 
+class VerifyQuery(Query):
+    expect_head: str | None = None  # POSITION:HASH (or HASH) published by an earlier verify
+
+
 class NoQuery(Query):
     """For routes without parameters: unknown ones (e.g. `as_of` on a write) are refused."""
 

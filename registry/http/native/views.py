@@ -36,6 +36,7 @@ from registry.http.native.requests import (
     TagBody,
     TransitionRequestBody,
     UpdateModelBody,
+    VerifyQuery,
     VersionPage,
 )
 from registry.http.native.shapes import catalog_json, event_json, model_json, schema_json, version_json
@@ -396,10 +397,15 @@ async def delete_alias(request: web.Request) -> web.Response:
 
 
 async def audit_verify(request: web.Request) -> web.Response:
-    parse_query(request, NoQuery)
+    q = parse_query(request, VerifyQuery)
     v = await chain.verify(request.config_dict[POOL])
     wrong = await model_folds.check_snapshots(request.config_dict[POOL]) if v.ok else []
-    return json_response({"ok": v.ok, "count": v.count, "head_position": v.head_position,
+    expected = {}
+    if q.expect_head is not None:
+        problem = await chain.holds_published(request.config_dict[POOL], q.expect_head)
+        expected = {"expected_head_ok": problem is None, "expected_head_problem": problem}
+    return json_response({**expected, "ok": v.ok, "count": v.count,
+                          "head_position": v.head_position,
                           "head_hash": v.head_hash, "position": v.position,
                           "problem": v.problem, "snapshots_ok": v.ok and not wrong,
                           "snapshots_wrong": [{"stream_id": s, "position": p}
