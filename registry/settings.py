@@ -47,6 +47,7 @@ class Settings:
     def artifacts(self) -> str:
         return self.storage_root or f"file://{self.data_dir.expanduser().resolve()}/artifacts"
     max_body_bytes: int = 1 << 20
+    body_seconds: float = 60.0  # for a request body to arrive whole (slow headers: aiohttp's own)
     pool_size: int = 20
     memory: int = DEFAULT_MEMORY  # bytes the write model and the read cache may hold together
     workers: int = 1  # server processes sharing the log (`serve --workers`): >1 locks every batch

@@ -36,6 +36,8 @@ def answering(format_: Format) -> Middleware:
             response.headers["WWW-Authenticate"] = 'Bearer realm="modelog"'
         elif response.status == 503:
             response.headers["Retry-After"] = outage.RETRY_AFTER
+        elif response.status == 408:
+            response.force_close()  # the rest of the body may still be on its way
         return response
 
     return failures

@@ -1,5 +1,6 @@
 """Request bodies and query strings, validated by pydantic models before any command is built."""
 
+import asyncio
 import json
 import re
 from typing import Any, TypeVar
@@ -9,6 +10,7 @@ from aiohttp import web
 
 from registry.domain.errors import InvalidArgument, NotFound
 from registry.http.errors import ApiError, from_validation
+from registry.http.keys import SETTINGS
 from registry.reads.queries import MAX_INT
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -46,8 +48,20 @@ class Query(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, within the time the server allows for it: a client trickling a body in
+    would otherwise hold its connection and a task for ever (413 past client_max_size)."""
+    seconds = request.config_dict[SETTINGS].body_seconds
+    try:
+        async with asyncio.timeout(seconds):
+            return await request.read()
+    except TimeoutError:
+        raise ApiError(408, "REQUEST_TIMEOUT",
+                       f"the request body did not arrive within {seconds:g} s") from None
+
+
 async def parse_body(request: web.Request, model: type[M]) -> M:
-    raw = await request.read()  # over client_max_size: aiohttp raises 413
+    raw = await read_body(request)
     if not raw.strip():
         data: object = {}
     else:

@@ -14,6 +14,7 @@ import pytest
 
 from registry.http.keys import POOL
 from tests.support.attackers import ML, SECRET, UC, V1, World, assert_error
+from tests.support.server import serving
 
 _REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # one the server made
 # Names as sent in a path segment or a query value (already percent-encoded).
@@ -418,3 +419,22 @@ async def test_requests_aiohttp_cannot_parse_get_a_short_json_error(world: World
     body = json.loads(text)
     assert body["error_code"] == "INVALID_ARGUMENT" and len(text) < 400, body
     assert body["message"].startswith("the request could not be read: ")
+
+
+async def test_a_body_trickled_in_too_slowly_is_a_408(db_url: str, tmp_path) -> None:
+    """Slow headers aiohttp times out itself; a body sent a few bytes at a time would hold its
+    connection for ever: past the time allowed it is a 408, and the connection is to close
+    (aiohttp lingers a while for the rest of the body before it does)."""
+    async with serving(db_url, tmp_path, body_seconds=0.5) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        for path in (f"{V1}/models", f"{ML}/registered-models/create"):
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 100\r\n\r\n{".encode())
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            length = int(re.search(rb"Content-Length: (\d+)", head)[1])
+            text = await asyncio.wait_for(reader.readexactly(length), 10)
+            writer.close()
+            assert head.split()[1] == b"408" and b"Connection: close" in head, head
+            assert json.loads(text)["error_code"] == "REQUEST_TIMEOUT"

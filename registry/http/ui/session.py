@@ -20,7 +20,7 @@ from registry.auth import tokens
 from registry.domain.principals import Principal
 from registry.http.cross_site import cross_site
 from registry.http.errors import ApiError
-from registry.http.validation import unstorable
+from registry.http.validation import read_body, unstorable
 
 COOKIE = "modelog_session"
 FLASH = "modelog_flash"
@@ -82,6 +82,7 @@ def same_origin(request: web.Request) -> bool:
 
 async def check_form(request: web.Request) -> dict[str, str]:
     """The posted form, once its origin and CSRF token are checked."""
+    await read_body(request)  # within the time allowed; post() then parses what it read
     form = await request.post()
     given = str(form.get("csrf", ""))
     expected = csrf_token(request)

@@ -8,6 +8,7 @@ from registry.http.errors import ApiError
 from registry.http.keys import AUTH, SETTINGS
 from registry.http.ui import session
 from registry.http.ui.render import page, redirect
+from registry.http.validation import read_body
 
 
 async def sign_in_form(request: web.Request) -> web.Response:
@@ -16,6 +17,7 @@ async def sign_in_form(request: web.Request) -> web.Response:
 
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
+    await read_body(request)  # within the time allowed; post() then parses what it read
     form = await request.post()
     target = session.local_target(str(form.get("next", "")))
     if not session.same_origin(request):
