@@ -7,7 +7,9 @@ event goes to exactly the webhooks that were subscribed at its position, however
 projection runs; so is which models are prompts (`webhook_prompt_models`), which decides the event
 an MLflow-flavoured webhook gets. `plan` is pure. A rebuild re-derives the subscriptions; the
 delivery rows stay, and replayed events find theirs already there (same id, ON CONFLICT DO
-NOTHING): nothing resent.
+NOTHING). Rows the retention has pruned are not there to find: so no event at or below the
+position the outbox had reached before (its checkpoint, or, after a rebuild, the one it had then:
+`webhook_outbox_floor`) is enqueued again. Nothing is resent.
 """
 
 import uuid
@@ -136,6 +138,9 @@ UPSERT = (
     "flavor, workspace) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (webhook_id) DO UPDATE "
     "SET url = excluded.url, events = excluded.events, active = excluded.active, "
     "secret_id = excluded.secret_id, updated_position = excluded.updated_position")
+# Events at or below this were enqueued before (now, or before a rebuild); a check replays them.
+_FLOOR = ("SELECT coalesce(greatest((SELECT position FROM projection_checkpoints WHERE name = $1), "
+          "(SELECT position FROM webhook_outbox_floor)), 0)")
 INSERT = (
     "INSERT INTO webhook_deliveries (id, webhook_id, position, ordering_key, event, payload) "
     "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[]) "
@@ -174,11 +179,17 @@ class WebhookOutbox:
         if prompts_now := [m for m, now in p.prompts.items() if now]:
             await conn.execute("INSERT INTO webhook_prompt_models SELECT unnest($1::uuid[]) "
                                "ON CONFLICT DO NOTHING", prompts_now)
-        if p.deliveries:
-            await conn.execute(INSERT, *_columns(p.deliveries))
+        floor = await conn.fetchval(_FLOOR, NAME)
+        if deliveries := [d for d in p.deliveries if d[2] > floor]:
+            await conn.execute(INSERT, *_columns(deliveries))
             await conn.execute("SELECT pg_notify($1, '')", NOTIFY)  # delivered at commit
 
     async def reset(self, conn: asyncpg.Connection) -> None:
+        # Called before the checkpoint goes back to 0: keep the position it had reached.
+        await conn.execute(
+            "INSERT INTO webhook_outbox_floor (position) SELECT position FROM "
+            "projection_checkpoints WHERE name = $1 ON CONFLICT (only_row) DO UPDATE "
+            "SET position = greatest(webhook_outbox_floor.position, excluded.position)", NAME)
         await conn.execute("TRUNCATE webhook_subscriptions, webhook_prompt_models")
 
 

@@ -8,6 +8,7 @@ from projections.webhook_outbox import WebhookOutbox
 from registry.domain import commands as c
 from registry.domain.mlflow_webhooks import UrlPolicy
 from registry.service.handler import RegistryService
+from registry.webhooks.dispatcher import Dispatcher
 from registry.webhooks.service import Webhooks
 
 IS_PROMPT = "mlflow.prompt.is_prompt"
@@ -54,3 +55,35 @@ async def test_mlflow_deliveries_prompts_and_a_rebuild(service: RegistryService,
                              "ORDER BY position", hook.id)
     assert again == rows
     assert await pool.fetchval("SELECT count(*) FROM webhook_prompt_models") == 0
+
+
+async def test_a_rebuild_or_a_check_never_resends_what_retention_pruned(
+        service: RegistryService, pool: asyncpg.Pool) -> None:
+    """Deliveries sent and then pruned by the retention leave no row for a replay to find: a check
+    and a rebuild of the outbox enqueue none of their events again; an event after the rebuild is
+    enqueued as ever."""
+    outbox = WebhookOutbox()
+    hooks = Webhooks(service.store, UrlPolicy(("https",), allow_private=True))
+    hook = await hooks.create(url="https://hooks.example/x", secret=None, actor="ann",
+                              events=["model_version_alias.created"], flavor="mlflow", name="h",
+                              workspace="unity.default")
+    iris = "unity.default.iris"
+    for cmd in (c.CreateModel(full_name=iris), c.RegisterVersion(full_name=iris, source="s"),
+                c.SetAlias(full_name=iris, alias="a", version=1),
+                c.SetAlias(full_name=iris, alias="b", version=1)):
+        await service.execute(cmd, "ann")
+    await catch_up(pool, outbox)
+    assert await pool.fetchval("SELECT count(*) FROM webhook_deliveries") == 2
+    await pool.execute("UPDATE webhook_deliveries SET status = 'delivered', "
+                       "finished_at = now() - interval '60 days'")
+    assert await Dispatcher(pool, retention=30 * 86400.0).prune() == 2
+
+    await check(pool, outbox)
+    await rebuild(pool, outbox)
+    await rebuild(pool, outbox)  # a second rebuild keeps the floor the first one set
+    assert await pool.fetchval("SELECT count(*) FROM webhook_deliveries") == 0
+    await service.execute(c.SetAlias(full_name=iris, alias="c", version=1), "ann")
+    await catch_up(pool, outbox)
+    rows = await pool.fetch("SELECT payload FROM webhook_deliveries WHERE webhook_id = $1",
+                            hook.id)
+    assert [r["payload"]["data"]["alias"] for r in rows] == ["c"]
