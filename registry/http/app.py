@@ -182,4 +182,5 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
         # kept out of the collector's full passes, which would otherwise walk it every time.
         gc.freeze()
         yield
+        await app[OUTAGE].close()
         await lag.stop()

@@ -12,7 +12,7 @@ from aiohttp import web
 from registry.domain.errors import DomainError, PermissionDenied
 from registry.eventstore import WriterStopped
 from registry.http import authorize, errors, outage
-from registry.http.keys import OUTAGE, REQUEST_ID
+from registry.http.keys import OUTAGE, POOL, REQUEST_ID
 
 log = structlog.get_logger("modelog.http")
 
@@ -53,10 +53,7 @@ async def _failure(request: web.Request, handler: Handler, check: bool
             # Not UTF-8 (lone surrogates neither the log nor PostgreSQL can encode): the
             # User-Agent is kept in events' metadata, too.
             raise errors.ApiError(400, "INVALID_ARGUMENT", "a request header is not valid UTF-8")
-        response = await handler(request)
-        if (down := request.config_dict.get(OUTAGE)) is not None and down.since is not None:
-            down.succeeded()
-        return response
+        return await handler(request)
     except errors.ApiError as exc:
         return exc
     except PermissionDenied as exc:
@@ -83,7 +80,7 @@ async def _failure(request: web.Request, handler: Handler, check: bool
     except Exception as exc:
         if outage.database_gone(exc):
             if (down := request.config_dict.get(OUTAGE)) is not None:
-                down.failed(exc)
+                down.failed(exc, request.config_dict[POOL])
             return errors.ApiError(503, "UNAVAILABLE", "the database is unavailable; retry")
         log.exception("unhandled error", request_id=request.get(REQUEST_ID))
         return errors.ApiError(500, "INTERNAL_ERROR", "internal error; see the server log for "
