@@ -1,9 +1,11 @@
 """`modelog audit verify` and GET /audit/verify: the hash chain catches every kind of tampering."""
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import asyncpg
@@ -25,15 +27,21 @@ async def history(live) -> int:
     return await live.pool.fetchval("SELECT max(position) FROM events")
 
 
-async def tamper(db_url: str, *statements: str) -> None:
-    """As a superuser who switches the log's triggers off: what an insider could do."""
+@contextlib.asynccontextmanager
+async def insider(db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser's connection with the log's triggers switched off: what an insider could do."""
     conn = await asyncpg.connect(db_url)
     try:
         await conn.execute("SET session_replication_role = replica")
-        for sql in statements:
-            await conn.execute(sql)
+        yield conn
     finally:
         await conn.close()
+
+
+async def tamper(db_url: str, *statements: str) -> None:
+    async with insider(db_url) as conn:
+        for sql in statements:
+            await conn.execute(sql)
 
 
 def cli_verify(db_url: str) -> subprocess.CompletedProcess:
@@ -73,16 +81,12 @@ async def test_tampering_is_found_at_the_first_event_it_touches(live, db_url: st
                      f"UPDATE events SET position = position - 999999 WHERE position > {p}")
         forged = replace(before, position=p + 1, stream_version=99, prev_hash=before.hash)
         digest = chain_hash(before.hash, forged)
-        conn = await asyncpg.connect(db_url)
-        try:
-            await conn.execute("SET session_replication_role = replica")
+        async with insider(db_url) as conn:
             await conn.execute(
                 "INSERT INTO events (position, stream_id, stream_version, type, schema_version, "
                 "data, metadata, recorded_at, prev_hash, hash) SELECT $1, stream_id, 99, type, "
                 "schema_version, data, metadata, recorded_at, $2, $3 FROM events "
                 "WHERE position = $4", p + 1, before.hash, digest, p)
-        finally:
-            await conn.close()
         where, words = p + 2, "link"
     else:  # reordered: two events swap places
         await tamper(db_url,
@@ -139,9 +143,7 @@ async def test_a_published_head_catches_what_a_sound_chain_hides(live, db_url: s
             [before] = await read_all(live.pool, after_position=head - 2, limit=1)
             forged = replace(last, data={**last.data, "version": 99})
             await tamper(db_url, f"DELETE FROM events WHERE position = {head}")
-            conn = await asyncpg.connect(db_url)
-            try:
-                await conn.execute("SET session_replication_role = replica")
+            async with insider(db_url) as conn:
                 await conn.execute(
                     "INSERT INTO events (position, stream_id, stream_version, type, "
                     "schema_version, data, metadata, recorded_at, prev_hash, hash) "
@@ -150,13 +152,9 @@ async def test_a_published_head_catches_what_a_sound_chain_hides(live, db_url: s
                     json.dumps(forged.data), json.dumps(forged.metadata), forged.recorded_at,
                     before.hash,
                     chain_hash(before.hash, forged))
-            finally:
-                await conn.close()
         case "rewritten from K":
             events = await read_all(live.pool, after_position=3)
-            conn = await asyncpg.connect(db_url)
-            try:
-                await conn.execute("SET session_replication_role = replica")
+            async with insider(db_url) as conn:
                 prev = (await read_all(live.pool, after_position=2, limit=1))[0].hash
                 for e in events:  # each altered, and its hash and link made good again
                     e = replace(e, metadata={**e.metadata, "actor": "mallory"}, prev_hash=prev)
@@ -164,8 +162,6 @@ async def test_a_published_head_catches_what_a_sound_chain_hides(live, db_url: s
                     await conn.execute("UPDATE events SET metadata = $1::jsonb, prev_hash = $2, "
                                        "hash = $3 WHERE position = $4", json.dumps(e.metadata),
                                        e.prev_hash, prev, e.position)
-            finally:
-                await conn.close()
         case _:
             await live.call("POST", f"{V1}/models", json={"name": "unity.default.later"})
     status, v = await live.call("GET", f"{V1}/audit/verify", params={"expect_head": published})
