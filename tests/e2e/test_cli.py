@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from registry.eventstore.database import migration_files
-from tests.support.cli import MODELOG, free_port, http, run, stop, wait_ready
+from tests.support.cli import MODELOG, free_port, http, run, serve_embedded, stop, wait_ready
 from tests.support.pg import with_database
 
 
@@ -113,11 +113,7 @@ async def test_a_database_migrated_by_a_newer_modelog_is_refused(db_url: str) ->
 def test_serve_with_no_url_starts_and_stops_an_embedded_postgres(tmp_path: Path) -> None:
     os.chmod(tmp_path, 0o755)  # the embedded server runs as its own user when we are root
     data = tmp_path / "data"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k != "MODELOG_DATABASE_URL"}
-    proc = subprocess.Popen([*MODELOG, "serve", "--port", str(port), "--data-dir", str(data)],
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc, url = serve_embedded(data)
     try:
         wait_ready(url, proc)
         assert (data / "pgdata" / "PG_VERSION").exists()
@@ -131,10 +127,7 @@ def test_serve_with_no_url_starts_and_stops_an_embedded_postgres(tmp_path: Path)
     assert not (data / "pgdata" / "postmaster.pid").exists(), "embedded PostgreSQL still running"
 
     # A second start finds the data where it was left.
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([*MODELOG, "serve", "--port", str(port), "--data-dir", str(data)],
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc, url = serve_embedded(data)
     try:
         wait_ready(url, proc)
         status, model = http("GET", f"{url}/api/modelog/v1/models/unity.default.e")

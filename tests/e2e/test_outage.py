@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.support.cli import MODELOG, free_port, http, stop, wait_ready
+from tests.support.cli import http, serve_embedded, stop, wait_ready
 
 
 def answer(method: str, url: str, body: dict | None = None) -> tuple[int, dict, dict]:
@@ -31,11 +31,7 @@ def answer(method: str, url: str, body: dict | None = None) -> tuple[int, dict, 
 def test_a_dead_database_is_a_503_to_retry_on_every_surface(tmp_path: Path) -> None:
     os.chmod(tmp_path, 0o755)  # the embedded server runs as its own user when we are root
     data = tmp_path / "data"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k != "MODELOG_DATABASE_URL"}
-    proc = subprocess.Popen([*MODELOG, "serve", "--port", str(port), "--data-dir", str(data),
-                             "--log-format", "json"], stderr=subprocess.PIPE, text=True, env=env)
+    proc, base = serve_embedded(data, "--log-format", "json")
     try:
         wait_ready(base, proc)
         assert http("POST", f"{base}/api/modelog/v1/models", {"name": "unity.default.m"})[0] == 201

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 MODELOG = [sys.executable, "-m", "registry.cli"]
 
@@ -23,6 +24,16 @@ def free_port() -> int:
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([*MODELOG, *args], capture_output=True, text=True, timeout=120,
                           env={**os.environ, **(env or {})})
+
+
+def serve_embedded(data_dir: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    """`modelog serve` on a free port with its embedded PostgreSQL under `data_dir` (whatever
+    MODELOG_DATABASE_URL the tests run with), and its URL; stderr piped for `stop`."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MODELOG_DATABASE_URL"}
+    proc = subprocess.Popen([*MODELOG, "serve", "--port", str(port), "--data-dir", str(data_dir),
+                             *extra], stderr=subprocess.PIPE, text=True, env=env)
+    return proc, f"http://127.0.0.1:{port}"
 
 
 def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
