@@ -107,10 +107,11 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
         url = await stack.enter_async_context(database(settings.database_url, settings.data_dir))
         pool = await stack.enter_async_context(
             migrated_pool(url, min_size=2, max_size=settings.pool_size))
+        write_model_memory, read_cache_memory = shares(settings.memory)
         w = await stack.enter_async_context(
             writing(pool, bootstrap=True, workspace=settings.default_schema,
-                    shared=settings.workers > 1, memory=shares(settings.memory)[0]))
-        cache, head = ReadCache(shares(settings.memory)[1]), LogHead()
+                    shared=settings.workers > 1, memory=write_model_memory))
+        cache, head = ReadCache(read_cache_memory), LogHead()
         w.store.writer.on_commit.append(cache.committed)
         w.store.writer.on_commit.append(lambda position, _: head.advance(position))
         await head.listen(pool)

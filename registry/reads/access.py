@@ -57,7 +57,7 @@ class ReadAccess:
 
     async def chain(self, securable: Securable) -> Chain:
         if securable.type is MODEL:  # admins' too: what they read here are the ACLs
-            await self.privileges.know(self.db, names=[securable.full_name])
+            await self.know([securable.full_name])
         found = self.state().chain(securable)
         if found is None:
             raise securable.missing()

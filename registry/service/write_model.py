@@ -96,16 +96,14 @@ class RegistryWriteModel:
                 r["id"], r["catalog_name"], r["name"], r["comment"], r["owner"], r["created_at"],
                 r["created_by"], r["updated_at"], r["updated_by"], r["properties"]))
             state.acls[r["stream_id"]] = Acl(r["owner"])
-        held: dict[str, dict[str, set[Privilege]]] = {}
+        held: dict[str, list[tuple[str, str]]] = {}
         for r in await conn.fetch(
                 "SELECT g.stream_id, g.principal, g.privilege FROM grants g WHERE g.stream_id = "
                 "ANY(SELECT stream_id FROM catalogs UNION ALL SELECT stream_id FROM schemas "
                 "UNION ALL SELECT $1)", METASTORE_STREAM):
-            held.setdefault(r["stream_id"], {}).setdefault(r["principal"], set()).add(
-                Privilege(r["privilege"]))
-        for stream, grants in held.items():
-            state.acls[stream] = Acl(state.acls[stream].owner,
-                                     MappingProxyType({p: frozenset(v) for p, v in grants.items()}))
+            held.setdefault(r["stream_id"], []).append((r["principal"], r["privilege"]))
+        for stream, pairs in held.items():
+            state.acls[stream] = _acl(state.acls[stream].owner, pairs)
         self.state = state
         self.decisions.clear()
         self._forget_lookups()
@@ -161,14 +159,10 @@ class RegistryWriteModel:
                     > began or name in state.model_ids or name in state.free_names \
                     or model_id in state.model_names or model_id in state.gone_ids:
                 continue  # the log has moved on, or the index holds it exactly already
-            grants: dict[str, set[Privilege]] = {}
-            for held in r["grants"]:
-                principal, _, privilege = held.rpartition(chr(31))
-                grants.setdefault(principal, set()).add(Privilege(privilege))
             state.model_ids[name] = model_id
             state.model_names[model_id] = name
-            state.acls[stream] = Acl(r["owner"], MappingProxyType(
-                {p: frozenset(v) for p, v in grants.items()}))
+            state.acls[stream] = _acl(r["owner"], (
+                held.rpartition(chr(31))[::2] for held in r["grants"]))
         for name in names:
             if name not in found_names and touched.get(name, -1) <= began \
                     and name not in state.model_ids:
@@ -288,6 +282,14 @@ class RegistryWriteModel:
             found = await folds.versions(tx.conn, stream, [version], pending=_of(tx, stream))
             models[model_id] = model.holding(version, found[version])
             self._held_versions += 1
+
+
+def _acl(owner: str, grants: Iterable[tuple[str, str]]) -> Acl:
+    """An ACL from the grants table's (principal, privilege) rows."""
+    held: dict[str, set[Privilege]] = {}
+    for principal, privilege in grants:
+        held.setdefault(principal, set()).add(Privilege(privilege))
+    return Acl(owner, MappingProxyType({p: frozenset(v) for p, v in held.items()}))
 
 
 def _of(tx: Tx, stream: str) -> list[RecordedEvent]:
