@@ -84,8 +84,6 @@ def add_parser(subparsers: Subparsers) -> None:
     database_options(serve)
 
 
-
-
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; aiohttp's own messages go to stderr, stdout stays quiet."""
     from aiohttp import web
