@@ -133,7 +133,7 @@ class ReadAccess:
 
     async def _know(self, full_names: Iterable[str], kind: SecurableType) -> None:
         if kind is MODEL and not self.principal.admin:
-            await self.privileges.know(self.db, names=full_names)
+            await self.know(full_names)
 
     def _may_past(self, model_id: UUID, full_name: str) -> bool:
         """Of a model looked up by identity (`know`) just before."""
